@@ -1,0 +1,61 @@
+// The interface every convolution algorithm implements. Kernels know nothing of the harness:
+// the harness builds a Shape, asks supports(), calls prepare() outside the timed region and
+// then times run().
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "convbench/shape.hpp"
+
+namespace convbench {
+
+enum class Device { cpu, cuda };
+
+// Tensor pointers (host or device memory, per Algorithm::device()). Layouts:
+// x N*C*in, w K*(C/groups)*kernel, y and dy N*K*out, dx like x, dw like w.
+// fprop reads x,w writes y; dgrad reads dy,w writes dx; wgrad reads x,dy writes dw;
+// step does all three. Outputs are overwritten, never accumulated into.
+struct ConvBuffers {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* dy = nullptr;
+  float* y = nullptr;
+  float* dx = nullptr;
+  float* dw = nullptr;
+};
+
+enum class FftSizePolicy { smooth, pow2 };
+
+// Knobs shared by algorithms; each uses what applies to it.
+struct AlgoOptions {
+  FftSizePolicy fft_size = FftSizePolicy::smooth;
+  bool fft_measure = false;  // FFTW_MEASURE planning instead of FFTW_ESTIMATE
+  int threads = 0;           // 0: library default
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  virtual std::string name() const = 0;
+  // One line: what the algorithm does and supports.
+  virtual std::string description() const = 0;
+  virtual Device device() const { return Device::cpu; }
+  // Empty when the algorithm can run (shape, pass); otherwise the reason it cannot.
+  virtual std::string supports(const Shape& s, Pass p) const = 0;
+  // Scratch memory the algorithm allocates for (shape, pass), excluding the tensors.
+  virtual std::size_t workspace_bytes(const Shape& s, Pass p) const = 0;
+  // Plans and allocations, outside the timed region. Preparing for `step` covers every pass.
+  virtual void prepare(const Shape& s, Pass p) = 0;
+  virtual void run(Pass p, const ConvBuffers& t) = 0;
+  // Transform size chosen by prepare() ("64x64"), empty for non-FFT algorithms.
+  virtual std::string fft_size() const { return {}; }
+};
+
+// True when an algorithm prepared for `prepared` may run `requested`.
+inline bool pass_covered(Pass prepared, Pass requested) {
+  return prepared == requested || prepared == Pass::step;
+}
+
+}  // namespace convbench
