@@ -83,7 +83,10 @@ Shape Shape::make(const ShapeParams& p) {
 std::string Shape::to_string() const {
   auto join = [&](const Extent& e) {
     std::string r;
-    for (int i = kMaxDims - dims; i < kMaxDims; ++i) r += (r.empty() ? "" : "x") + std::to_string(e[i]);
+    for (int i = kMaxDims - dims; i < kMaxDims; ++i) {
+      if (!r.empty()) r += 'x';
+      r += std::to_string(e[i]);
+    }
     return r;
   };
   return fmt::format("N={},C={},K={},in={},k={},pad={},stride={},dilation={},groups={}", N, C, K, join(in),

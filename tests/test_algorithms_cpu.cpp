@@ -1,0 +1,154 @@
+// Every CPU algorithm x pass x dims against the float64 reference on random shapes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "algorithms.hpp"
+#include "convbench/reference.hpp"
+#include "random_shapes.hpp"
+
+namespace convbench {
+namespace {
+
+using testing::edge_shapes;
+using testing::random_shape;
+using testing::random_tensor;
+using testing::test_seed;
+
+constexpr int kRandomShapesPerDims = 70;  // x3 dims + edge cases: > 200 shapes per algorithm
+
+struct Case {
+  Shape shape;
+  std::vector<float> x, w, dy;
+  std::vector<double> ref[3];  // fprop, dgrad, wgrad
+};
+
+Case make_case(std::mt19937_64& rng, const Shape& s) {
+  Case c{s, random_tensor(rng, s.x_elems()), random_tensor(rng, s.w_elems()), random_tensor(rng, s.y_elems()), {}};
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+    c.ref[static_cast<int>(p)] = reference(s, p, c.x.data(), c.w.data(), c.dy.data());
+  return c;
+}
+
+// Output buffers pre-filled with NaN: an element the algorithm forgets to write fails the check.
+struct Outputs {
+  std::vector<float> y, dx, dw;
+  explicit Outputs(const Shape& s)
+      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
+  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
+};
+
+Outputs run_pass(Algorithm& algo, const Case& c, Pass p) {
+  Outputs out(c.shape);
+  algo.prepare(c.shape, p);
+  algo.run(p, {c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()});
+  return out;
+}
+
+double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    den += double(b[i]) * b[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+class CpuAlgorithm : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CpuAlgorithm, MatchesReferenceOnRandomShapes) {
+  const auto algo = make_algorithm(GetParam());
+  std::mt19937_64 rng(test_seed() ^ std::hash<std::string>{}(GetParam()));
+  std::vector<Shape> shapes = edge_shapes();
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < kRandomShapesPerDims; ++i) shapes.push_back(random_shape(rng, dims));
+
+  double worst = 0;  // largest rel_error / tolerance seen
+  for (const Shape& s : shapes) {
+    SCOPED_TRACE(s.to_string() + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+    ASSERT_EQ(algo->supports(s, Pass::step), "");
+    const Case c = make_case(rng, s);
+    Outputs separate[3] = {Outputs(s), Outputs(s), Outputs(s)};
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+      separate[int(p)] = run_pass(*algo, c, p);
+      const double err = rel_error(separate[int(p)].of(p).data(), c.ref[int(p)]);
+      const double tol = tolerance(s, p);
+      EXPECT_LE(err, tol) << GetParam() << " " << to_string(p);
+      if (!std::isnan(err)) worst = std::max(worst, err / tol);
+    }
+    const Outputs step = run_pass(*algo, c, Pass::step);
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+      EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)]), tolerance(s, p)) << "step " << to_string(p);
+      EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), 1e-6) << "step differs from separate " << to_string(p);
+    }
+    if (HasFailure()) break;  // one failing shape tells the story; keep the log short
+  }
+  RecordProperty("worst_error_over_tolerance", std::to_string(worst));
+  std::printf("%s: %zu shapes, worst rel_error/tolerance %.3g\n", GetParam().c_str(), shapes.size(), worst);
+}
+
+TEST_P(CpuAlgorithm, RunWithoutPrepareForThatPassThrows) {
+  const auto algo = make_algorithm(GetParam());
+  std::mt19937_64 rng(test_seed());
+  const Case c = make_case(rng, random_shape(rng, 2));
+  Outputs out(c.shape);
+  const ConvBuffers t{c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()};
+  EXPECT_THROW(algo->run(Pass::fprop, t), std::logic_error);
+  algo->prepare(c.shape, Pass::fprop);
+  EXPECT_THROW(algo->run(Pass::wgrad, t), std::logic_error);
+}
+
+TEST_P(CpuAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
+  // Plan once, execute many: a second run on new data must not see the first run's data.
+  const auto algo = make_algorithm(GetParam());
+  std::mt19937_64 rng(test_seed() + 1);
+  const Shape s = random_shape(rng, 2);
+  algo->prepare(s, Pass::step);
+  for (int rep = 0; rep < 3; ++rep) {
+    const Case c = make_case(rng, s);
+    Outputs out(s);
+    algo->run(Pass::step, {c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()});
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+      EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)]), tolerance(s, p)) << s.to_string() << " rep " << rep;
+  }
+}
+
+std::vector<std::string> cpu_algorithm_names() {
+  std::vector<std::string> names;
+  for (const auto& e : algorithm_list())
+    if (e.make({})->device() == Device::cpu) names.emplace_back(e.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, CpuAlgorithm, ::testing::ValuesIn(cpu_algorithm_names()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n)
+                             if (ch == '.') ch = '_';
+                           return n;
+                         });
+
+TEST(AlgorithmList, UnknownNameListsKnownOnes) {
+  try {
+    make_algorithm("cpu.nope");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("cpu.nope"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cpu.direct"), std::string::npos);
+  }
+}
+
+TEST(AlgorithmList, NamesAreUniqueAndMatchTheObjects) {
+  std::set<std::string> seen;
+  for (const auto& e : algorithm_list()) {
+    EXPECT_TRUE(seen.insert(std::string(e.name)).second) << e.name;
+    EXPECT_EQ(e.make({})->name(), e.name);
+  }
+}
+
+}  // namespace
+}  // namespace convbench
