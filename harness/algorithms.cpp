@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "convbench/baseline_algorithms.hpp"
 #include "convbench/cpu_algorithms.hpp"
 
 namespace convbench {
@@ -13,6 +14,7 @@ const std::vector<AlgorithmEntry>& algorithm_list() {
       {"cpu.direct", make_cpu_direct},
       {"cpu.im2col", make_cpu_im2col},
       {"cpu.fft", make_cpu_fft},
+      {"cpu.onednn", make_cpu_onednn},
   };
   return list;
 }

@@ -1,4 +1,7 @@
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
+#include <cufft.h>
 
 #include <string>
 
@@ -32,6 +35,27 @@ std::string cuda_summary() {
       s += " [" + std::to_string(i) + "] " + p.name + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
   }
   return s;
+}
+
+std::vector<std::pair<std::string, std::string>> cuda_versions() {
+  auto dotted = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  std::vector<std::pair<std::string, std::string>> out;
+  int v = 0;
+  out.emplace_back("cuda_runtime", cudaRuntimeGetVersion(&v) == cudaSuccess ? dotted(v) : "unavailable");
+  v = 0;
+  out.emplace_back("cuda_driver", cudaDriverGetVersion(&v) == cudaSuccess && v > 0 ? dotted(v) : "no driver");
+  cudaGetLastError();
+  v = 0;
+  out.emplace_back("cufft", cufftGetVersion(&v) == CUFFT_SUCCESS ? std::to_string(v) : "unavailable");
+  int major = 0, minor = 0, patch = 0;
+  cublasGetProperty(MAJOR_VERSION, &major);
+  cublasGetProperty(MINOR_VERSION, &minor);
+  cublasGetProperty(PATCH_LEVEL, &patch);
+  out.emplace_back("cublas", std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch));
+  const size_t dnn = cudnnGetVersion();
+  out.emplace_back("cudnn", std::to_string(dnn / 10000) + "." + std::to_string(dnn % 10000 / 100) + "." +
+                                std::to_string(dnn % 100));
+  return out;
 }
 
 }  // namespace convbench

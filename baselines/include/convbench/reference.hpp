@@ -9,16 +9,30 @@
 
 namespace convbench {
 
+struct Reference {
+  std::vector<double> values;
+  // ||sum |a*b| ||_2 / ||sum a*b||_2 over the elements: how much the sums cancel (>= 1), the
+  // factor by which fp32 rounding error exceeds eps relative to the result.
+  double condition = 1;
+};
+
 // Output of one pass (fprop -> y, dgrad -> dx, wgrad -> dw) in float64. `step` is not a
 // reference pass: check its three outputs one by one.
-std::vector<double> reference(const Shape& s, Pass p, const float* x, const float* w, const float* dy);
+Reference reference(const Shape& s, Pass p, const float* x, const float* w, const float* dy);
+// The same at the given flat output indices only (validation of shapes too big for a full pass).
+Reference reference(const Shape& s, Pass p, const std::vector<int64_t>& indices, const float* x, const float* w,
+                    const float* dy);
+// Elements of pass p's output (y, dx or dw).
+int64_t output_elems(const Shape& s, Pass p);
 
 // ||out - ref||_2 / ||ref||_2 (the absolute norm when ref is all zeros).
 double rel_error(const float* out, const std::vector<double>& ref);
+// The same over out[indices[i]] against ref[i].
+double rel_error(const float* out, const std::vector<int64_t>& indices, const std::vector<double>& ref);
 
 // Largest rel_error an fp32 result of pass p (not step) may have; grows with the pass's
-// reduction length. The only definition of the tolerance in convbench.
-double tolerance(const Shape& s, Pass p);
+// reduction length and with the reference's condition (cancellation). The only definition of the tolerance in convbench.
+double tolerance(const Shape& s, Pass p, double condition);
 
 // Number of products summed into one output element of pass p.
 int64_t reduction_length(const Shape& s, Pass p);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace convbench {
 
@@ -10,5 +12,7 @@ bool cuda_built();
 int cuda_device_count();
 // One line: "built without CUDA", "no CUDA device (reason)" or the device names.
 std::string cuda_summary();
+// (library, version) of the CUDA runtime, driver, cuFFT, cuBLAS and cuDNN; empty without CUDA.
+std::vector<std::pair<std::string, std::string>> cuda_versions();
 
 }  // namespace convbench

@@ -1,0 +1,83 @@
+#include "env_info.hpp"
+
+#include <cblas.h>
+#include <fftw3.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <thread>
+
+#include "convbench/cuda_info.hpp"
+#include "convbench_git_sha.hpp"
+
+#ifndef CONVBENCH_BUILD_TYPE
+#define CONVBENCH_BUILD_TYPE "unknown"
+#endif
+
+namespace convbench {
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown CPU";
+}
+
+nlohmann::json environment(const std::string& command_line) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const auto* dv = dnnl::version();
+  nlohmann::json env = {
+      {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
+                                                          std::chrono::system_clock::now())))},
+      {"host", host},
+      {"cpu", cpu_model()},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+      {"omp_threads", omp_get_max_threads()},
+      {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE))},
+      {"cuda", cuda_summary()},
+      {"versions",
+       {{"fftw", fftwf_version},
+        {"openblas", openblas_get_config()},
+        {"onednn", fmt::format("{}.{}.{}", dv->major, dv->minor, dv->patch)},
+        {"compiler", fmt::format("{} {}", "gcc-compatible", __VERSION__)}}},
+      {"git_sha", CONVBENCH_GIT_SHA},
+      {"build_type", CONVBENCH_BUILD_TYPE},
+      {"command", command_line},
+  };
+  for (const auto& [k, v] : cuda_versions()) env["versions"][k] = v;
+  return env;
+}
+
+void append_env_sidecar(const std::string& path, const nlohmann::json& env) {
+  nlohmann::json doc = {{"runs", nlohmann::json::array()}};
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error(fmt::format("{}: existing env sidecar is not valid JSON", path));
+    }
+    if (!doc.contains("runs") || !doc["runs"].is_array())
+      throw std::runtime_error(fmt::format("{}: existing env sidecar has no 'runs' list", path));
+  }
+  doc["runs"].push_back(env);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << doc.dump(2) << '\n';
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace convbench
