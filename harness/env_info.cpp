@@ -39,15 +39,15 @@ nlohmann::json environment(const std::string& command_line) {
   nlohmann::json env = {
       {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
                                                           std::chrono::system_clock::now())))},
-      {"host", host},
+      {"host", std::string(host)},
       {"cpu", cpu_model()},
       {"hardware_threads", std::thread::hardware_concurrency()},
       {"omp_threads", omp_get_max_threads()},
       {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE))},
       {"cuda", cuda_summary()},
       {"versions",
-       {{"fftw", fftwf_version},
-        {"openblas", openblas_get_config()},
+       {{"fftw", std::string(fftwf_version)},
+        {"openblas", std::string(openblas_get_config())},
         {"onednn", fmt::format("{}.{}.{}", dv->major, dv->minor, dv->patch)},
         {"compiler", fmt::format("{} {}", "gcc-compatible", __VERSION__)}}},
       {"git_sha", CONVBENCH_GIT_SHA},

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "algorithms.hpp"
+#include "commands.hpp"
 #include "conv_command.hpp"
 #include "convbench/cuda_info.hpp"
 
@@ -28,13 +29,21 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "List the algorithms of this build, one per line: name, then what it supports");
   list->callback(list_algorithms);
   convbench::add_conv_command(app);
+  int exit_code = 0;
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  convbench::add_bench_command(app, exit_code, command_line);
+  convbench::add_model_command(app);
+  convbench::add_merge_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    fmt::print(stderr, "convbench: error: {} (see --help)\n", e.what());
+    return e.get_exit_code();
   } catch (const std::exception& e) {
     fmt::print(stderr, "convbench: error: {}\n", e.what());
     return 1;
   }
-  return 0;
+  return exit_code;
 }

@@ -1,0 +1,419 @@
+#include "bench.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <new>
+#include <optional>
+#include <random>
+#include <set>
+
+#include "algorithms.hpp"
+#include "convbench/cuda_info.hpp"
+#include "convbench/model.hpp"
+#include "convbench/reference.hpp"
+#include "env_info.hpp"
+#include "results_csv.hpp"
+#include "shape_spec.hpp"
+#include "sweep.hpp"
+
+namespace convbench {
+namespace {
+
+// Above this many reference multiply-adds a pass is validated on sampled output elements.
+constexpr double kFullValidationMacs = 5e7;
+constexpr int64_t kValidationSamples = 2048;
+
+struct BenchCase {
+  std::string sweep;
+  Shape shape;
+  std::string algo;
+  Pass pass;
+  std::string precision;
+  double compression;
+  FftSizePolicy policy;
+  int reps;
+};
+
+std::string slug(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(c));
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+double available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  for (std::string key; in >> key;) {
+    double kb = 0;
+    in >> kb;
+    if (key == "MemAvailable:") return kb * 1024;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+}
+
+std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / double(1 << 30)); }
+
+// Inputs and float64 references of the shape being measured; cases are ordered shape-major so
+// each shape's data and references are made once and shared by all its algorithms and passes.
+class ShapeData {
+ public:
+  void use(const Shape& s) {
+    if (current_ && *current_ == s) return;
+    current_ = s;
+    refs_.clear();
+    std::mt19937_64 rng(std::hash<std::string>{}(s.to_string()));
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    auto fill = [&](std::vector<float>& v, int64_t n) {
+      v.resize(n);
+      for (auto& e : v) e = u(rng);
+    };
+    fill(x, s.x_elems());
+    fill(w, s.w_elems());
+    fill(dy, s.y_elems());
+  }
+
+  struct Check {
+    std::vector<int64_t> indices;  // empty: every element
+    Reference ref;
+  };
+  const Check& check(Pass p) {
+    auto it = refs_.find(p);
+    if (it != refs_.end()) return it->second;
+    const Shape& s = *current_;
+    Check c;
+    const int64_t n = output_elems(s, p);
+    if (double(n) * double(reduction_length(s, p)) > kFullValidationMacs && n > kValidationSamples) {
+      std::mt19937_64 rng(n);
+      std::uniform_int_distribution<int64_t> pick(0, n - 1);
+      std::set<int64_t> chosen;
+      while (int64_t(chosen.size()) < kValidationSamples) chosen.insert(pick(rng));
+      c.indices.assign(chosen.begin(), chosen.end());
+    }
+    c.ref = reference(s, p, c.indices, x.data(), w.data(), dy.data());
+    return refs_.emplace(p, std::move(c)).first->second;
+  }
+
+  std::vector<float> x, w, dy;
+
+ private:
+  std::optional<Shape> current_;
+  std::map<Pass, Check> refs_;
+};
+
+class Progress {
+ public:
+  Progress(bool enabled, size_t total) : enabled_(enabled), total_(total), start_(clock::now()) {}
+  void update(size_t done, const std::string& label) {
+    if (!enabled_) return;
+    const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
+    const std::string eta = done > 0 ? fmt::format("{:.0f}s", elapsed / double(done) * double(total_ - done)) : "?";
+    std::string line = fmt::format("[{}/{}] {} | elapsed {:.0f}s, ETA {}", done, total_, label, elapsed, eta);
+    if (line.size() > 150) line = line.substr(0, 147) + "...";
+    fmt::print(stderr, "\r\033[K{}", line);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (enabled_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  bool enabled_;
+  size_t total_;
+  clock::time_point start_;
+};
+
+struct Stats {
+  double median = 0, min = 0, max = 0, std = 0;
+};
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.min = v.front(), s.max = v.back();
+  double mean = 0;
+  for (double x : v) mean += x / double(n);
+  for (double x : v) s.std += (x - mean) * (x - mean) / double(n);
+  s.std = std::sqrt(s.std);
+  return s;
+}
+
+class Runner {
+ public:
+  Runner(CsvWriter& csv, Progress& progress, size_t total, bool fft_measure)
+      : csv_(csv), progress_(progress), total_(total), fft_measure_(fft_measure) {}
+
+  void run(benchmark::State& state, const BenchCase& c) {
+    if (written_.count(&c)) {  // Google Benchmark repetitions: time again, the row is written once
+      for (auto _ : state) state.SetIterationTime(0);
+      return;
+    }
+    written_.insert(&c);
+    progress_.update(done_, fmt::format("{} {} {} {}", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass)));
+    ResultRow row = measure(state, c);
+    csv_.write(row);
+    ++counts_[row.status];
+    ++done_;
+    progress_.finish();  // Google Benchmark prints its line next
+  }
+
+  const std::map<std::string, int>& counts() const { return counts_; }
+
+ private:
+  ResultRow measure(benchmark::State& state, const BenchCase& c) {
+    const Shape& s = c.shape;
+    ResultRow row;
+    row.sweep = c.sweep, row.shape = s, row.algo = c.algo, row.pass = std::string(to_string(c.pass));
+    row.precision = c.precision, row.compression = c.compression;
+    row.fft_policy = c.policy == FftSizePolicy::pow2 ? "pow2" : "smooth";
+    row.threads = omp_get_max_threads();
+    const PassModel m = model(s, c.pass, c.policy);
+    const bool fft = c.algo.find("fft") != std::string::npos;
+    row.direct_flops = 2 * m.direct_macs;
+    row.model_flops = fft ? m.fft_flops : 2 * m.direct_macs;
+    row.model_bytes = fft ? m.fft_bytes : m.min_bytes;
+
+    auto skip = [&](const std::string& reason) {
+      row.status = "skipped", row.reason = reason;
+      state.SkipWithError(reason.c_str());
+      return row;
+    };
+    auto fail = [&](const std::string& reason) {
+      row.status = "failed", row.reason = reason;
+      state.SkipWithError(reason.c_str());
+      return row;
+    };
+
+    AlgoOptions opt;
+    opt.fft_size = c.policy;
+    opt.fft_measure = fft_measure_;
+    std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
+    row.device = algo->device() == Device::cpu ? cpu_model() : "cuda";
+    if (c.compression > 0) return skip("compression > 0 (band-limited) is not supported by " + c.algo);
+    if (c.precision != "fp32" && algo->device() == Device::cpu)
+      return skip(c.precision + " applies to CUDA algorithms only");
+    if (std::string why = algo->supports(s, c.pass); !why.empty()) return skip(why);
+
+    const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());
+    const double workspace = double(algo->workspace_bytes(s, c.pass));
+    row.workspace_bytes = workspace;
+    if (tensors + workspace > 0.9 * available_memory_bytes())
+      return skip(fmt::format("out of memory: needs {} (tensors {} + workspace {}), {} available",
+                              gib(tensors + workspace), gib(tensors), gib(workspace), gib(available_memory_bytes())));
+    std::vector<float> y, dx, dw;
+    try {
+      data_.use(s);
+      constexpr float nan = std::numeric_limits<float>::quiet_NaN();  // unwritten outputs fail validation
+      y.assign(s.y_elems(), nan), dx.assign(s.x_elems(), nan), dw.assign(s.w_elems(), nan);
+      algo->prepare(s, c.pass);
+      row.fft_size = algo->fft_size();
+      const ConvBuffers t{data_.x.data(), data_.w.data(), data_.dy.data(), y.data(), dx.data(), dw.data()};
+      algo->run(c.pass, t);  // warm-up, and the output we validate
+
+      double worst = -1;
+      for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+        if (!pass_covered(c.pass, p)) continue;
+        const auto& check = data_.check(p);
+        const float* out = p == Pass::fprop ? y.data() : p == Pass::dgrad ? dx.data() : dw.data();
+        const double err = rel_error(out, check.indices, check.ref.values);
+        const double tol = tolerance(s, p, check.ref.condition);
+        row.validation = check.indices.empty() ? "full" : fmt::format("sampled:{}", check.indices.size());
+        const double ratio = std::isnan(err) ? std::numeric_limits<double>::infinity() : err / tol;
+        if (ratio > worst) worst = ratio, row.rel_error = std::isnan(err) ? 1e30 : err, row.tolerance = tol;
+        if (!(err <= tol) && row.status == "ok")
+          row.status = "failed", row.reason = fmt::format("{} rel_error {:.3e} > tolerance {:.3e}", to_string(p), err, tol);
+      }
+
+      std::vector<double> samples;
+      for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        algo->run(c.pass, t);
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        state.SetIterationTime(sec);
+        samples.push_back(sec * 1e3);
+      }
+      const Stats st = stats_of(samples);
+      row.reps = static_cast<int>(samples.size());
+      row.time_ms = st.median, row.time_min_ms = st.min, row.time_max_ms = st.max, row.time_std_ms = st.std;
+      state.counters["rel_error"] = row.rel_error;
+      state.counters["GFLOP/s"] = st.median > 0 ? row.direct_flops / st.median / 1e6 : 0;
+      if (row.status == "failed") state.SkipWithError(row.reason.c_str());
+      return row;
+    } catch (const std::bad_alloc&) {
+      return skip("out of memory while preparing or running");
+    } catch (const std::exception& e) {
+      return fail(std::string("error: ") + e.what());
+    }
+  }
+
+  CsvWriter& csv_;
+  Progress& progress_;
+  size_t total_;
+  bool fft_measure_;
+  size_t done_ = 0;
+  ShapeData data_;
+  std::set<const BenchCase*> written_;
+  std::map<std::string, int> counts_;
+};
+
+// Algorithm names of this build matching any pattern, in list order. Patterns matching nothing
+// are reported once on stderr (a sweep written for a GPU build run on a CPU build, say).
+std::vector<std::string> select_algorithms(const std::vector<std::string>& patterns, const std::string& where) {
+  std::vector<std::string> names;
+  for (const auto& pat : patterns) {
+    bool any = false;
+    for (const auto& e : algorithm_list())
+      if (glob_match(pat, e.name)) {
+        any = true;
+        if (std::find(names.begin(), names.end(), e.name) == names.end()) names.emplace_back(e.name);
+      }
+    if (!any) {
+      if (pat.find_first_of("*?") == std::string::npos && pat.rfind("cuda", 0) != 0 && pat.rfind("cudnn", 0) != 0)
+        make_algorithm(pat);  // throws: unknown algorithm, listing the known ones
+      fmt::print(stderr, "convbench: note: {}: '{}' matches no algorithm of this build ({})\n", where, pat,
+                 cuda_built() ? "see convbench list" : "built without CUDA");
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+std::string machine_name() {
+  if (cuda_device_count() > 0) {
+    const std::string s = cuda_summary();
+    const size_t at = s.find("] ");
+    if (at != std::string::npos) return slug(s.substr(at + 2, s.find(" sm_", at) - at - 2));
+  }
+  return slug(cpu_model());
+}
+
+int run_bench(const BenchOptions& o) {
+  if (o.sweeps.empty() && o.shapes.empty()) throw std::invalid_argument("bench: give --sweep FILE and/or --shape SPEC");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw std::invalid_argument(fmt::format("--shard: need 0 <= i < n, got {}/{}", o.shard_index, o.shard_count));
+
+  std::vector<Sweep> sweeps;
+  for (const auto& f : o.sweeps) sweeps.push_back(load_sweep(f));
+  if (!o.shapes.empty()) {
+    Sweep cli;
+    cli.name = "cli";
+    for (const auto& spec : o.shapes) {
+      try {
+        cli.shapes.push_back(parse_shape_spec(spec));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("--shape '{}': {}", spec, e.what()));
+      }
+    }
+    sweeps.push_back(cli);
+  }
+
+  std::vector<BenchCase> cases;
+  int64_t dropped = 0;
+  for (const Sweep& sw : sweeps) {
+    if (sw.dropped) {
+      dropped += sw.dropped;
+      fmt::print(stderr, "convbench: {}: dropped {} grid points that cannot exist (e.g. {})\n", sw.name, sw.dropped,
+                 sw.first_drop_reason);
+    }
+    const auto algos = select_algorithms(o.algos.empty() ? sw.algorithms : o.algos, o.algos.empty() ? sw.name : "--algo");
+    std::vector<Pass> passes;
+    for (const auto& p : o.passes.empty() ? sw.passes : o.passes) passes.push_back(parse_pass(p));
+    const auto& precisions = o.precisions.empty() ? sw.precisions : o.precisions;
+    for (const auto& p : precisions)
+      if (p != "fp32" && p != "tf32") throw std::invalid_argument(fmt::format("--precision: unknown '{}' (fp32, tf32)", p));
+    const auto& compression = o.compression.empty() ? sw.compression : o.compression;
+    for (double cv : compression)
+      if (!(cv >= 0 && cv <= 0.95)) throw std::invalid_argument(fmt::format("--compression: {} not in [0, 0.95]", cv));
+    FftSizePolicy policy = sw.fft_size;
+    if (o.fft_size == "pow2") policy = FftSizePolicy::pow2;
+    else if (o.fft_size == "smooth") policy = FftSizePolicy::smooth;
+    else if (!o.fft_size.empty()) throw std::invalid_argument(fmt::format("--fft-size: unknown '{}' (smooth, pow2)", o.fft_size));
+    for (const Shape& s : sw.shapes)
+      for (const auto& a : algos)
+        for (Pass p : passes)
+          for (const auto& prec : precisions)
+            for (double cv : compression) cases.push_back({sw.name, s, a, p, prec, cv, policy, o.reps > 0 ? o.reps : sw.reps});
+  }
+  if (cases.empty()) throw std::invalid_argument("bench: nothing to run (no shape x algorithm x pass)");
+
+  std::string out = o.out;
+  if (out.empty()) out = fmt::format("results/{}/{}.csv", machine_name(), sweeps.front().name);
+
+  // Shards split the full case list; resume then drops what the file already holds.
+  std::vector<BenchCase> todo;
+  for (size_t i = 0; i < cases.size(); ++i)
+    if (int(i % size_t(o.shard_count)) == o.shard_index) todo.push_back(cases[i]);
+  size_t already = 0;
+  if (o.resume) {
+    const auto done = completed_row_keys(out);
+    std::vector<BenchCase> left;
+    for (auto& c : todo) {
+      ResultRow probe;
+      probe.sweep = c.sweep, probe.shape = c.shape, probe.algo = c.algo, probe.pass = std::string(to_string(c.pass));
+      probe.precision = c.precision, probe.compression = c.compression;
+      probe.fft_policy = c.policy == FftSizePolicy::pow2 ? "pow2" : "smooth";
+      if (done.count(row_key(probe))) ++already;
+      else left.push_back(c);
+    }
+    todo.swap(left);
+  } else if (std::filesystem::exists(out) && std::filesystem::file_size(out) > 0) {
+    throw std::invalid_argument(fmt::format("{} exists: use --resume to continue it, or another --out", out));
+  }
+
+  if (o.dry_run) {
+    for (const auto& c : todo)
+      fmt::print("{},{},{},{},{},{}\n", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass), c.precision, c.compression);
+    fmt::print(stderr, "convbench: {} cases ({} already done, {} dropped grid points)\n", todo.size(), already, dropped);
+    return 0;
+  }
+
+  CsvWriter csv(out);
+  append_env_sidecar(out + ".env.json", environment(o.command_line));
+  Progress progress(o.progress || isatty(STDERR_FILENO), todo.size());
+  Runner runner(csv, progress, todo.size(), o.fft_measure);
+
+  std::vector<std::string> gb_args = {"convbench"};
+  gb_args.insert(gb_args.end(), o.benchmark_args.begin(), o.benchmark_args.end());
+  std::vector<char*> argv;
+  for (auto& a : gb_args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data()))
+    throw std::invalid_argument("unrecognized Google Benchmark argument");
+  for (const auto& c : todo) {
+    const std::string name = fmt::format("{}/{}/{}/{}", c.sweep, c.algo, to_string(c.pass), c.shape.to_string());
+    benchmark::RegisterBenchmark(name.c_str(), [&runner, &c](benchmark::State& st) { runner.run(st, c); })
+        ->UseManualTime()
+        ->Iterations(c.reps)
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  progress.finish();
+
+  const auto& n = runner.counts();
+  auto count = [&](const char* k) { return n.count(k) ? n.at(k) : 0; };
+  fmt::print(stderr, "convbench: {} rows to {} (ok {}, skipped {}, failed {}){}; env in {}.env.json\n",
+             count("ok") + count("skipped") + count("failed"), out, count("ok"), count("skipped"), count("failed"),
+             already ? fmt::format(", {} rows were already there", already) : "", out);
+  return count("failed") > 0 ? 3 : 0;
+}
+
+}  // namespace convbench

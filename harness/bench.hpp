@@ -1,0 +1,34 @@
+// `convbench bench`: sweep -> shapes -> algorithms -> timer -> CSV rows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace convbench {
+
+struct BenchOptions {
+  std::vector<std::string> sweeps;       // sweep files
+  std::vector<std::string> shapes;       // --shape specs (a sweep named "cli")
+  std::vector<std::string> algos;        // overrides the sweeps' lists when non-empty
+  std::vector<std::string> passes;       // idem
+  std::vector<std::string> precisions;   // idem
+  std::vector<double> compression;       // idem
+  std::string fft_size;                  // "smooth" | "pow2" | "" (sweep's own)
+  int reps = 0;                          // 0: the sweep's own
+  bool fft_measure = false;              // FFTW_MEASURE planning
+  std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)
+  bool resume = false;
+  int shard_index = 0, shard_count = 1;  // run every shard_count-th case starting at shard_index
+  bool progress = false;                 // force the progress line (default: when stderr is a tty)
+  bool dry_run = false;                  // list the cases, run nothing
+  std::vector<std::string> benchmark_args;  // passed to Google Benchmark (--benchmark_filter=...)
+  std::string command_line;              // for the env sidecar
+};
+
+// Returns the process exit code: 0 all rows ok or skipped, 3 when some row failed.
+int run_bench(const BenchOptions& opt);
+
+// Folder name for this machine's results: the GPU's name when one is present, else the CPU's.
+std::string machine_name();
+
+}  // namespace convbench

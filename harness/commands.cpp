@@ -1,0 +1,124 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "algorithms.hpp"
+#include "bench.hpp"
+#include "convbench/model.hpp"
+#include "results_csv.hpp"
+#include "shape_spec.hpp"
+#include "sweep.hpp"
+
+namespace convbench {
+void add_bench_command(CLI::App& app, int& exit_code, const std::string& command_line) {
+  auto* cmd = app.add_subcommand("bench", "Measure shapes x algorithms x passes; one validated CSV row each");
+  auto o = std::make_shared<BenchOptions>();
+  o->command_line = command_line;
+  auto shard = std::make_shared<std::string>();
+  cmd->add_option("--sweep", o->sweeps, "Sweep file(s) (JSON, see sweeps/README.md)")->check(CLI::ExistingFile);
+  cmd->add_option("--shape", o->shapes, "Shape spec, repeatable: N=8,C=64,K=64,in=64x64,k=9x9,pad=1,stride=1,dilation=1,groups=1");
+  cmd->add_option("--algo", o->algos, "Algorithms: comma list of names or globs ('cpu.*'); default: the sweep's")->delimiter(',');
+  cmd->add_option("--pass", o->passes, "Passes: comma list of fprop,dgrad,wgrad,step; default: the sweep's")->delimiter(',');
+  cmd->add_option("--precision", o->precisions, "fp32 and/or tf32 (tf32: CUDA algorithms only)")->delimiter(',');
+  cmd->add_option("--compression", o->compression, "Band-limiting fractions, comma list in [0, 0.95]")->delimiter(',');
+  cmd->add_option("--fft-size", o->fft_size, "FFT transform size policy: smooth (default) or pow2")
+      ->check(CLI::IsMember({"smooth", "pow2"}));
+  cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
+  cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(CLI::PositiveNumber);
+  cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it");
+  cmd->add_flag("--resume", o->resume, "Skip rows already in --out and append the rest");
+  cmd->add_option("--shard", *shard, "i/n: run every n-th case starting at i (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/8");
+  cmd->add_flag("--progress", o->progress, "Show the progress line even when stderr is not a terminal");
+  cmd->add_flag("--dry-run", o->dry_run, "List the cases that would run, run nothing");
+  cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
+  cmd->footer("Google Benchmark flags (--benchmark_filter=..., --benchmark_out=...) are passed through.");
+  cmd->callback([cmd, o, shard, &exit_code] {
+    if (!shard->empty()) {
+      int i = -1, n = -1;
+      char slash = 0, extra = 0;
+      if (std::sscanf(shard->c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/')
+        throw std::invalid_argument(fmt::format("--shard: expected i/n, got '{}'", *shard));
+      o->shard_index = i, o->shard_count = n;
+    }
+    for (const auto& extra : cmd->remaining()) {
+      if (extra.rfind("--benchmark_", 0) != 0) throw std::invalid_argument(fmt::format("bench: unknown option '{}'", extra));
+      o->benchmark_args.push_back(extra);
+    }
+    exit_code = run_bench(*o);
+  });
+}
+
+void add_model_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("model", "Theoretical counts (Mathieu et al. and our executed ones) as CSV on stdout");
+  auto sweeps = std::make_shared<std::vector<std::string>>();
+  auto shapes = std::make_shared<std::vector<std::string>>();
+  auto fft_size = std::make_shared<std::string>("smooth");
+  cmd->add_option("--sweep", *sweeps, "Sweep file(s)")->check(CLI::ExistingFile);
+  cmd->add_option("--shape", *shapes, "Shape spec, repeatable");
+  cmd->add_option("--fft-size", *fft_size, "smooth or pow2")->check(CLI::IsMember({"smooth", "pow2"}));
+  cmd->callback([sweeps, shapes, fft_size] {
+    if (sweeps->empty() && shapes->empty()) throw std::invalid_argument("model: give --sweep FILE and/or --shape SPEC");
+    std::vector<std::pair<std::string, Shape>> list;
+    for (const auto& f : *sweeps)
+      for (const auto& s : load_sweep(f).shapes) list.emplace_back(load_sweep(f).name, s);
+    for (const auto& spec : *shapes) list.emplace_back("cli", parse_shape_spec(spec));
+    const FftSizePolicy policy = *fft_size == "pow2" ? FftSizePolicy::pow2 : FftSizePolicy::smooth;
+    fmt::print(
+        "sweep,shape,dims,N,C,K,n,k,pass,method,model_flops,model_bytes,fft_size,bins,transforms,gemm_per_bin,"
+        "mathieu_direct_macs,mathieu_fft_ops,fft_constant,mathieu_fft_mem_bytes,mathieu_fft_mem_mb\n");
+    for (const auto& [sweep, s] : list)
+      for (Pass p : kAllPasses) {
+        const PassModel m = model(s, p, policy);
+        for (const char* method : {"direct", "fft"}) {
+          const bool fft = std::string(method) == "fft";
+          fmt::print("{},\"{}\",{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{},{:.6g},{:.0f}\n",
+                     sweep, s.to_string(), s.dims, s.N, s.C, s.K, s.padded(kMaxDims - 1), s.kernel[kMaxDims - 1],
+                     to_string(p), method, fft ? m.fft_flops : 2 * m.direct_macs, fft ? m.fft_bytes : m.min_bytes,
+                     m.fft_size, m.bins, m.transforms, m.gemm_shape, m.mathieu_direct_macs, m.mathieu_fft_ops,
+                     kFftConstant, m.mathieu_fft_mem_bytes, m.mathieu_fft_mem_bytes / 1e6);
+        }
+      }
+  });
+}
+
+void add_merge_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("merge", "Merge results CSVs (e.g. shards) into one, dropping duplicate rows");
+  auto out = std::make_shared<std::string>();
+  auto inputs = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--out", *out, "Merged CSV (must not exist)")->required();
+  cmd->add_option("inputs", *inputs, "Results CSVs to merge")->required()->check(CLI::ExistingFile);
+  cmd->callback([out, inputs] {
+    if (std::filesystem::exists(*out)) throw std::invalid_argument(fmt::format("merge: {} exists", *out));
+    std::set<std::string> seen;
+    std::vector<std::string> lines;
+    std::string header;
+    nlohmann::json env = {{"runs", nlohmann::json::array()}};
+    for (const auto& f : *inputs) {
+      std::ifstream in(f);
+      std::string h;
+      std::getline(in, h);
+      if (header.empty()) header = h;
+      if (h != header) throw std::invalid_argument(fmt::format("merge: {} has a different header than {}", f, inputs->front()));
+      const auto cols = split_csv_line(h);
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty() && seen.insert(row_key(cols, split_csv_line(line))).second) lines.push_back(line);
+      if (std::ifstream e(f + ".env.json"); e) {
+        const auto doc = nlohmann::json::parse(e, nullptr, false);
+        if (doc.is_object() && doc.contains("runs"))
+          for (const auto& r : doc["runs"]) env["runs"].push_back(r);
+      }
+    }
+    std::ofstream o(*out);
+    o << header << '\n';
+    for (const auto& l : lines) o << l << '\n';
+    std::ofstream(*out + ".env.json") << env.dump(2) << '\n';
+    fmt::print(stderr, "convbench: merged {} rows from {} files into {}\n", lines.size(), inputs->size(), *out);
+  });
+}
+
+}  // namespace convbench
