@@ -76,7 +76,7 @@ void add_model_command(CLI::App& app) {
         const PassModel m = model(s, p, policy);
         for (const char* method : {"direct", "fft"}) {
           const bool fft = std::string(method) == "fft";
-          fmt::print("{},\"{}\",{},{},{},{},{},{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{},{:.6g},{:.0f}\n",
+          fmt::print("{},\"{}\",{},{},{},{},{},{},{},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.3f}\n",
                      sweep, s.to_string(), s.dims, s.N, s.C, s.K, s.padded(kMaxDims - 1), s.kernel[kMaxDims - 1],
                      to_string(p), method, fft ? m.fft_flops : 2 * m.direct_macs, fft ? m.fft_bytes : m.min_bytes,
                      m.fft_size, m.bins, m.transforms, m.gemm_shape, m.mathieu_direct_macs, m.mathieu_fft_ops,

@@ -30,7 +30,7 @@ std::string quoted(const std::string& s) {
   return q + "\"";
 }
 
-std::string num(double v) { return fmt::format("{:.6g}", v); }
+std::string num(double v) { return fmt::format("{:.9g}", v); }
 std::string opt(double v) { return v > 0 ? num(v) : ""; }  // unmeasured cells stay empty
 
 std::vector<std::string> fields_of(const ResultRow& r) {

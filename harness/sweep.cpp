@@ -107,7 +107,9 @@ class Reader {
           fail(k, fmt::format("must be integers >= {} joined by 'x' (e.g. \"64x32\"), got \"{}\"", min, text));
         }
       }
-      if (e.empty() || e.size() > 3) fail(k, fmt::format("must list 1 to 3 extents, got \"{}\"", text));
+      if (text.empty() || text.back() == 'x')
+        fail(k, fmt::format("must be integers >= {} joined by 'x' (e.g. \"64x32\"), got \"{}\"", min, text));
+      if (e.size() > 3) fail(k, fmt::format("must list 1 to 3 extents, got \"{}\"", text));
       return e;
     };
     if (v.is_string()) return {one_string(v, key)};
@@ -269,7 +271,7 @@ Sweep parse_sweep(std::string_view text, const std::string& origin) {
       } catch (const SweepError&) {
         throw;
       } catch (const std::invalid_argument& e) {
-        r.fail(key, e.what());
+        r.fail(key, std::string("is invalid: ") + e.what());
       }
     }
   }

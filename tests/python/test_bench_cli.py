@@ -1,0 +1,175 @@
+"""`convbench bench`, `model` and `merge` end to end: CSV schema, validation, resume after
+SIGKILL without lost or duplicated rows, shards, and one-line errors."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+SHAPES = ["N=2,C=4,K=6,in=12x12,k=3x3,pad=1", "N=1,C=2,K=3,in=30,k=5,stride=2", "N=1,C=2,K=2,in=6x6x6,k=3x3x3"]
+DESIGN_COLUMNS = ("sweep dims N C K in_d in_h in_w k_d k_h k_w pad stride dilation groups algo pass precision "
+                  "fft_size compression status reason reps time_ms time_min_ms time_max_ms time_std_ms "
+                  "direct_flops model_flops effective_gflops model_bytes workspace_bytes peak_mem_bytes "
+                  "rel_error sm_clock_mhz device").split()
+
+
+def bench(binary, *args, check=True, timeout=300):
+    proc = subprocess.run([str(binary), "bench", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def shape_args():
+    return [a for s in SHAPES for a in ("--shape", s)]
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def key(row):
+    return tuple(row[c] for c in ("sweep", "dims", "N", "C", "K", "in_d", "in_h", "in_w", "k_d", "k_h", "k_w",
+                                  "pad", "stride", "dilation", "groups", "algo", "pass", "precision", "compression"))
+
+
+def test_rows_follow_the_schema_and_are_validated(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, *shape_args(), "--algo", "cpu.*", "--reps", "2", "--out", str(out))
+    rows = read_rows(out)
+    assert list(rows[0].keys())[: len(DESIGN_COLUMNS)] != []
+    for c in DESIGN_COLUMNS:
+        assert c in rows[0], c
+    algos = {r["algo"] for r in rows}
+    assert {"cpu.direct", "cpu.im2col", "cpu.fft"} <= algos
+    assert len(rows) == len(SHAPES) * len(algos) * 4
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert float(r["rel_error"]) <= float(r["tolerance"])
+        assert float(r["time_min_ms"]) <= float(r["time_ms"]) <= float(r["time_max_ms"])
+        assert int(r["reps"]) == 2
+        assert float(r["direct_flops"]) > 0
+    fft_rows = [r for r in rows if r["algo"] == "cpu.fft"]
+    assert all(r["fft_size"] for r in fft_rows)
+    env = json.loads((tmp_path / "r.csv.env.json").read_text())
+    run = env["runs"][0]
+    for k in ("host", "cpu", "git_sha", "build_type", "date", "versions"):
+        assert run[k], k
+    assert "fftw" in run["versions"] and "openblas" in run["versions"]
+
+
+def test_unsupported_cases_are_skipped_rows_with_a_reason(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.direct", "--pass", "fprop", "--precision", "fp32,tf32",
+          "--reps", "1", "--out", str(out))
+    rows = read_rows(out)
+    assert [r["status"] for r in rows] == ["ok", "skipped"]
+    assert "tf32" in rows[1]["reason"]
+    assert rows[1]["time_ms"] == ""  # an unmeasured cell stays empty
+
+
+def test_sigkill_loses_no_row_and_resume_adds_no_duplicate(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    shapes = [f"N=2,C=8,K=8,in={n}x{n},k=5x5" for n in range(12, 40, 2)]
+    args = [str(convbench_bin), "bench", *[a for s in shapes for a in ("--shape", s)], "--algo", "cpu.direct,cpu.fft",
+            "--reps", "3", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 8):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = read_rows(out)
+    assert 7 <= len(before) < len(shapes) * 2 * 4, "kill the sweep in the middle"
+    bench(convbench_bin, *args[2:], "--resume")
+    after = read_rows(out)
+    keys = [key(r) for r in after]
+    assert len(keys) == len(set(keys)), "no duplicates"
+    assert len(after) == len(shapes) * 2 * 4, "nothing lost"
+    assert [key(r) for r in after[: len(before)]] == [key(r) for r in before]
+    assert all(r["status"] == "ok" for r in after)
+    # Resuming a finished sweep adds nothing.
+    bench(convbench_bin, *args[2:], "--resume")
+    assert len(read_rows(out)) == len(after)
+    assert len(json.loads((tmp_path / "r.csv.env.json").read_text())["runs"]) == 3
+
+
+def test_shards_partition_the_sweep_and_merge_back(convbench_bin, tmp_path):
+    full = tmp_path / "full.csv"
+    common = [*shape_args(), "--algo", "cpu.im2col,cpu.fft", "--reps", "1"]
+    listing = bench(convbench_bin, *common, "--dry-run").stdout.splitlines()
+    parts = []
+    for i in range(3):
+        part = tmp_path / f"part{i}.csv"
+        bench(convbench_bin, *common, "--shard", f"{i}/3", "--out", str(part))
+        parts.append(part)
+    counts = [len(read_rows(p)) for p in parts]
+    assert sum(counts) == len(listing) and max(counts) - min(counts) <= 1
+    proc = subprocess.run([str(convbench_bin), "merge", "--out", str(full), *map(str, parts)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    merged = read_rows(full)
+    assert len(merged) == len(listing) == len({key(r) for r in merged})
+    assert len(json.loads((tmp_path / "full.csv.env.json").read_text())["runs"]) == 3
+
+
+def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
+    sweep = tmp_path / "s.json"
+    sweep.write_text(json.dumps({"name": "mini", "source": "test", "algorithms": ["cpu.fft", "cuda.*"],
+                                 "passes": ["wgrad"], "reps": 1,
+                                 "grids": [{"dims": [1, 2], "N": 1, "C": 2, "K": 2, "in": [4, 8], "k": [3, 7]}]}))
+    out = tmp_path / "r.csv"
+    proc = bench(convbench_bin, "--sweep", str(sweep), "--out", str(out))
+    assert "dropped 2 grid points" in proc.stderr and "kernel 7 > padded input 4" in proc.stderr
+    rows = read_rows(out)
+    assert len(rows) == 6 and {r["sweep"] for r in rows} == {"mini"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shape", "N=2,in=8,k=9"], "kernel 9 > padded input 8 in dim W"),
+    (["--shape", "N=2,in=8,kk=3"], "unknown key 'kk'"),
+    (["--shape", "in=8", "--algo", "cpu.nope"], "unknown algorithm 'cpu.nope'"),
+    (["--shape", "in=8", "--pass", "forward"], "unknown pass 'forward'"),
+    (["--shape", "in=8", "--shard", "3/2"], "--shard"),
+    (["--shape", "in=8", "--compression", "2"], "--compression"),
+    (["--shape", "in=8", "--frobnicate"], "unknown option '--frobnicate'"),
+    ([], "give --sweep FILE and/or --shape SPEC"),
+])
+def test_bad_input_gets_one_line(convbench_bin, tmp_path, args, message):
+    proc = bench(convbench_bin, *args, "--out", str(tmp_path / "r.csv"), check=False)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_malformed_sweep_file_names_file_and_key(convbench_bin, tmp_path):
+    sweep = tmp_path / "bad.json"
+    sweep.write_text('{"reps": "many", "shapes": ["in=8"]}')
+    proc = bench(convbench_bin, "--sweep", str(sweep), "--out", str(tmp_path / "r.csv"), check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == f"convbench: error: {sweep}: key 'reps' must be an integer, got \"many\""
+
+
+def test_refuses_to_overwrite_without_resume(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", "in=8", "--algo", "cpu.direct", "--pass", "fprop", "--reps", "1", "--out", str(out))
+    proc = bench(convbench_bin, "--shape", "in=8", "--algo", "cpu.direct", "--reps", "1", "--out", str(out), check=False)
+    assert proc.returncode != 0 and "--resume" in proc.stderr
+
+
+def test_model_csv(convbench_bin):
+    proc = subprocess.run([str(convbench_bin), "model", "--shape", "N=128,C=96,K=256,in=16x16,k=7x7"],
+                          capture_output=True, text=True, check=True)
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    assert len(rows) == 4 * 2  # passes x {direct, fft}
+    mem = {round(float(r["mathieu_fft_mem_mb"])) for r in rows}
+    assert mem == {76}
+    assert any("mem" in c for c in rows[0])
+    fp = [r for r in rows if r["pass"] == "fprop" and r["method"] == "direct"][0]
+    assert float(fp["model_flops"]) == 2 * 128 * 96 * 256 * 10 * 10 * 49

@@ -1,0 +1,257 @@
+// Shape specs, sweep files, the results CSV and the model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "convbench/model.hpp"
+#include "results_csv.hpp"
+#include "shape_spec.hpp"
+#include "sweep.hpp"
+
+namespace convbench {
+namespace {
+
+std::string error_of(auto&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ShapeSpec, ParsesEveryKey) {
+  const Shape s = parse_shape_spec("N=8,C=64,K=32,in=64x48,k=9x7,pad=1x2,stride=2,dilation=1x3,groups=2");
+  EXPECT_EQ(s.dims, 2);
+  EXPECT_EQ(s.N, 8);
+  EXPECT_EQ(s.C, 64);
+  EXPECT_EQ(s.K, 32);
+  EXPECT_EQ(s.groups, 2);
+  EXPECT_EQ(s.in, (Extent{1, 64, 48}));
+  EXPECT_EQ(s.kernel, (Extent{1, 9, 7}));
+  EXPECT_EQ(s.pad, (Extent{0, 1, 2}));
+  EXPECT_EQ(s.stride, (Extent{1, 2, 2}));
+  EXPECT_EQ(s.dilation, (Extent{1, 1, 3}));
+  EXPECT_EQ(parse_shape_spec(s.to_string()), s);  // to_string round-trips
+}
+
+TEST(ShapeSpec, DefaultsAndDims) {
+  const Shape s = parse_shape_spec("in=50");
+  EXPECT_EQ(s.dims, 1);
+  EXPECT_EQ(s.N, 1);
+  EXPECT_EQ(s.kernel, (Extent{1, 1, 1}));
+  EXPECT_EQ(parse_shape_spec("in=5x6x7,k=3x3x3").dims, 3);
+}
+
+TEST(ShapeSpec, ErrorsNameTheKey) {
+  EXPECT_EQ(error_of([] { parse_shape_spec("N=8,C=6x4,in=8"); }), "shape key 'C': '6x4' is not an integer");
+  EXPECT_EQ(error_of([] { parse_shape_spec("N=8,frob=1,in=8"); }),
+            "shape: unknown key 'frob' (expected N, C, K, in, k, pad, stride, dilation, groups)");
+  EXPECT_EQ(error_of([] { parse_shape_spec("N=8"); }), "shape key 'in' is required (e.g. in=64x64)");
+  EXPECT_EQ(error_of([] { parse_shape_spec("in=8,in=9"); }), "shape key 'in' given twice");
+  EXPECT_EQ(error_of([] { parse_shape_spec("in=8,k"); }), "shape: 'k' is not key=value");
+  EXPECT_EQ(error_of([] { parse_shape_spec("in=8,k=9"); }), "kernel 9 > padded input 8 in dim W");
+  EXPECT_EQ(error_of([] { parse_shape_spec("in=8x8,k=3x3,pad=1x1x1"); }),
+            "pad: expected 1 or 2 values (one per dim), got 3");
+  EXPECT_EQ(error_of([] { parse_shape_spec("in=8,N="); }), "shape key 'N': '' is not an integer");
+}
+
+TEST(Sweep, GridIsTheCartesianProductAndImpossiblePointsAreCounted) {
+  const Sweep sw = parse_sweep(R"({
+    "name": "t", "algorithms": ["cpu.*"], "passes": ["fprop", "step"], "reps": 3,
+    "grids": [{"dims": [1, 2], "N": [1, 2], "C": 4, "K": {"from": 2, "to": 8, "times": 2},
+               "in": [4, 8], "k": {"from": 3, "to": 7, "step": 2}}],
+    "shapes": ["N=1,C=1,K=1,in=5x5x5,k=2x2x2", "N=1,C=4,K=2,in=8,k=3"]
+  })", "t.json");
+  // 2 dims x 2 N x 3 K x 2 in x 3 k = 72 points; k=5,7 do not fit in=4: 2*2*3*1*2 = 24 dropped.
+  EXPECT_EQ(sw.dropped, 24);
+  EXPECT_EQ(sw.first_drop_reason, "kernel 5 > padded input 4 in dim W");
+  // 48 grid shapes + 1 new explicit shape (the second explicit one repeats a grid point).
+  EXPECT_EQ(sw.shapes.size(), 49u);
+  EXPECT_EQ(sw.reps, 3);
+  EXPECT_EQ(sw.passes, (std::vector<std::string>{"fprop", "step"}));
+  EXPECT_EQ(sw.shapes.back().dims, 3);
+}
+
+TEST(Sweep, PerDimExtentsAndDefaults) {
+  const Sweep sw = parse_sweep(R"({"grids": [{"in": "16x12", "k": ["3x5", "1x1"], "pad": "1x2"}]})", "dir/my_sweep.json");
+  EXPECT_EQ(sw.name, "my_sweep");
+  ASSERT_EQ(sw.shapes.size(), 2u);
+  EXPECT_EQ(sw.shapes[0].kernel, (Extent{1, 3, 5}));
+  EXPECT_EQ(sw.shapes[0].pad, (Extent{0, 1, 2}));
+  EXPECT_EQ(sw.reps, 5);
+  EXPECT_EQ(sw.algorithms, (std::vector<std::string>{"*"}));
+  EXPECT_EQ(sw.compression, (std::vector<double>{0.0}));
+}
+
+TEST(Sweep, ErrorsNameFileKeyAndExpectedType) {
+  auto err = [](const char* text) { return error_of([&] { parse_sweep(text, "s.json"); }); };
+  EXPECT_EQ(err(R"({"reps": "5", "shapes": []})"), "s.json: key 'reps' must be an integer, got \"5\"");
+  EXPECT_EQ(err(R"({"reps": 0, "shapes": []})"), "s.json: key 'reps' must be >= 1, got 0");
+  EXPECT_EQ(err(R"({"rep": 5, "shapes": []})").rfind("s.json: unknown key 'rep' (expected one of:", 0), 0u);
+  EXPECT_EQ(err(R"({"grids": [{"in": 8, "kk": 3}]})").rfind("s.json: unknown key 'grids[0].kk'", 0), 0u);
+  EXPECT_EQ(err(R"({"grids": [{"in": [8, "x"]}]})"), "s.json: key 'grids[0].in[1]' must be an integer, got \"x\"");
+  EXPECT_EQ(err(R"({"grids": [{"in": ["8x", "x"]}]})"),
+            "s.json: key 'grids[0].in[0]' must be integers >= 1 joined by 'x' (e.g. \"64x32\"), got \"8x\"");
+  EXPECT_EQ(err(R"({"grids": [{"in": 8, "k": [3, 2.5]}]})"), "s.json: key 'grids[0].k[1]' must be an integer, got 2.5");
+  EXPECT_EQ(err(R"({"grids": [{"in": 8, "N": {"from": 1}}]})"), "s.json: key 'grids[0].N' range needs 'from' and 'to'");
+  EXPECT_EQ(err(R"({"grids": [{"dims": 4, "in": 8}]})"), "s.json: key 'grids[0].dims' must be 1, 2 or 3, got 4");
+  EXPECT_EQ(err(R"({"grids": [{"dims": 2, "in": "8x8x8"}]})"), "s.json: key 'grids[0].in' has 3 extents but dims is 2");
+  EXPECT_EQ(err(R"({"grids": [{"k": 3}]})"), "s.json: key 'grids[0]' needs an 'in' axis");
+  EXPECT_EQ(err(R"({"passes": ["fwd"], "shapes": []})"), "s.json: key 'passes[0]' must be fprop, dgrad, wgrad or step, got \"fwd\"");
+  EXPECT_EQ(err(R"({"compression": [0.99], "shapes": []})"), "s.json: key 'compression[0]' must be in [0, 0.95], got 0.99");
+  EXPECT_EQ(err(R"({"fft_size": "odd", "shapes": []})"), "s.json: key 'fft_size' must be \"smooth\" or \"pow2\", got \"odd\"");
+  EXPECT_EQ(err(R"({"shapes": ["in=4,k=9"]})"), "s.json: key 'shapes[0]' is invalid: kernel 9 > padded input 4 in dim W");
+  EXPECT_EQ(err(R"({"name": "x"})"), "s.json: needs 'grids' or 'shapes'");
+  EXPECT_EQ(err(R"([1, 2])"), "s.json: must hold a JSON object at the top level");
+  EXPECT_EQ(err(R"({"shapes": [)").rfind("s.json: not valid JSON: ", 0), 0u);
+  EXPECT_EQ(error_of([] { load_sweep("/nonexistent/x.json"); }), "/nonexistent/x.json: cannot open sweep file");
+}
+
+TEST(Sweep, ShippedSweepFilesParse) {
+  const std::filesystem::path dir = std::filesystem::path(CONVBENCH_SOURCE_DIR) / "sweeps";
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    SCOPED_TRACE(entry.path().string());
+    const Sweep sw = load_sweep(entry.path().string());
+    EXPECT_FALSE(sw.shapes.empty());
+    EXPECT_FALSE(sw.source.empty()) << "every sweep says where its numbers come from";
+  }
+  EXPECT_GE(files, 10);
+}
+
+TEST(Glob, Matches) {
+  EXPECT_TRUE(glob_match("cpu.*", "cpu.fft"));
+  EXPECT_TRUE(glob_match("*", "cudnn.best"));
+  EXPECT_TRUE(glob_match("c?u.f*t", "cpu.fft"));
+  EXPECT_FALSE(glob_match("cpu.*", "cuda.fft"));
+  EXPECT_FALSE(glob_match("cpu.fft", "cpu.fft2"));
+  EXPECT_TRUE(glob_match("*fft*", "cuda.fbfft"));
+}
+
+class CsvFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("convbench_csv_" + std::to_string(::getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv"))
+                .string();
+    std::filesystem::remove(path_);
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  std::string path_;
+};
+
+ResultRow row_for(const std::string& algo, const std::string& spec) {
+  ResultRow r;
+  r.sweep = "t";
+  r.shape = parse_shape_spec(spec);
+  r.algo = algo;
+  r.pass = "fprop";
+  r.reason = "has, a comma and \"quotes\"";
+  r.reps = 3;
+  r.time_ms = 1.5;
+  return r;
+}
+
+TEST_F(CsvFile, RowsRoundTripAndKeysComeBack) {
+  {
+    CsvWriter w(path_);
+    w.write(row_for("cpu.fft", "N=2,C=3,K=4,in=9x9,k=3x3,pad=1x0"));
+    w.write(row_for("cpu.im2col", "N=2,C=3,K=4,in=9x9,k=3x3,pad=1x0"));
+  }
+  std::ifstream in(path_);
+  std::string header, line;
+  std::getline(in, header);
+  const auto cols = split_csv_line(header);
+  for (const char* c : {"sweep", "dims", "N", "C", "K", "in_d", "in_h", "in_w", "k_d", "k_h", "k_w", "pad", "stride",
+                        "dilation", "groups", "algo", "pass", "precision", "fft_size", "compression", "status",
+                        "reason", "reps", "time_ms", "time_min_ms", "time_max_ms", "time_std_ms", "direct_flops",
+                        "model_flops", "effective_gflops", "model_bytes", "workspace_bytes", "peak_mem_bytes",
+                        "rel_error", "sm_clock_mhz", "device"})
+    EXPECT_NE(std::find(cols.begin(), cols.end(), c), cols.end()) << c;
+  std::getline(in, line);
+  const auto f = split_csv_line(line);
+  ASSERT_EQ(f.size(), cols.size());
+  auto field = [&](const char* c) { return f[std::find(cols.begin(), cols.end(), c) - cols.begin()]; };
+  EXPECT_EQ(field("reason"), "has, a comma and \"quotes\"");
+  EXPECT_EQ(field("pad"), "1x0");
+  EXPECT_EQ(field("in_d"), "1");  // unused dims hold 1
+  EXPECT_EQ(field("in_w"), "9");
+  const auto keys = completed_row_keys(path_);
+  EXPECT_EQ(keys.size(), 2u);
+  EXPECT_TRUE(keys.count(row_key(row_for("cpu.fft", "N=2,C=3,K=4,in=9x9,k=3x3,pad=1x0"))));
+  EXPECT_FALSE(keys.count(row_key(row_for("cpu.direct", "N=2,C=3,K=4,in=9x9,k=3x3,pad=1x0"))));
+}
+
+TEST_F(CsvFile, TornLastLineIsDroppedAndAppendingContinues) {
+  {
+    CsvWriter w(path_);
+    w.write(row_for("cpu.fft", "in=9"));
+  }
+  std::ofstream(path_, std::ios::app) << "t,1,1,1,1,1,1,9,1,1";  // a row killed mid-write
+  EXPECT_EQ(completed_row_keys(path_).size(), 1u);
+  {
+    CsvWriter w(path_);
+    w.write(row_for("cpu.im2col", "in=9"));
+  }
+  EXPECT_EQ(completed_row_keys(path_).size(), 2u);
+}
+
+TEST_F(CsvFile, RefusesToAppendToAForeignFile) {
+  std::ofstream(path_) << "a,b,c\n1,2,3\n";
+  EXPECT_NE(error_of([&] { CsvWriter w(path_); }).find("different header"), std::string::npos);
+  EXPECT_NE(error_of([&] { completed_row_keys(path_); }).find("header differs"), std::string::npos);
+}
+
+// Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.
+TEST(Model, MathieuMemoryTableComesOutExactly) {
+  struct Row {
+    int S, n, f, fp, mb;
+  };
+  auto mb = [](const Row& r) {
+    ShapeParams p;
+    p.N = r.S, p.C = r.f, p.K = r.fp, p.in = {r.n, r.n}, p.kernel = {3, 3};
+    return model(Shape::make(p), Pass::fprop, FftSizePolicy::smooth).mathieu_fft_mem_bytes / 1e6;
+  };
+  for (const Row r : {Row{128, 16, 96, 256, 76}, Row{128, 32, 96, 256, 294}, Row{64, 64, 96, 256, 784},
+                      Row{128, 64, 96, 256, 1159}})
+    EXPECT_EQ(std::lround(mb(r)), r.mb) << r.S << "," << r.n << "," << r.f << "," << r.fp;
+  // The table's f = 256/384 rows are what the formula gives for S = 64 (S = 128, as listed in
+  // DESIGN.md, gives 196/761/267/1038 MB); the paper prints 151 where the formula gives 151.5.
+  for (const Row r : {Row{64, 16, 256, 384, 151}, Row{64, 32, 256, 384, 588}, Row{64, 16, 384, 384, 214},
+                      Row{64, 32, 384, 384, 830}})
+    EXPECT_NEAR(mb(r), r.mb, 0.53) << r.S << "," << r.n << "," << r.f << "," << r.fp;
+}
+
+TEST(Model, CountsFollowTheFormulas) {
+  const Shape s = parse_shape_spec("N=128,C=96,K=256,in=32x32,k=7x7");
+  const PassModel f = model(s, Pass::fprop, FftSizePolicy::pow2);
+  const double np = 26.0 * 26.0, n2 = 32.0 * 32.0, k2 = 49;
+  EXPECT_DOUBLE_EQ(f.mathieu_direct_macs, 128.0 * 256 * 96 * np * k2);
+  EXPECT_DOUBLE_EQ(model(s, Pass::dgrad, FftSizePolicy::pow2).mathieu_direct_macs, 128.0 * 256 * 96 * n2 * k2);
+  EXPECT_DOUBLE_EQ(f.direct_macs, 128.0 * 256 * 96 * np * k2);
+  EXPECT_EQ(f.fft_size, "32x32");
+  EXPECT_DOUBLE_EQ(f.bins, 32.0 * 17);
+  // 2 C n^2 log2 n [f'S + fS + f'f] + 4 S f' f n^2 with C = 2.5, n = 32
+  EXPECT_DOUBLE_EQ(f.mathieu_fft_ops, 2 * 2.5 * n2 * 5 * (256.0 * 128 + 96.0 * 128 + 256.0 * 96) + 4 * 128.0 * 256 * 96 * n2);
+  EXPECT_EQ(model(s, Pass::fprop, FftSizePolicy::smooth).fft_size, "32x32");
+  EXPECT_EQ(model(parse_shape_spec("in=34x34,k=3x3"), Pass::fprop, FftSizePolicy::pow2).fft_size, "64x64");
+  EXPECT_EQ(model(parse_shape_spec("in=34x34,k=3x3"), Pass::fprop, FftSizePolicy::smooth).fft_size, "35x35");
+}
+
+TEST(Model, StepReusesTransformsSixInsteadOfNine) {
+  const Shape s = parse_shape_spec("N=8,C=16,K=32,in=20x20,k=5x5,pad=2");
+  double separate = 0;
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) separate += model(s, p, FftSizePolicy::smooth).transforms;
+  EXPECT_DOUBLE_EQ(model(s, Pass::step, FftSizePolicy::smooth).transforms * 3, separate * 2);
+  EXPECT_LT(model(s, Pass::step, FftSizePolicy::smooth).fft_flops,
+            3 * model(s, Pass::fprop, FftSizePolicy::smooth).fft_flops);
+}
+
+}  // namespace
+}  // namespace convbench
