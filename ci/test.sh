@@ -19,3 +19,6 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 echo "== ctest (asan + ubsan)"
 ctest --preset asan -j"$jobs"
+
+echo "== fuzz (sweep and shape parsers, 60 s)"
+bash ci/fuzz.sh 60

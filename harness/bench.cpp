@@ -114,27 +114,35 @@ class ShapeData {
   std::map<Pass, Check> refs_;
 };
 
+// One line on stderr: redrawn in place on a terminal; on a pipe or log (--progress), a plain
+// line at most every 10 seconds so logs stay short.
 class Progress {
  public:
-  Progress(bool enabled, size_t total) : enabled_(enabled), total_(total), start_(clock::now()) {}
+  Progress(bool enabled, size_t total)
+      : enabled_(enabled), tty_(isatty(STDERR_FILENO)), total_(total), start_(clock::now()), last_(start_) {}
   void update(size_t done, const std::string& label) {
     if (!enabled_) return;
-    const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
+    const auto now = clock::now();
+    if (!tty_ && done > 0 && now - last_ < std::chrono::seconds(10)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
     const std::string eta = done > 0 ? fmt::format("{:.0f}s", elapsed / double(done) * double(total_ - done)) : "?";
     std::string line = fmt::format("[{}/{}] {} | elapsed {:.0f}s, ETA {}", done, total_, label, elapsed, eta);
     if (line.size() > 150) line = line.substr(0, 147) + "...";
-    fmt::print(stderr, "\r\033[K{}", line);
+    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
+    else fmt::print(stderr, "{}\n", line);
     std::fflush(stderr);
   }
+  // Clears the terminal line before Google Benchmark prints its own.
   void finish() {
-    if (enabled_) fmt::print(stderr, "\r\033[K");
+    if (enabled_ && tty_) fmt::print(stderr, "\r\033[K");
   }
 
  private:
   using clock = std::chrono::steady_clock;
-  bool enabled_;
+  bool enabled_, tty_;
   size_t total_;
-  clock::time_point start_;
+  clock::time_point start_, last_;
 };
 
 struct Stats {

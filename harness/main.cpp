@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "algorithms.hpp"
+#include "bench.hpp"
 #include "commands.hpp"
 #include "conv_command.hpp"
 #include "convbench/cuda_info.hpp"
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "convbench 0.1.0");
   auto* list = app.add_subcommand("list", "List the algorithms of this build, one per line: name, then what it supports");
   list->callback(list_algorithms);
+  auto* machine = app.add_subcommand("machine", "Print this machine's results folder name (GPU name, else CPU model)");
+  machine->callback([] { fmt::print("{}\n", convbench::machine_name()); });
   convbench::add_conv_command(app);
   int exit_code = 0;
   std::string command_line;
