@@ -33,6 +33,9 @@ struct AlgoOptions {
   FftSizePolicy fft_size = FftSizePolicy::smooth;
   bool fft_measure = false;  // FFTW_MEASURE planning instead of FFTW_ESTIMATE
   int threads = 0;           // 0: library default
+  // Band-limiting: fraction of the stored half-spectrum's coefficients discarded (0 = exact).
+  // Only algorithms whose supports_compression() is true accept a value > 0.
+  double compression = 0;
 };
 
 class Algorithm {
@@ -51,6 +54,8 @@ class Algorithm {
   virtual void run(Pass p, const ConvBuffers& t) = 0;
   // Transform size chosen by prepare() ("64x64"), empty for non-FFT algorithms.
   virtual std::string fft_size() const { return {}; }
+  // True when AlgoOptions::compression > 0 (band-limited FFT convolution) is implemented.
+  virtual bool supports_compression() const { return false; }
 };
 
 // True when an algorithm prepared for `prepared` may run `requested`.
