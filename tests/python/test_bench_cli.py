@@ -173,3 +173,23 @@ def test_model_csv(convbench_bin):
     assert any("mem" in c for c in rows[0])
     fp = [r for r in rows if r["pass"] == "fprop" and r["method"] == "direct"][0]
     assert float(fp["model_flops"]) == 2 * 128 * 96 * 256 * 10 * 10 * 49
+
+
+def test_out_of_memory_is_a_skipped_row_and_the_sweep_goes_on(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", "N=200000,C=64,K=64,in=64x64,k=3x3", "--shape", "N=1,C=2,K=2,in=8x8,k=3x3",
+          "--algo", "cpu.im2col", "--pass", "fprop", "--reps", "1", "--out", str(out))
+    rows = read_rows(out)
+    assert [r["status"] for r in rows] == ["skipped", "ok"]
+    assert rows[0]["reason"].startswith("out of memory: needs")
+
+
+def test_google_benchmark_flags_pass_through(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    gb_json = tmp_path / "gb.json"
+    bench(convbench_bin, *shape_args(), "--algo", "cpu.im2col,cpu.fft", "--pass", "fprop", "--reps", "1",
+          "--benchmark_filter=cpu.fft", f"--benchmark_out={gb_json}", "--out", str(out))
+    rows = read_rows(out)
+    assert rows and {r["algo"] for r in rows} == {"cpu.fft"}
+    names = [b["name"] for b in json.loads(gb_json.read_text())["benchmarks"]]
+    assert len(names) == len(rows) and all("cpu.fft" in n for n in names)
