@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, and runs the default sweep (sweeps/quick.json)
-# on the backend present, writing results/<machine>/quick.csv and its .env.json. An interrupted
+# on the backend present, writing results/<machine>/quick.csv and its .env.json, then the
+# figures (results/<machine>/figures/, python -m convbench_plots). An interrupted
 # run resumes where it stopped; a finished run is replaced by the new measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +20,7 @@ partial="$dir/quick.partial.csv"
 mv "$partial" "$dir/quick.csv"
 mv "$partial.env.json" "$dir/quick.csv.env.json"
 echo "main: results in $dir/quick.csv (+ .env.json)"
+# Mathieu Fig. 2 is a model figure (counts, no timing); then every figure the folder has data for.
+"$bin" model --sweep sweeps/mathieu_fig2.json >"$dir/mathieu_fig2_model.csv"
+PYTHONPATH=plots .venv/bin/python -m convbench_plots "$dir"
+echo "main: figures in $dir/figures/ (index.md lists them and what was skipped)"

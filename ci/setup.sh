@@ -20,9 +20,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ] || ! cmp -s ci/requirements.txt .venv/requirements.installed; then
+# Reinstalled whenever a pin changes (ci/requirements.txt includes plots/requirements.txt).
+pins=$(cat ci/requirements.txt plots/requirements.txt)
+if [ ! -x .venv/bin/python ] || [ "$pins" != "$(cat .venv/requirements.installed 2>/dev/null)" ]; then
   echo "setup: creating .venv"
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r ci/requirements.txt
-  cp ci/requirements.txt .venv/requirements.installed
+  printf '%s' "$pins" > .venv/requirements.installed
 fi

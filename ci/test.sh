@@ -13,6 +13,8 @@ echo "== ctest (release)"
 ctest --preset release -j"$jobs"
 echo "== pytest"
 CONVBENCH_BIN="$PWD/build/release/convbench" .venv/bin/python -m pytest -q tests/python
+echo "== pytest (plots)"
+.venv/bin/python -m pytest -q plots/tests
 
 echo "== build (asan + ubsan)"
 cmake --preset asan >/dev/null

@@ -1,0 +1,213 @@
+"""Every figure on the fixture CSVs: the expected panels, series, axis labels and scales."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection, QuadMesh
+
+from convbench_plots import (fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
+                             fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, style)
+from convbench_plots.base import Skip
+
+
+def panels(fig):
+    """Data panels only (colour bars have no title and are excluded)."""
+    return [a for a in fig.axes if a.get_label() != "<colorbar>"]
+
+
+def line_labels(ax):
+    return [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def is_no_data(ax):
+    return any(t.get_text().startswith("no data") for t in ax.texts)
+
+
+def legend_labels(fig):
+    return [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
+def test_fig1_model_counts(full_ds):
+    (p,) = fig1_model_ops.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 3
+    for ax, pas in zip(axes, ["fprop", "dgrad", "wgrad"]):
+        assert ax.get_title().startswith(pas)
+        assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
+        assert ax.get_xlabel().startswith("input size n") and ax.get_ylabel() == "operations"
+        labels = line_labels(ax)
+        assert len(labels) == 4 and any("direct, Mathieu" in lab for lab in labels)
+        assert any(lab.startswith("FFT, Mathieu count (C = 2.5)") for lab in labels)
+        assert [list(line.get_xdata()) for line in ax.get_lines()][0] == [8, 16, 32, 64]
+    # n=64, fprop: the Mathieu direct count S·f'·f·n'²·k² is in the table
+    assert "5.19e+11" in p.table  # fprop n=64: S·f'·f·n'²·k² = 128·256·96·58²·49
+    assert "294" in p.table  # Mathieu's RAM figure for S=128, n=32, f=96, f'=256 (MB)
+
+
+def test_fig2_time_vs_n_panels_per_pass(full_ds):
+    (p,) = fig2_mathieu_fig3.build(full_ds)
+    assert p.name == "fig2_mathieu_fig3a"
+    axes = panels(p.fig)
+    assert [a.get_title().split(" ")[0] for a in axes] == style.PASSES
+    assert set(line_labels(axes[0])) == {"cpu.im2col", "cpu.fft", "cpu.fft (pow2)"}
+    for ax in axes:
+        assert ax.get_yscale() == "log"
+        assert ax.get_ylabel() == "time per call (ms, median)"
+        assert ax.get_xlabel().startswith("input size n")
+    # the failed step row (n=32, cpu.fft) is not drawn, and the caption says so
+    fft_step = [line for line in axes[3].get_lines() if line.get_label() == "cpu.fft"][0]
+    assert list(fft_step.get_xdata()) == [8, 16]
+    assert "1 failed row" in p.caption
+    assert any("mathieu_fig3b" in n for n in p.notes)
+    # colours are the shared per-algorithm ones
+    assert [line for line in axes[0].get_lines() if line.get_label() == "cpu.fft"][0].get_color() == \
+        style.ALGO_COLOURS["cpu.fft"]
+
+
+def test_fig3_layer_table_with_paper_numbers(full_ds):
+    (p,) = fig3_layer_table.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 4 and all(a.get_yscale() == "log" for a in axes)
+    labels = legend_labels(p.fig)
+    assert labels[:3] == ["paper Torch7 (GTX Titan)", "paper CudaConv (GTX Titan)", "paper FFT (GTX Titan)"]
+    assert {"cpu.fft", "cpu.onednn"} <= set(labels)
+    # 5 layers × (3 paper + 2 ours) bars per panel
+    assert len(axes[0].patches) == 5 * 5
+    assert "ours:\nnot run" in [t.get_text() for t in axes[0].texts]  # L4, L5 not in the fixture
+    assert fig3_layer_table.PAPER_MS["dgrad"][1] == (197, 261, 92)  # 660-178-285, 885-221-403, 159-34-33
+    assert "| L2 k=7 n=32 f=96 f'=256 | 178 | 221 | 34 |" in p.table
+
+
+def test_fig4_seed_cpu_row_and_missing_panel(full_ds):
+    (p,) = fig4_seed.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 3  # CPU row only: the fixture has no cuda.* rows
+    assert set(line_labels(axes[0])) == {"cpu.direct", "cpu.im2col", "cpu.fft"}
+    assert is_no_data(axes[1])  # seed_kernel_size not in the fixture
+    assert axes[2].get_yscale() == "log"
+    assert [t.get_text() for t in axes[2].get_xticklabels()][0].startswith("1D")
+    assert "GPU: no cuda.* rows" in p.caption
+    assert any("seed_kernel_size" in n for n in p.notes)
+
+
+def test_fig5_training_panels_and_stats_table(full_ds):
+    (p,) = fig5_training.build(full_ds)
+    axes = panels(p.fig)
+    assert [a.get_title() for a in axes] == ["step time vs input size n", "step time vs kernel size k",
+                                             "step time vs batch size"]
+    assert set(line_labels(axes[0])) == {"cpu.direct", "cpu.fft"}
+    assert axes[0].get_yscale() == "log"  # 60 ms .. 900 ms
+    assert is_no_data(axes[1])
+    assert set(line_labels(axes[2])) == {"cpu.im2col", "cpu.fft"}  # from the stats-only file
+    assert axes[2].get_xlabel() == "batch size"
+    assert "## train_seed_batch.stats.csv" in p.table and "| fftnet | cpu.fft | 16 | 64 | 32 | 1 | 12 |" in p.table
+
+
+def test_fig5_stats_computed_from_steps_when_no_stats_file(folder_with):
+    from convbench_plots import data
+    ds = data.load(folder_with("train_seed_input.csv"))
+    (p,) = fig5_training.build(ds)
+    # count 3, min 402.5, max 410 for cpu.direct at n=70, as the seed's table
+    assert "| fftnet | cpu.direct | 10 | 70 | 64 | 1 | 3 | 402.5 | 410 | 405.9 |" in p.table
+
+
+def test_fig6_heatmaps_cpu_and_gpu(full_ds):
+    prods = {p.name: p for p in fig6_heatmap.build(full_ds)}
+    assert set(prods) == {"fig6_speedup_quick_cpu_fft_vs_cpu_onednn", "fig6_speedup_quick_cuda_fft_vs_cudnn_best"}
+    cpu = prods["fig6_speedup_quick_cpu_fft_vs_cpu_onednn"]
+    axes = panels(cpu.fig)
+    assert len(axes) == 4
+    assert any(a.get_label() == "<colorbar>" for a in cpu.fig.axes)
+    for ax in axes:
+        assert any(isinstance(c, QuadMesh) for c in ax.collections)
+        assert ax.get_xlabel().startswith("kernel size k") and ax.get_ylabel().startswith("input size n")
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["8", "16", "32"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["3", "5", "9"]
+    # the synthetic timings cross over: a crossover boundary is drawn in fprop
+    assert any(isinstance(c, LineCollection) for c in axes[0].collections)
+    assert "N=4, C=16, K=16" in cpu.title
+    gpu = panels(prods["fig6_speedup_quick_cuda_fft_vs_cudnn_best"].fig)
+    assert not is_no_data(gpu[0]) and all(is_no_data(a) for a in gpu[1:])  # fprop rows only
+
+
+def test_fig6_geometric_mean_over_configurations(full_ds):
+    r = full_ds.ok("quick")
+    r = r[(r["dims"] == 2) & r["plain"] & r["cube"] & r["algo"].isin(["cpu.fft", "cpu.onednn"])]
+    # a second (N, C, K) grid where the vendor is 4x slower: geometric mean doubles the speedup
+    other = r.assign(N=8)
+    other.loc[other["algo"] == "cpu.onednn", "time_ms"] *= 4
+    one = fig6_heatmap.speedups(r, "cpu.fft", "cpu.onednn")
+    two = fig6_heatmap.speedups(pd.concat([r, other]), "cpu.fft", "cpu.onednn")
+    assert len(two.attrs["grids"]) == 2 and (two["configs"] == 2).all()
+    np.testing.assert_allclose(two["speedup"].to_numpy(), 2 * one["speedup"].to_numpy())
+    assert "geometric mean over 2" in fig6_heatmap.grid_label(two.attrs["grids"])
+
+
+def test_fig7_roofline_per_backend(full_ds):
+    (p,) = fig7_roofline.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 4  # CPU and GPU rows, two panels each
+    assert [a.get_title().split(":")[0] for a in axes] == ["CPU", "CPU", "GPU", "GPU"]
+    for ax in axes:
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert axes[1].get_xlabel().startswith("arithmetic intensity") and "GFLOP/s" in axes[1].get_ylabel()
+    assert any(lab.startswith("measured roof") for lab in line_labels(axes[1]))
+    assert {"cpu.fft", "cpu.onednn", "cuda.fft", "cudnn.best"} <= set(legend_labels(p.fig))
+
+
+def test_fig8_bandlimited(full_ds):
+    (p,) = fig8_bandlimited.build(full_ds)
+    assert p.name == "fig8_bandlimited_cpu_fft"
+    axes = panels(p.fig)
+    assert len(axes) == 2 * 3  # fixture has fprop and step only
+    assert any("dgrad" in n for n in p.notes)
+    assert axes[0].get_ylabel() == "time / time at compression 0"
+    assert axes[2].get_yscale() == "log"
+    assert axes[0].get_xlabel().startswith("compression (%")
+    shapes = [lab for lab in line_labels(axes[0]) if lab.startswith("N=")]
+    assert len(shapes) == 2
+    first = [line for line in axes[0].get_lines() if line.get_label() == shapes[0]][0]
+    assert list(first.get_xdata()) == [0, 50, 90] and first.get_ydata()[0] == pytest.approx(1.0)
+    assert "time ratio" in p.table
+
+
+def test_fig9_transforms(full_ds):
+    (p,) = fig9_fft_transform.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 2
+    assert set(line_labels(axes[0])) == {"cuda.fbfft", "cufft"}
+    assert axes[0].get_xscale() == "log" and axes[0].get_yscale() == "log"
+    assert axes[1].get_ylabel() == "speedup over cufft (×)"
+    sp = [line for line in axes[1].get_lines() if line.get_label() == "cuda.fbfft"][0]
+    assert sp.get_ydata()[0] == pytest.approx(0.021 / 0.011)
+
+
+@pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
+                                    fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform])
+def test_every_figure_skips_cleanly_without_data(module, folder_with):
+    from convbench_plots import data
+    ds = data.load(folder_with())  # an empty results folder
+    with pytest.raises(Skip):
+        module.build(ds)
+
+
+def test_captions_name_machine_and_date(full_ds):
+    (p,) = fig2_mathieu_fig3.build(full_ds)
+    assert "machine full (AMD EPYC, 2 threads)" in p.caption and "run 2026-11-22" in p.caption
+    gpu = [q for q in fig6_heatmap.build(full_ds) if "cuda" in q.name][0]
+    assert "NVIDIA H100 80GB HBM3" in gpu.caption and "2026-11-23" in gpu.caption
+
+
+def test_fig6_fbfft_space_like_sweep_with_several_grids(folder_with):
+    from convbench_plots import data
+    d = folder_with()
+    q = pd.read_csv(Path(__file__).parent / "fixtures" / "full" / "quick.csv", dtype=str)
+    q = q[q["algo"].isin(["cpu.fft", "cpu.onednn"])].assign(sweep="fbfft_space")
+    pd.concat([q, q.assign(N="8"), q.assign(C="32")]).to_csv(d / "fbfft_space.csv", index=False)
+    (p,) = fig6_heatmap.build(data.load(d))
+    assert p.name == "fig6_speedup_fbfft_space_cpu_fft_vs_cpu_onednn"
+    assert "geometric mean over 3 (N, C, K)" in p.title
+    assert "Range (min–max) over the (N, C, K) configurations, fprop" in p.table
+    assert len(panels(p.fig)) == 4
