@@ -188,4 +188,14 @@ double tolerance(const Shape& s, Pass p, double condition) {
   return 1e-5 + 8 * eps * std::max(std::sqrt(L), condition);
 }
 
+// TF32 rounds each input to 10 mantissa bits (unit roundoff 2^-11) and accumulates in fp32.
+// Those rounding errors are independent per product, so relative to the result they stay
+// near 2^-11 * sqrt(2) * condition whatever the reduction length; 8x headroom as above.
+double tolerance(const Shape& s, Pass p, double condition, const std::string& precision) {
+  if (precision == "fp32") return tolerance(s, p, condition);
+  if (precision != "tf32") throw std::invalid_argument("tolerance: unknown precision '" + precision + "'");
+  constexpr double tf32_unit = 1.0 / 2048;  // 2^-11
+  return tolerance(s, p, condition) + 8 * tf32_unit * std::sqrt(2.0) * condition;
+}
+
 }  // namespace convbench

@@ -6,6 +6,10 @@
 
 #include "convbench/baseline_algorithms.hpp"
 #include "convbench/cpu_algorithms.hpp"
+#ifdef CONVBENCH_HAVE_CUDA
+#include "convbench/cuda_algorithms.hpp"
+#include "convbench/cudnn_algorithms.hpp"
+#endif
 
 namespace convbench {
 
@@ -15,6 +19,25 @@ const std::vector<AlgorithmEntry>& algorithm_list() {
       {"cpu.im2col", make_cpu_im2col},
       {"cpu.fft", make_cpu_fft},
       {"cpu.onednn", make_cpu_onednn},
+#ifdef CONVBENCH_HAVE_CUDA
+      {"cuda.direct", make_cuda_direct},
+      {"cuda.im2col", make_cuda_im2col},
+      {"cuda.fft", make_cuda_fft},
+      {"cudnn.implicit_gemm", make_cudnn_implicit_gemm},
+      {"cudnn.implicit_precomp_gemm", make_cudnn_implicit_precomp_gemm},
+      {"cudnn.gemm", make_cudnn_gemm},
+      {"cudnn.direct", make_cudnn_direct},
+      {"cudnn.fft", make_cudnn_fft},
+      {"cudnn.fft_tiling", make_cudnn_fft_tiling},
+      {"cudnn.winograd", make_cudnn_winograd},
+      {"cudnn.winograd_nonfused", make_cudnn_winograd_nonfused},
+      {"cudnn.bwd_data_algo_0", make_cudnn_bwd_data_algo_0},
+      {"cudnn.bwd_data_algo_1", make_cudnn_bwd_data_algo_1},
+      {"cudnn.bwd_filter_algo_0", make_cudnn_bwd_filter_algo_0},
+      {"cudnn.bwd_filter_algo_1", make_cudnn_bwd_filter_algo_1},
+      {"cudnn.bwd_filter_algo_3", make_cudnn_bwd_filter_algo_3},
+      {"cudnn.best", make_cudnn_best},
+#endif
   };
   return list;
 }

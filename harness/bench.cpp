@@ -21,6 +21,7 @@
 #include "convbench/cuda_info.hpp"
 #include "convbench/model.hpp"
 #include "convbench/reference.hpp"
+#include "device.hpp"
 #include "env_info.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
@@ -52,17 +53,6 @@ std::string slug(std::string s) {
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out.empty() ? "unknown" : out;
-}
-
-double available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
-  for (std::string key; in >> key;) {
-    double kb = 0;
-    in >> kb;
-    if (key == "MemAvailable:") return kb * 1024;
-    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
 }
 
 std::string gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / double(1 << 30)); }
@@ -212,37 +202,51 @@ class Runner {
     opt.fft_size = c.policy;
     opt.fft_measure = fft_measure_;
     opt.compression = c.compression;
+    opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
-    row.device = algo->device() == Device::cpu ? cpu_model() : "cuda";
+    BenchDevice* dev = nullptr;
+    try {
+      dev = &device(algo->device());
+    } catch (const std::exception& e) {
+      return skip(e.what());  // a CUDA algorithm without a usable device
+    }
+    row.device = dev->name();
     if (c.compression > 0 && !algo->supports_compression())
       return skip("compression > 0 (band-limited) applies to FFT algorithms only, not " + c.algo);
     if (c.precision != "fp32" && algo->device() == Device::cpu)
       return skip(c.precision + " applies to CUDA algorithms only");
     if (std::string why = algo->supports(s, c.pass); !why.empty()) return skip(why);
 
-    const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());
-    const double workspace = double(algo->workspace_bytes(s, c.pass));
-    row.workspace_bytes = workspace;
-    if (tensors + workspace > 0.9 * available_memory_bytes())
-      return skip(fmt::format("out of memory: needs {} (tensors {} + workspace {}), {} available",
-                              gib(tensors + workspace), gib(tensors), gib(workspace), gib(available_memory_bytes())));
-    std::vector<float> y, dx, dw;
     try {
+      const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());
+      const double workspace = double(algo->workspace_bytes(s, c.pass));
+      row.workspace_bytes = workspace;
+      if (tensors + workspace > 0.9 * dev->available_bytes())
+        return skip(fmt::format("out of memory: needs {} (tensors {} + workspace {}), {} available",
+                                gib(tensors + workspace), gib(tensors), gib(workspace), gib(dev->available_bytes())));
+
+      // Outside the timed region: data, upload, NaN outputs, plans, handles, cudnnFind.
       data_.use(s);
-      constexpr float nan = std::numeric_limits<float>::quiet_NaN();  // unwritten outputs fail validation
-      y.assign(s.y_elems(), nan), dx.assign(s.x_elems(), nan), dw.assign(s.w_elems(), nan);
+      dev->load(s, data_.x, data_.w, data_.dy);
+      dev->reset_outputs();
+      algo->set_stream(dev->stream());
+      dev->memory_begin();
       algo->prepare(s, c.pass);
       row.fft_size = algo->fft_size();
-      const ConvBuffers t{data_.x.data(), data_.w.data(), data_.dy.data(), y.data(), dx.data(), dw.data()};
+      const ConvBuffers t = dev->buffers();
       algo->run(c.pass, t);  // warm-up, and the output we validate
+      dev->synchronize();
+      row.peak_mem_bytes = dev->memory_peak_bytes();
+      row.workspace_bytes = double(algo->workspace_bytes(s, c.pass));  // cudnn.best knows it after prepare
+      row.detail = algo->detail();
 
       double worst = -1;
       for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
         if (!pass_covered(c.pass, p)) continue;
         const auto& check = data_.check(p);
-        const float* out = p == Pass::fprop ? y.data() : p == Pass::dgrad ? dx.data() : dw.data();
+        const float* out = dev->output(p);
         const double err = rel_error(out, check.indices, check.ref.values);
-        const double tol = tolerance(s, p, check.ref.condition);
+        const double tol = tolerance(s, p, check.ref.condition, c.precision);
         row.validation = check.indices.empty() ? "full" : fmt::format("sampled:{}", check.indices.size());
         const double ratio = std::isnan(err) ? std::numeric_limits<double>::infinity() : err / tol;
         if (ratio > worst) worst = ratio, row.rel_error = std::isnan(err) ? 1e30 : err, row.tolerance = tol;
@@ -253,12 +257,14 @@ class Runner {
 
       std::vector<double> samples;
       for (auto _ : state) {
-        const auto t0 = std::chrono::steady_clock::now();
+        dev->before_sample();  // L2 flush on a GPU, untimed
+        dev->start();
         algo->run(c.pass, t);
-        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        state.SetIterationTime(sec);
-        samples.push_back(sec * 1e3);
+        const double ms = dev->stop();
+        state.SetIterationTime(ms / 1e3);
+        samples.push_back(ms);
       }
+      row.sm_clock_mhz = dev->sm_clock_mhz();
       const Stats st = stats_of(samples);
       row.reps = static_cast<int>(samples.size());
       row.time_ms = st.median, row.time_min_ms = st.min, row.time_max_ms = st.max, row.time_std_ms = st.std;
@@ -266,11 +272,21 @@ class Runner {
       state.counters["GFLOP/s"] = st.median > 0 ? row.direct_flops / st.median / 1e6 : 0;
       if (row.status == "failed") state.SkipWithError(row.reason.c_str());
       return row;
-    } catch (const std::bad_alloc&) {
-      return skip("out of memory while preparing or running");
+    } catch (const Unsupported& e) {
+      return skip(e.what());  // refused by a library only once asked to prepare or run
+    } catch (const std::bad_alloc& e) {
+      const std::string what = e.what();
+      return skip("out of memory while preparing or running" + (what == std::bad_alloc().what() ? "" : ": " + what));
     } catch (const std::exception& e) {
       return fail(std::string("error: ") + e.what());
     }
+  }
+
+  // The case's device, made on first use: host memory and wall clock, or a CUDA stream.
+  BenchDevice& device(Device d) {
+    auto& slot = d == Device::cpu ? cpu_ : cuda_;
+    if (!slot) slot = d == Device::cpu ? make_cpu_device() : make_cuda_device();
+    return *slot;
   }
 
   CsvWriter& csv_;
@@ -279,12 +295,18 @@ class Runner {
   bool fft_measure_;
   size_t done_ = 0;
   ShapeData data_;
+  std::unique_ptr<BenchDevice> cpu_, cuda_;
   std::set<const BenchCase*> written_;
   std::map<std::string, int> counts_;
 };
 
 // Algorithm names of this build matching any pattern, in list order. Patterns matching nothing
 // are reported once on stderr (a sweep written for a GPU build run on a CPU build, say).
+// Without a CUDA device (a CUDA build on a GPU-less machine) the CUDA algorithms are left out
+// the same way, rather than filling the CSV with skipped rows; run_bench says so once the
+// command line has been checked (errors stay one line).
+bool g_cuda_left_out = false;
+
 std::vector<std::string> select_algorithms(const std::vector<std::string>& patterns, const std::string& where) {
   std::vector<std::string> names;
   for (const auto& pat : patterns) {
@@ -292,6 +314,10 @@ std::vector<std::string> select_algorithms(const std::vector<std::string>& patte
     for (const auto& e : algorithm_list())
       if (glob_match(pat, e.name)) {
         any = true;
+        if (e.make({})->device() == Device::cuda && cuda_device_count() == 0) {
+          g_cuda_left_out = true;
+          continue;
+        }
         if (std::find(names.begin(), names.end(), e.name) == names.end()) names.emplace_back(e.name);
       }
     if (!any) {
@@ -362,7 +388,10 @@ int run_bench(const BenchOptions& o) {
           for (const auto& prec : precisions)
             for (double cv : compression) cases.push_back({sw.name, s, a, p, prec, cv, policy, o.reps > 0 ? o.reps : sw.reps});
   }
-  if (cases.empty()) throw std::invalid_argument("bench: nothing to run (no shape x algorithm x pass)");
+  if (cases.empty())
+    throw std::invalid_argument(g_cuda_left_out
+                                    ? "bench: nothing to run (CUDA algorithms left out: " + cuda_summary() + ")"
+                                    : std::string("bench: nothing to run (no shape x algorithm x pass)"));
 
   std::string out = o.out;
   if (out.empty()) out = fmt::format("results/{}/{}.csv", machine_name(), sweeps.front().name);
@@ -388,6 +417,7 @@ int run_bench(const BenchOptions& o) {
     throw std::invalid_argument(fmt::format("{} exists: use --resume to continue it, or another --out", out));
   }
 
+  if (g_cuda_left_out) fmt::print(stderr, "convbench: note: CUDA algorithms left out: {}\n", cuda_summary());
   if (o.dry_run) {
     for (const auto& c : todo)
       fmt::print("{},{},{},{},{},{}\n", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass), c.precision, c.compression);

@@ -9,13 +9,14 @@
 #include "commands.hpp"
 #include "conv_command.hpp"
 #include "convbench/cuda_info.hpp"
+#include "train/train_command.hpp"
 
 namespace {
 
 void list_algorithms() {
   for (const auto& e : convbench::algorithm_list()) {
     const auto algo = e.make({});
-    fmt::print("{:<14} {}\n", e.name, algo->description());
+    fmt::print("{:<27} {}\n", e.name, algo->description());
   }
   const std::string cuda = convbench::cuda_summary();
   fmt::print("# CUDA: {}\n", cuda);
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   convbench::add_bench_command(app, exit_code, command_line);
   convbench::add_model_command(app);
   convbench::add_merge_command(app);
+  convbench::add_train_command(app, command_line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -45,7 +45,7 @@ std::vector<std::string> fields_of(const ResultRow& r) {
           num(r.direct_flops), opt(r.model_flops), ok && r.time_ms > 0 ? num(r.direct_flops / r.time_ms / 1e6) : "",
           opt(r.model_bytes), ok ? num(r.workspace_bytes) : "", opt(r.peak_mem_bytes),
           r.rel_error >= 0 ? fmt::format("{:.3e}", r.rel_error) : "", r.tolerance > 0 ? fmt::format("{:.3e}", r.tolerance) : "",
-          r.validation, opt(r.sm_clock_mhz), r.threads > 0 ? std::to_string(r.threads) : "", r.device};
+          r.validation, opt(r.sm_clock_mhz), r.threads > 0 ? std::to_string(r.threads) : "", r.device, r.detail};
 }
 
 const std::vector<std::string> kKeyColumns = {"sweep", "dims", "N", "C", "K", "in_d", "in_h", "in_w", "k_d", "k_h",
@@ -60,7 +60,7 @@ const std::vector<std::string>& csv_columns() {
       "groups", "algo", "pass", "precision", "fft_policy", "fft_size", "compression", "status", "reason", "reps",
       "time_ms", "time_min_ms", "time_max_ms", "time_std_ms", "direct_flops", "model_flops", "effective_gflops",
       "model_bytes", "workspace_bytes", "peak_mem_bytes", "rel_error", "tolerance", "validation", "sm_clock_mhz",
-      "threads", "device"};
+      "threads", "device", "detail"};
   return cols;
 }
 
@@ -125,7 +125,10 @@ CsvWriter::~CsvWriter() {
 
 void CsvWriter::write(const ResultRow& r) {
   std::string line;
-  for (const auto& f : fields_of(r)) line += (line.empty() ? "" : ",") + quoted(f);
+  for (const auto& f : fields_of(r)) {  // appended piecewise: GCC 12 warns (-Wrestrict) on "," + string&&
+    if (!line.empty()) line += ',';
+    line += quoted(f);
+  }
   line += '\n';
   // One write per row, then flush: a killed process leaves whole rows (or one torn last line).
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0)

@@ -26,6 +26,7 @@ struct ResultRow {
   double sm_clock_mhz = 0;
   int threads = 0;
   std::string device;
+  std::string detail;  // what the algorithm chose (cudnn.best's algorithm, math type, determinism)
 };
 
 // Column names, in file order.

@@ -7,30 +7,21 @@
 
 #include "algorithms.hpp"
 #include "convbench/reference.hpp"
+#include "conv_case.hpp"
 #include "random_shapes.hpp"
 
 namespace convbench {
 namespace {
 
+using testing::Case;
 using testing::edge_shapes;
+using testing::make_case;
+using testing::rel_diff;
 using testing::random_shape;
 using testing::random_tensor;
 using testing::test_seed;
 
 constexpr int kRandomShapesPerDims = 70;  // x3 dims + edge cases: > 200 shapes per algorithm
-
-struct Case {
-  Shape shape;
-  std::vector<float> x, w, dy;
-  Reference ref[3];  // fprop, dgrad, wgrad
-};
-
-Case make_case(std::mt19937_64& rng, const Shape& s) {
-  Case c{s, random_tensor(rng, s.x_elems()), random_tensor(rng, s.w_elems()), random_tensor(rng, s.y_elems()), {}};
-  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad})
-    c.ref[static_cast<int>(p)] = reference(s, p, c.x.data(), c.w.data(), c.dy.data());
-  return c;
-}
 
 // Output buffers pre-filled with NaN: an element the algorithm forgets to write fails the check.
 struct Outputs {
@@ -47,15 +38,6 @@ Outputs run_pass(Algorithm& algo, const Case& c, Pass p) {
   algo.prepare(c.shape, p);
   algo.run(p, {c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()});
   return out;
-}
-
-double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    den += double(b[i]) * b[i];
-  }
-  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
 class CpuAlgorithm : public ::testing::TestWithParam<std::string> {};

@@ -3,6 +3,13 @@
 // one small complex GEMM over channels (OpenBLAS cgemm), then transposed back, inverse
 // transformed and cropped. In a training step each forward spectrum serves two passes.
 //
+// Transforms run on chunks of planes in small per-thread buffers (scatter, r2c and the transpose
+// into the frequency-major buffer while the chunk is in cache), so only the frequency-major
+// copies scale with the batch; each transform is separable 1D stages that skip zero padding and
+// columns without kept bins (see Stage). Band-limited (AlgoOptions::compression > 0, Dziedzic et al.
+// 2019): the frequency-major buffers and the GEMMs hold only the bins of band_limit_bins(); the
+// rest are zeroed before the inverse transform. Compression 0 keeps every bin on the same path.
+//
 // Index conventions (per dim; P = padded input, ke = dilated kernel, Nf >= P transform size):
 //   XP  = FFT(x placed at offset pad),  WE = FFT(w with tap r at r*dil),
 //   DY1 = FFT(dy with output o at o*stride)
@@ -15,14 +22,18 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <complex>
-#include <cstring>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "convbench/band_limit.hpp"
 #include "convbench/cpu_algorithms.hpp"
 #include "convbench/fft_size.hpp"
 
@@ -60,28 +71,55 @@ Buffer alloc(int64_t n) {
 // X (x, dx: N*C planes), W (w, dw: K*Cg planes), Y (y, dy: N*K planes).
 enum Family { fX = 0, fW = 1, fY = 2 };
 
-// Everything sized by (shape, pass); workspace_bytes() and prepare() both read it.
+// Bytes of one per-thread chunk buffer we aim for: half of a 512 KiB L2, so a chunk's
+// spectrum is still cached when it is transposed into the frequency-major buffer.
+constexpr int64_t kChunkBytes = 256 * 1024;
+
+// Everything sized by (shape, pass, options); workspace_bytes() and prepare() both read it.
 struct Layout {
-  Extent nf{1, 1, 1};       // transform size per dim
-  int64_t pitch = 0;        // floats per real row in the in-place r2c layout: 2*(Nw/2+1)
-  int64_t bins = 0;         // complex bins per plane: Nd*Nh*(Nw/2+1)
-  int64_t planes[3] = {};   // per family
-  int64_t scratch = 0;      // complex elements of the extra GEMM output buffer (step only)
+  Extent nf{1, 1, 1};        // transform size per dim
+  int64_t pitch = 0;         // floats per real row in the in-place r2c layout: 2*(Nw/2+1)
+  int64_t bins = 0;          // complex bins per plane: Nd*Nh*(Nw/2+1)
+  std::vector<int64_t> kept;  // bins the GEMMs see, ascending (all of them at compression 0)
+  int64_t columns = 0;       // last-dim bins 0..columns-1 hold every kept bin
+  int64_t planes[3] = {};    // per family
+  int64_t chunk[3] = {};     // planes per transform chunk, per family
+  int64_t buffers = 0;       // chunk buffers: one per thread transforming chunks concurrently
+  int64_t buffer_planes = 0;  // planes each chunk buffer holds
+  int64_t scratch = 0;       // complex elements of the extra GEMM output buffer (step only)
 
   Layout() = default;
-  Layout(const Shape& s, Pass p, FftSizePolicy policy) {
-    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = fft_size(s.padded(i), policy);
+  Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads) {
+    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = fft_size(s.padded(i), opt.fft_size);
     pitch = 2 * (nf[2] / 2 + 1);
-    bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
+    bins = half_spectrum_bins(nf);
+    kept = band_limit_bins(nf, opt.compression);
+    for (int64_t b : kept) columns = std::max(columns, b % (pitch / 2) + 1);
     planes[fX] = s.N * s.C;
     planes[fW] = s.K * s.Cg();
     planes[fY] = s.N * s.K;
+    for (int f = 0; f < 3; ++f) {
+      // Cache-sized chunks, at least one per thread, and at least 8 planes (a 64-byte line of
+      // the frequency-major buffer per bin) when there are that many.
+      const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (bins * int64_t(sizeof(cf))));
+      const int64_t by_threads = (planes[f] + threads - 1) / threads;
+      chunk[f] = std::min(planes[f], std::max(std::min(by_cache, by_threads), std::min<int64_t>(8, planes[f])));
+      buffers = std::max(buffers, parallel_chunks(f, threads) ? std::min<int64_t>(threads, chunks(f)) : 1);
+      buffer_planes = std::max(buffer_planes, chunk[f]);
+    }
     // A single pass writes its GEMM result into the frequency-major buffer of the family it
     // does not read. In a step all three are still live when fprop and dgrad run.
-    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * bins;
+    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * kept_bins();
   }
-  // Each family: one in-place spatial/spectral buffer plus one frequency-major copy.
-  int64_t complex_elems() const { return 2 * (planes[fX] + planes[fW] + planes[fY]) * bins + scratch; }
+  int64_t kept_bins() const { return static_cast<int64_t>(kept.size()); }
+  int64_t chunks(int f) const { return (planes[f] + chunk[f] - 1) / chunk[f]; }
+  // Several chunks: one thread per chunk with single-threaded transforms. One chunk: all threads
+  // inside it (FFTW's threads, parallel scatter/transposes), e.g. a single large image.
+  bool parallel_chunks(int f, int threads) const { return threads > 1 && chunks(f) >= 2; }
+  // Per family a frequency-major copy of the kept bins, plus the chunk buffers.
+  int64_t complex_elems() const {
+    return (planes[fX] + planes[fW] + planes[fY]) * kept_bins() + scratch + buffers * buffer_planes * bins;
+  }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
 };
 
@@ -90,6 +128,13 @@ struct Layout {
 struct Placement {
   Extent ext, off, step;
 };
+
+// x (and dx) at offset pad; w (and dw) tap r at r*dil; dy (and y) output o at o*stride.
+Placement placement(const Shape& s, int f) {
+  if (f == fX) return {s.in, s.pad, {1, 1, 1}};
+  if (f == fW) return {s.kernel, {0, 0, 0}, s.dilation};
+  return {s.out, {0, 0, 0}, s.stride};
+}
 
 // Index along one dim of the source element placed at grid position g, or -1.
 inline int64_t source_index(int64_t g, int64_t off, int64_t step, int64_t ext) {
@@ -102,21 +147,25 @@ inline int64_t source_index(int64_t g, int64_t off, int64_t step, int64_t ext) {
 void scatter(const float* src, cf* dst_c, int64_t planes, const Placement& pl, const Layout& lay, int threads) {
   float* dst = reinterpret_cast<float*>(dst_c);
   const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-  // Collapsed with the outermost grid dim so a single large plane still spreads over threads.
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t gd = 0; gd < lay.nf[0]; ++gd) {
-      const float* s = src + p * vol;
-      float* d = dst + p * 2 * lay.bins;
+  // Source row of each grid row (or -1), computed once rather than per plane: planes are
+  // often tiny (a 3x3 kernel in a 6x6 grid).
+  std::vector<int64_t> src_row(static_cast<size_t>(lay.nf[0] * lay.nf[1]));
+  for (int64_t gd = 0; gd < lay.nf[0]; ++gd)
+    for (int64_t gh = 0; gh < lay.nf[1]; ++gh) {
       const int64_t id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
-      for (int64_t gh = 0; gh < lay.nf[1]; ++gh) {
-        float* row = d + (gd * lay.nf[1] + gh) * lay.pitch;
-        std::fill(row, row + lay.pitch, 0.0f);
-        const int64_t ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-        if (id < 0 || ih < 0) continue;
-        const float* srow = s + (id * pl.ext[1] + ih) * pl.ext[2];
-        for (int64_t iw = 0; iw < pl.ext[2]; ++iw) row[pl.off[2] + iw * pl.step[2]] = srow[iw];
-      }
+      const int64_t ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+      src_row[gd * lay.nf[1] + gh] = id < 0 || ih < 0 ? -1 : (id * pl.ext[1] + ih) * pl.ext[2];
+    }
+  const int64_t rows = lay.nf[0] * lay.nf[1];
+  // Collapsed with the grid rows so a single large plane still spreads over threads.
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = dst + p * 2 * lay.bins + r * lay.pitch;
+      std::fill(row, row + lay.pitch, 0.0f);
+      if (src_row[r] < 0) continue;
+      const float* srow = src + p * vol + src_row[r];
+      for (int64_t iw = 0; iw < pl.ext[2]; ++iw) row[pl.off[2] + iw * pl.step[2]] = srow[iw];
     }
 }
 
@@ -125,7 +174,7 @@ void gather(const cf* src_c, float* dst, int64_t planes, const Placement& pl, co
   const float* src = reinterpret_cast<const float*>(src_c);
   const float scale = 1.0f / static_cast<float>(lay.total());
   const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t p = 0; p < planes; ++p)
     for (int64_t id = 0; id < pl.ext[0]; ++id) {
       const float* s = src + p * 2 * lay.bins;
@@ -139,21 +188,47 @@ void gather(const cf* src_c, float* dst, int64_t planes, const Placement& pl, co
     }
 }
 
-// dst (cols x rows) = src (rows x cols)^T, in square tiles that stay in L1 on both sides.
-void transpose(const cf* src, cf* dst, int64_t rows, int64_t cols, int threads) {
-  if (rows == 1 || cols == 1) {
-    std::memcpy(static_cast<void*>(dst), src, sizeof(cf) * rows * cols);
-    return;
-  }
-  constexpr int64_t kTile = 32;
-  const int64_t rt = (rows + kTile - 1) / kTile, ct = (cols + kTile - 1) / kTile;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
-  for (int64_t bi = 0; bi < rt; ++bi)
-    for (int64_t bj = 0; bj < ct; ++bj) {
-      const int64_t i1 = std::min(rows, (bi + 1) * kTile), j1 = std::min(cols, (bj + 1) * kTile);
-      for (int64_t j = bj * kTile; j < j1; ++j)
-        for (int64_t i = bi * kTile; i < i1; ++i) dst[j * rows + i] = src[i * cols + j];
+constexpr int64_t kTile = 32;  // transposes in square tiles that stay in L1 on both sides
+
+// Plane-major spectra of a chunk (np planes x bins) -> frequency-major rows of the kept bins:
+// freq[j * ld + i] = chunk[i * bins + kept[j]].
+void pack(const cf* chunk, int64_t np, const Layout& lay, cf* freq, int64_t ld, int threads) {
+  const int64_t nk = lay.kept_bins(), bins = lay.bins;
+  const int64_t* kept = lay.kept.data();
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t j0 = 0; j0 < nk; j0 += kTile)
+    for (int64_t i0 = 0; i0 < np; i0 += kTile) {
+      const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
+      for (int64_t j = j0; j < j1; ++j) {
+        const cf* src = chunk + kept[j];
+        cf* dst = freq + j * ld;
+        for (int64_t i = i0; i < i1; ++i) dst[i] = src[i * bins];
+      }
     }
+}
+
+// The inverse of pack, with zeros in the bins band-limiting dropped (runs of flat indices), so
+// the inverse transform sees a whole spectrum.
+void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<std::pair<int64_t, int64_t>>& dropped,
+            cf* chunk, int64_t np, int threads) {
+  const int64_t nk = lay.kept_bins(), bins = lay.bins;
+  const int64_t* kept = lay.kept.data();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < np; ++i)
+      for (const auto& [b0, b1] : dropped) std::fill(chunk + i * bins + b0, chunk + i * bins + b1, cf{});
+#pragma omp for schedule(static)
+    for (int64_t j0 = 0; j0 < nk; j0 += kTile)
+      for (int64_t i0 = 0; i0 < np; i0 += kTile) {
+        const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
+        for (int64_t i = i0; i < i1; ++i) {
+          const cf* src = freq + i;
+          cf* dst = chunk + i * bins;
+          for (int64_t j = j0; j < j1; ++j) dst[kept[j]] = src[j * ld];
+        }
+      }
+  }
 }
 
 // Row-major C (M x N) = op(A) * op(B), op = identity or conjugate transpose. Per-bin products
@@ -183,6 +258,32 @@ void cgemm(bool conj_a, bool conj_b, int64_t M, int64_t N, int64_t K, const cf* 
     }
 }
 
+// A multi-dim transform as separable 1D stages (FFTW guru plans), so that each stage skips
+// what it need not touch: the forward r2c starts from the rows of the grid the tensor
+// occupies (the rest is zero padding: a 3x3 kernel fills 3 of 35 rows), and the stages after
+// it, the inverse's before the c2r, run only on the columns that hold kept bins (fewer with
+// compression) and the slices that hold data or are cropped.
+enum class StageKind { r2c, c2c_forward, c2c_backward, c2r };
+struct Stage {
+  StageKind kind;
+  fftwf_plan plan;  // not owned
+  int64_t offset;   // complex elements from the chunk buffer's start
+};
+
+void execute(const std::vector<Stage>& stages, cf* buf) {
+  for (const Stage& st : stages) {
+    cf* p = buf + st.offset;
+    auto* c = reinterpret_cast<fftwf_complex*>(p);
+    auto* r = reinterpret_cast<float*>(p);
+    switch (st.kind) {
+      case StageKind::r2c: fftwf_execute_dft_r2c(st.plan, r, c); break;
+      case StageKind::c2c_forward:
+      case StageKind::c2c_backward: fftwf_execute_dft(st.plan, c, c); break;
+      case StageKind::c2r: fftwf_execute_dft_c2r(st.plan, c, r); break;
+    }
+  }
+}
+
 class CpuFft final : public Algorithm {
  public:
   explicit CpuFft(const AlgoOptions& opt) : opt_(opt) {}
@@ -193,33 +294,52 @@ class CpuFft final : public Algorithm {
   std::string name() const override { return "cpu.fft"; }
   std::string description() const override {
     return "FFTW r2c/c2r + per-frequency complex GEMM (OpenBLAS cgemm); 1D/2D/3D, pad, stride, dilation, "
-           "groups; step reuses FFT(x), FFT(w), FFT(dy)";
+           "groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
   }
-  std::string supports(const Shape&, Pass) const override { return {}; }
+  std::string supports(const Shape&, Pass) const override {
+    if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
+      return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
+    return {};
+  }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
-    return static_cast<std::size_t>(Layout(s, p, opt_.fft_size).complex_elems()) * sizeof(cf);
+    return static_cast<std::size_t>(Layout(s, p, opt_, threads()).complex_elems()) * sizeof(cf);
   }
   std::string fft_size() const override { return fft_size_; }
+  bool supports_compression() const override { return true; }
 
   void prepare(const Shape& s, Pass p) override {
     release();
-    const Layout lay(s, p, opt_.fft_size);
+    if (std::string why = supports(s, p); !why.empty()) throw std::invalid_argument("cpu.fft: " + why);
+    threads_ = threads();
+    Layout lay(s, p, opt_, threads_);
     if (2 * lay.bins > std::numeric_limits<int>::max() || lay.planes[fX] > std::numeric_limits<int>::max() ||
         lay.planes[fW] > std::numeric_limits<int>::max() || lay.planes[fY] > std::numeric_limits<int>::max())
       throw std::length_error("cpu.fft: " + s.to_string() + " exceeds FFTW's int-sized plan interface");
-    threads_ = opt_.threads > 0 ? opt_.threads : omp_get_max_threads();
-    for (int f = 0; f < 3; ++f) {
-      spec_[f] = alloc(lay.planes[f] * lay.bins);
-      freq_[f] = alloc(lay.planes[f] * lay.bins);
-    }
+    for (int f = 0; f < 3; ++f) freq_[f] = alloc(lay.planes[f] * lay.kept_bins());
     scratch_ = alloc(lay.scratch);
+    for (int64_t b = 0; b < lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_planes * lay.bins));
+
+    // Runs of dropped bins, zeroed in every chunk before an inverse transform.
+    dropped_.clear();
+    int64_t next = 0;
+    for (int64_t b : lay.kept) {
+      if (b > next) dropped_.emplace_back(next, b);
+      next = b + 1;
+    }
+    if (next < lay.bins) dropped_.emplace_back(next, lay.bins);
 
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
     const bool fwd[3] = {fp || wg, fp || dg, dg || wg};  // which inputs get transformed
     const bool inv[3] = {dg, wg, fp};                     // which outputs come back
     for (int f = 0; f < 3; ++f) {
-      if (fwd[f]) fwd_[f] = make_plan(s, lay, f, true);
-      if (inv[f]) inv_[f] = make_plan(s, lay, f, false);
+      // Stages for a full chunk and for the last, shorter one.
+      const int64_t sizes[2] = {lay.chunk[f], lay.planes[f] % lay.chunk[f]};
+      const int nthreads = lay.parallel_chunks(f, threads_) ? 1 : threads_;
+      for (int k = 0; k < 2; ++k) {
+        if (sizes[k] == 0) continue;
+        if (fwd[f]) fwd_[f][k] = stages(s, lay, placement(s, f), sizes[k], nthreads, true);
+        if (inv[f]) inv_[f][k] = stages(s, lay, placement(s, f), sizes[k], nthreads, false);
+      }
     }
 
     fft_size_.clear();
@@ -228,7 +348,7 @@ class CpuFft final : public Algorithm {
       fft_size_ += std::to_string(lay.nf[i]);
     }
     shape_ = s;
-    layout_ = lay;
+    layout_ = std::move(lay);
     prepared_ = p;
   }
 
@@ -239,8 +359,12 @@ class CpuFft final : public Algorithm {
                              std::string(to_string(p)));
     const Shape& s = shape_;
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
-    const Placement px{s.in, s.pad, {1, 1, 1}}, pw{s.kernel, {0, 0, 0}, s.dilation}, py{s.out, {0, 0, 0}, s.stride};
+    const Placement px = placement(s, fX), pw = placement(s, fW), py = placement(s, fY);
 
+    if (!t.x && (fp || wg)) throw std::invalid_argument("cpu.fft: missing input tensor x");
+    if (!t.w && (fp || dg)) throw std::invalid_argument("cpu.fft: missing input tensor w");
+    if (!t.dy && (dg || wg)) throw std::invalid_argument("cpu.fft: missing input tensor dy");
+    if ((fp && !t.y) || (dg && !t.dx) || (wg && !t.dw)) throw std::invalid_argument("cpu.fft: missing output tensor");
     if (fp || wg) forward(fX, t.x, px);
     if (fp || dg) forward(fW, t.w, pw);
     if (dg || wg) forward(fY, t.dy, py);
@@ -251,56 +375,131 @@ class CpuFft final : public Algorithm {
   }
 
  private:
-  fftwf_plan make_plan(const Shape& s, const Layout& lay, int f, bool forward) {
+  int threads() const { return opt_.threads > 0 ? opt_.threads : omp_get_max_threads(); }
+
+  // The separable stages of the forward or inverse transform of `np` planes of a chunk buffer
+  // for a tensor at placement pl (see Stage). Executable on any chunk buffer: all are equally
+  // aligned and the plans address them only through the offsets.
+  std::vector<Stage> stages(const Shape& s, const Layout& lay, const Placement& pl, int64_t np, int nthreads,
+                            bool forward) {
+    const int64_t nf0 = lay.nf[0], nf1 = lay.nf[1], nf2 = lay.nf[2], nw = lay.pitch / 2, pitch = lay.pitch;
+    Extent lo, cnt;  // the box of grid rows/slices the tensor occupies, per dim
+    for (int i = 0; i < kMaxDims; ++i) lo[i] = pl.off[i], cnt[i] = (pl.ext[i] - 1) * pl.step[i] + 1;
+    // Vector loops as {count, input stride, output stride}; unit counts dropped.
+    using Loops = std::vector<std::array<int64_t, 3>>;
+    auto plan = [&](StageKind kind, int64_t n, int64_t stride, Loops loops, int64_t offset) {
+      loops.erase(std::remove_if(loops.begin(), loops.end(), [](const auto& l) { return l[0] == 1; }), loops.end());
+      return Stage{kind, make_plan(s, kind, n, stride, loops, offset, nthreads), offset};
+    };
+    const int64_t rows_offset = (lo[0] * nf1 + lo[1]) * nw, slices_offset = lo[0] * nf1 * nw;
+    std::vector<Stage> out;
+    if (forward) {
+      out.push_back(plan(StageKind::r2c, nf2, 1,
+                         {{np, 2 * lay.bins, lay.bins}, {cnt[0], nf1 * pitch, nf1 * nw}, {cnt[1], pitch, nw}},
+                         rows_offset));
+      if (nf1 > 1)
+        out.push_back(plan(StageKind::c2c_forward, nf1, nw,
+                           {{np, lay.bins, lay.bins}, {cnt[0], nf1 * nw, nf1 * nw}, {lay.columns, 1, 1}},
+                           slices_offset));
+      if (nf0 > 1)
+        out.push_back(plan(StageKind::c2c_forward, nf0, nf1 * nw,
+                           {{np, lay.bins, lay.bins}, {nf1, nw, nw}, {lay.columns, 1, 1}}, 0));
+    } else {
+      // Columns past lay.columns are all zero (unpack) and stay zero through the c2c stages.
+      if (nf0 > 1)
+        out.push_back(plan(StageKind::c2c_backward, nf0, nf1 * nw,
+                           {{np, lay.bins, lay.bins}, {nf1, nw, nw}, {lay.columns, 1, 1}}, 0));
+      if (nf1 > 1)
+        out.push_back(plan(StageKind::c2c_backward, nf1, nw,
+                           {{np, lay.bins, lay.bins}, {cnt[0], nf1 * nw, nf1 * nw}, {lay.columns, 1, 1}},
+                           slices_offset));
+      out.push_back(plan(StageKind::c2r, nf2, 1,
+                         {{np, lay.bins, 2 * lay.bins}, {cnt[0], nf1 * nw, nf1 * pitch}, {cnt[1], nw, pitch}},
+                         rows_offset));
+    }
+    return out;
+  }
+
+  // One guru plan, in place at `offset` complex elements into chunk buffer 0; equal requests
+  // share a plan.
+  fftwf_plan make_plan(const Shape& s, StageKind kind, int64_t n, int64_t stride,
+                       const std::vector<std::array<int64_t, 3>>& loops, int64_t offset, int nthreads) {
+    std::vector<int64_t> key = {int64_t(kind), n, stride, offset, nthreads};
+    for (const auto& l : loops) key.insert(key.end(), l.begin(), l.end());
+    for (const PlanEntry& e : plans_)
+      if (e.key == key) return e.plan;
     static std::once_flag threads_init;
     std::call_once(threads_init, [] { fftwf_init_threads(); });
-    const int rank = s.dims;
-    int n[kMaxDims], real_embed[kMaxDims], cplx_embed[kMaxDims];
-    for (int r = 0; r < rank; ++r) {
-      const int i = kMaxDims - rank + r;
-      n[r] = static_cast<int>(lay.nf[i]);
-      real_embed[r] = cplx_embed[r] = n[r];
-    }
-    real_embed[rank - 1] = static_cast<int>(lay.pitch);  // in-place r2c pads the last dim
-    cplx_embed[rank - 1] = static_cast<int>(lay.pitch / 2);
-    const int howmany = static_cast<int>(lay.planes[f]);
-    const int real_dist = static_cast<int>(2 * lay.bins), cplx_dist = static_cast<int>(lay.bins);
-    float* real = reinterpret_cast<float*>(spec_[f].get());
-    auto* cplx = reinterpret_cast<fftwf_complex*>(spec_[f].get());
+    const int ni = static_cast<int>(n), si = static_cast<int>(stride);
+    fftwf_iodim dim{ni, si, si};
+    std::vector<fftwf_iodim> vec;
+    for (const auto& l : loops) vec.push_back({static_cast<int>(l[0]), static_cast<int>(l[1]), static_cast<int>(l[2])});
+    cf* p = chunk_buf_[0].get() + offset;
+    auto* c = reinterpret_cast<fftwf_complex*>(p);
+    auto* r = reinterpret_cast<float*>(p);
+    const int vr = static_cast<int>(vec.size());
     const unsigned flags = opt_.fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
 
     std::lock_guard lock(planner_mutex());
-    fftwf_plan_with_nthreads(threads_);
-    fftwf_plan plan =
-        forward ? fftwf_plan_many_dft_r2c(rank, n, howmany, real, real_embed, 1, real_dist, cplx, cplx_embed, 1,
-                                          cplx_dist, flags)
-                : fftwf_plan_many_dft_c2r(rank, n, howmany, cplx, cplx_embed, 1, cplx_dist, real, real_embed, 1,
-                                          real_dist, flags);
+    fftwf_plan_with_nthreads(nthreads);
+    fftwf_plan plan = nullptr;
+    switch (kind) {
+      case StageKind::r2c: plan = fftwf_plan_guru_dft_r2c(1, &dim, vr, vec.data(), r, c, flags); break;
+      case StageKind::c2c_forward:
+      case StageKind::c2c_backward: {
+        const int sign = kind == StageKind::c2c_forward ? FFTW_FORWARD : FFTW_BACKWARD;
+        plan = fftwf_plan_guru_dft(1, &dim, vr, vec.data(), c, c, sign, flags);
+        break;
+      }
+      case StageKind::c2r: plan = fftwf_plan_guru_dft_c2r(1, &dim, vr, vec.data(), c, r, flags); break;
+    }
     if (!plan) throw std::runtime_error("cpu.fft: FFTW could not create a plan for " + s.to_string());
+    plans_.push_back({std::move(key), plan});
     return plan;
   }
 
-  // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][plane].
+  // Runs body(first plane, planes, chunk buffer, threads inside) over family f's chunks: one
+  // thread per chunk, each with its own buffer, or one chunk with every thread inside it.
+  template <class Body>
+  void for_each_chunk(int f, const Body& body) {
+    const Layout& lay = layout_;
+    const int64_t n = lay.chunks(f), cp = lay.chunk[f], planes = lay.planes[f];
+    if (lay.parallel_chunks(f, threads_)) {
+#pragma omp parallel for schedule(dynamic) num_threads(static_cast<int>(std::min<int64_t>(threads_, n)))
+      for (int64_t c = 0; c < n; ++c)
+        body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[omp_get_thread_num()].get(), 1);
+    } else {
+      for (int64_t c = 0; c < n; ++c) body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[0].get(), threads_);
+    }
+  }
+
+  // Input tensor -> zero-padded grid -> spectrum -> frequency-major [kept bin][plane], a chunk
+  // of planes at a time.
   void forward(int f, const float* src, const Placement& pl) {
-    if (!src) throw std::invalid_argument("cpu.fft: missing input tensor");
-    scatter(src, spec_[f].get(), layout_.planes[f], pl, layout_, threads_);
-    fftwf_execute(fwd_[f]);
-    transpose(spec_[f].get(), freq_[f].get(), layout_.planes[f], layout_.bins, threads_);
+    const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
+    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
+      scatter(src + p0 * vol, buf, np, pl, layout_, inner);
+      execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], buf);
+      pack(buf, np, layout_, freq_[f].get() + p0, layout_.planes[f], inner);
+    });
   }
 
-  // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
+  // Frequency-major GEMM result -> plane-major spectrum (dropped bins zero) -> inverse ->
+  // cropped output tensor.
   void backward(int f, const cf* freq, float* dst, const Placement& pl) {
-    if (!dst) throw std::invalid_argument("cpu.fft: missing output tensor");
-    transpose(freq, spec_[f].get(), layout_.bins, layout_.planes[f], threads_);
-    fftwf_execute(inv_[f]);
-    gather(spec_[f].get(), dst, layout_.planes[f], pl, layout_, threads_);
+    const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
+    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
+      unpack(freq + p0, layout_.planes[f], layout_, dropped_, buf, np, inner);
+      execute(inv_[f][np == layout_.chunk[f] ? 0 : 1], buf);
+      gather(buf, dst + p0 * vol, np, pl, layout_, inner);
+    });
   }
 
-  // Runs body(b) for every bin. Few bins: one at a time, so OpenBLAS may thread each GEMM
-  // itself; otherwise across bins, where OpenBLAS (OpenMP build) stays single-threaded.
+  // Runs body(j) for every kept bin j. Few bins: one at a time, so OpenBLAS may thread each
+  // GEMM itself; otherwise across bins, where OpenBLAS (OpenMP build) stays single-threaded.
   template <class Body>
   void for_each_bin(const Body& body) const {
-    const int64_t bins = layout_.bins;
+    const int64_t bins = layout_.kept_bins();
 #pragma omp parallel for schedule(dynamic) num_threads(threads_) if (bins >= threads_)
     for (int64_t b = 0; b < bins; ++b) body(b);
   }
@@ -345,16 +544,26 @@ class CpuFft final : public Algorithm {
   }
 
   void release() {
+    for (const PlanEntry& e : plans_) {
+      fftwf_plan p = e.plan;
+      destroy_plan(p);
+    }
+    plans_.clear();
     for (int f = 0; f < 3; ++f) {
-      destroy_plan(fwd_[f]);
-      destroy_plan(inv_[f]);
-      spec_[f].reset();
+      for (int k = 0; k < 2; ++k) fwd_[f][k].clear(), inv_[f][k].clear();
       freq_[f].reset();
     }
+    chunk_buf_.clear();
     scratch_.reset();
+    dropped_.clear();
     prepared_.reset();
     fft_size_.clear();
   }
+
+  struct PlanEntry {
+    std::vector<int64_t> key;  // what make_plan was asked for
+    fftwf_plan plan;
+  };
 
   AlgoOptions opt_;
   std::optional<Pass> prepared_;
@@ -362,8 +571,11 @@ class CpuFft final : public Algorithm {
   Layout layout_;
   int threads_ = 1;
   std::string fft_size_;
-  Buffer spec_[3], freq_[3], scratch_;     // per family: in-place real/spectrum, frequency-major
-  fftwf_plan fwd_[3] = {}, inv_[3] = {};  // r2c / c2r, in place on spec_[f]
+  Buffer freq_[3], scratch_;                         // per family: frequency-major kept bins
+  std::vector<Buffer> chunk_buf_;                    // per thread: a chunk's grid / spectrum
+  std::vector<std::pair<int64_t, int64_t>> dropped_;  // [begin, end) runs of dropped bins
+  std::vector<PlanEntry> plans_;                     // owns every plan
+  std::vector<Stage> fwd_[3][2], inv_[3][2];         // per family: full chunk, last chunk
 };
 
 }  // namespace

@@ -12,12 +12,16 @@ namespace convbench {
 bool cuda_built() { return true; }
 
 int cuda_device_count() {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return 0;
-  }
-  return n;
+  // Asked often (algorithm selection, supports()); without a driver each query costs ~0.1 s.
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky "no device" error
+      return 0;
+    }
+    return n;
+  }();
+  return count;
 }
 
 std::string cuda_summary() {

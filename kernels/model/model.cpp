@@ -1,5 +1,7 @@
 #include "convbench/model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -79,31 +81,13 @@ PassModel model(const Shape& s, Pass p, FftSizePolicy policy) {
   m.mathieu_fft_ops = 2 * kFftConstant * pow_d(tn, d) * std::log2(std::max(tn, 2.0)) * (fp * S + f * S + fp * f) +
                       4 * S * fp * f * pow_d(tn, d);
 
-  const double X = double(s.x_elems()), W = double(s.w_elems()), Y = double(s.y_elems());
+  // Every pass reads two of x, w, y and writes the third once; the per-bin complex GEMMs of
+  // every pass multiply out N*Cg*Kg per group, in the pass's own (M x K)*(K x N) arrangement.
+  m.min_bytes = 4 * double(s.x_elems() + s.w_elems() + s.y_elems());
+  const double cmacs = t.bins * double(s.groups) * S * double(s.Cg()) * double(s.Kg());
+  auto gemm = [](int64_t rows, int64_t inner, int64_t cols) { return fmt::format("({}x{})*({}x{})", rows, inner, inner, cols); };
+  m.gemm_shape = p == Pass::fprop ? gemm(s.N, s.Cg(), s.Kg()) : p == Pass::dgrad ? gemm(s.N, s.Kg(), s.Cg()) : gemm(s.Kg(), s.N, s.Cg());
   const double planes_x = double(s.N * s.C), planes_w = double(s.K * s.Cg()), planes_y = double(s.N * s.K);
-  const double G = double(s.groups), Cg = double(s.Cg()), Kg = double(s.Kg());
-  double cmacs = 0;
-  switch (p) {
-    case Pass::fprop:
-      m.min_bytes = 4 * (X + W + Y);
-      cmacs = t.bins * G * S * Kg * Cg;
-      m.gemm_shape = "(" + std::to_string(s.N) + "x" + std::to_string(s.Cg()) + ")*(" + std::to_string(s.Cg()) + "x" +
-                     std::to_string(s.Kg()) + ")";
-      break;
-    case Pass::dgrad:
-      m.min_bytes = 4 * (Y + W + X);
-      cmacs = t.bins * G * S * Cg * Kg;
-      m.gemm_shape = "(" + std::to_string(s.N) + "x" + std::to_string(s.Kg()) + ")*(" + std::to_string(s.Kg()) + "x" +
-                     std::to_string(s.Cg()) + ")";
-      break;
-    case Pass::wgrad:
-      m.min_bytes = 4 * (X + Y + W);
-      cmacs = t.bins * G * Kg * Cg * S;
-      m.gemm_shape = "(" + std::to_string(s.Kg()) + "x" + std::to_string(s.N) + ")*(" + std::to_string(s.N) + "x" +
-                     std::to_string(s.Cg()) + ")";
-      break;
-    case Pass::step: break;
-  }
   // Each pass: two forward transforms and one inverse, over the planes of its three tensors.
   m.transforms = planes_x + planes_w + planes_y;
   m.fft_flops = m.transforms * kFftConstant * t.points * std::log2(std::max(t.points, 2.0)) + 8 * cmacs;

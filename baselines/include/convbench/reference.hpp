@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "convbench/shape.hpp"
@@ -33,6 +34,9 @@ double rel_error(const float* out, const std::vector<int64_t>& indices, const st
 // Largest rel_error an fp32 result of pass p (not step) may have; grows with the pass's
 // reduction length and with the reference's condition (cancellation). The only definition of the tolerance in convbench.
 double tolerance(const Shape& s, Pass p, double condition);
+// The same for a given arithmetic: "fp32" as above; "tf32" (CUDA tensor cores with 10-bit
+// mantissa inputs) adds the inputs' rounding, 2^-11 relative per factor.
+double tolerance(const Shape& s, Pass p, double condition, const std::string& precision);
 
 // Number of products summed into one output element of pass p.
 int64_t reduction_length(const Shape& s, Pass p);

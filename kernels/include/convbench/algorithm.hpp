@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "convbench/shape.hpp"
@@ -36,6 +37,14 @@ struct AlgoOptions {
   // Band-limiting: fraction of the stored half-spectrum's coefficients discarded (0 = exact).
   // Only algorithms whose supports_compression() is true accept a value > 0.
   double compression = 0;
+  // Arithmetic of CUDA algorithms: "fp32" (strict: no TF32 in cuBLAS or cuDNN) or "tf32".
+  std::string precision = "fp32";
+};
+
+// Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a
+// cuDNN algorithm whose workspace query succeeded, say): the harness makes it a skipped row.
+struct Unsupported : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 class Algorithm {
@@ -56,6 +65,13 @@ class Algorithm {
   virtual std::string fft_size() const { return {}; }
   // True when AlgoOptions::compression > 0 (band-limited FFT convolution) is implemented.
   virtual bool supports_compression() const { return false; }
+  // CUDA algorithms enqueue their work on this stream (a cudaStream_t; nullptr: the default
+  // stream). Called before prepare(), or later to move a prepared algorithm to another stream;
+  // run() returns without waiting for the device.
+  virtual void set_stream(void* /*stream*/) {}
+  // What prepare() chose, for the row's `detail` column (cuDNN algorithm, math type,
+  // determinism); empty when there is nothing to say.
+  virtual std::string detail() const { return {}; }
 };
 
 // True when an algorithm prepared for `prepared` may run `requested`.

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# convbench's CUDA backend on a GPU host without internet access (README: "GPU hosts without
+# internet"). Such a host has the NVIDIA driver, nvcc, cmake, ninja, Python with the NVIDIA
+# wheels (cuDNN, cuBLAS, cuFFT), but none of the Debian -dev packages the CPU side needs
+# (FFTW, OpenBLAS, oneDNN, fmt, Google Benchmark, CLI11, nlohmann-json, GoogleTest). So we
+# build on a machine that has them and the CUDA toolkit, and carry the binaries plus the
+# non-CUDA shared libraries (compressed); the CUDA libraries come from the GPU host itself.
+#
+# STATUS: written and checked on a GPU-less build machine only (pack, and env up to the
+# library check); test/sanitize/sweeps have NOT been run on a GPU yet.
+#
+#   bash ci/gpu_build.sh pack      build machine: build (CUDA on) and write the bundle
+#   bash ci/gpu_build.sh env       GPU host: unpack, find the CUDA libraries, check the binaries
+#   bash ci/gpu_build.sh test      GPU host: the CUDA tests (skips are failures there)
+#   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests under compute-sanitizer memcheck
+#   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, into results/<gpu>/
+#
+# Environment:
+#   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
+#   BUILD_DIR   pack: build folder (default build/gpu); CUDA_ARCHS: default 80;90
+#   CUDNN_ROOT  GPU host: cuDNN folder with lib/ (default: the nvidia-cudnn wheel's folder,
+#               <site-packages>/nvidia/cudnn, found through python3)
+#   SWEEPS      sweeps: sweep names (default: mathieu_layers mathieu_fig3a mathieu_fig3b
+#               mathieu_fig3c convnet_benchmarks); ALGOS (default 'cuda.*,cudnn.*'),
+#               PRECISIONS (default fp32,tf32), PASSES (default: the sweep's), REPS, SHARD (i/n)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+bundle=${BUNDLE:-build/gpu-bundle}
+
+die() {
+  echo "gpu_build: $*" >&2
+  exit 1
+}
+
+pack() {
+  local build=${BUILD_DIR:-build/gpu} archs=${CUDA_ARCHS:-80;90}
+  command -v nvcc >/dev/null || die "pack needs the CUDA toolkit (nvcc) on this machine"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONVBENCH_CUDA=ON \
+    "-DCMAKE_CUDA_ARCHITECTURES=$archs" >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target convbench test_algorithms_cuda test_cuda_device
+  rm -rf "$bundle"
+  mkdir -p "$bundle/bin" "$bundle/lib.tmp"
+  cp "$build"/convbench "$build"/test_algorithms_cuda "$build"/test_cuda_device "$bundle/bin/"
+  # Everything ldd resolves, except the C/C++ runtime (the host has its own, newer) and the
+  # CUDA libraries (they must match the host's driver: its toolkit or wheels provide them).
+  local skip='^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux[-a-z0-9_]*|libcuda|libcudart|libcublas|libcublasLt|libcufft|libcudnn[a-z_]*|libnvidia-ml)\.so'
+  ldd "$bundle"/bin/* | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | sort -u | grep -Ev "$skip" |
+    while read -r _ path; do cp -L "$path" "$bundle/lib.tmp/"; done
+  ldd "$bundle"/bin/* | awk '$2 == "=>" {print $1}' | grep -E '^lib(cudart|cublas|cublasLt|cufft|cudnn)' |
+    sort -u >"$bundle/cuda-libs.txt"
+  tar -C "$bundle/lib.tmp" -cJf "$bundle/lib.tar.xz" .
+  rm -rf "$bundle/lib.tmp"
+  { git rev-parse HEAD 2>/dev/null || echo unknown; } >"$bundle/git-sha"
+  nvcc --version | tail -1 >"$bundle/built-with"
+  echo "gpu_build: bundle in $bundle ($(du -sh "$bundle" | cut -f1)); CUDA libraries the GPU host must provide:"
+  sed 's/^/  /' "$bundle/cuda-libs.txt"
+}
+
+# Folders of the NVIDIA wheels (nvidia is a namespace package, possibly in several site dirs).
+nvidia_dirs() {
+  python3 - <<'EOF' 2>/dev/null || true
+import importlib.util
+spec = importlib.util.find_spec("nvidia")
+for p in (spec.submodule_search_locations if spec else []):
+    print(p)
+EOF
+}
+
+# Sets LD_LIBRARY_PATH: bundle libraries, cuDNN (CUDNN_ROOT), the toolkit, then the wheels.
+setup_env() {
+  [ -x "$bundle/bin/convbench" ] || die "no bundle in $bundle: run 'bash ci/gpu_build.sh pack' on the build machine and bring $bundle along"
+  if [ ! -d "$bundle/lib" ]; then
+    mkdir -p "$bundle/lib"
+    tar -C "$bundle/lib" -xJf "$bundle/lib.tar.xz"
+  fi
+  local dirs=() d
+  mapfile -t nv < <(nvidia_dirs)
+  if [ -z "${CUDNN_ROOT:-}" ]; then
+    for d in "${nv[@]}"; do [ -d "$d/cudnn/lib" ] && CUDNN_ROOT="$d/cudnn" && break; done
+  fi
+  export CUDNN_ROOT=${CUDNN_ROOT:-}
+  dirs+=("$PWD/$bundle/lib")
+  [ -n "$CUDNN_ROOT" ] && dirs+=("$CUDNN_ROOT/lib")
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d "$d" ] && dirs+=("$d"); done
+  for d in "${nv[@]}"; do
+    for l in "$d"/*/lib "$d"/cu1[0-9]/lib; do [ -d "$l" ] && dirs+=("$l"); done
+  done
+  LD_LIBRARY_PATH=$(IFS=:; echo "${dirs[*]}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH
+  local missing
+  # Also catches symbol versions the host's runtime lacks (the binaries need GLIBC 2.34 and
+  # GLIBCXX 3.4.30, i.e. a glibc and libstdc++ of 2021-22 or later).
+  missing=$(ldd "$bundle"/bin/* 2>&1 | grep "not found" | sed 's/^\s*//' | sort -u)
+  [ -z "$missing" ] || die "unresolved: $missing (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+}
+
+print_env() {
+  echo "bundle:          $bundle (git $(cat "$bundle/git-sha"), $(cat "$bundle/built-with"))"
+  echo "CUDNN_ROOT:      ${CUDNN_ROOT:-<not found: cuDNN must come from the toolkit>}"
+  echo "LD_LIBRARY_PATH: $LD_LIBRARY_PATH"
+  ldd "$bundle/bin/convbench" | grep -E 'libcud|libcublas|libcufft' | sed 's/^\s*/  /'
+  "$bundle/bin/convbench" list | tail -1
+}
+
+run_tests() {
+  local prefix=("$@") log="$bundle/logs"
+  mkdir -p "$log"
+  # On the GPU host a skipped CUDA test means the device was not seen: fail instead.
+  "${prefix[@]}" "$bundle/bin/test_cuda_device" 2>&1 | tee "$log/test_cuda_device.log"
+  "${prefix[@]}" "$bundle/bin/test_algorithms_cuda" 2>&1 | tee "$log/test_algorithms_cuda${prefix:+.sanitizer}.log"
+  if grep -q "^\[  SKIPPED \]" "$log/test_cuda_device.log"; then die "CUDA device not seen (see $log)"; fi
+}
+
+sweeps() {
+  local bin="$bundle/bin/convbench" machine s args out
+  machine=$("$bin" machine)
+  mkdir -p "results/$machine"
+  for s in ${SWEEPS:-mathieu_layers mathieu_fig3a mathieu_fig3b mathieu_fig3c convnet_benchmarks}; do
+    out="results/$machine/$s.csv"
+    [ -n "${SHARD:-}" ] && out="results/$machine/$s.${SHARD/\//-of-}.csv"  # merge the shards afterwards
+    args=(--sweep "sweeps/$s.json" --algo "${ALGOS:-cuda.*,cudnn.*}" --precision "${PRECISIONS:-fp32,tf32}"
+      --out "$out" --resume --progress)
+    [ -n "${PASSES:-}" ] && args+=(--pass "$PASSES")
+    [ -n "${REPS:-}" ] && args+=(--reps "$REPS")
+    [ -n "${SHARD:-}" ] && args+=(--shard "$SHARD")
+    echo "gpu_build: $s -> results/$machine"
+    "$bin" bench "${args[@]}" >"$bundle/logs/$s.console.log" || [ $? -eq 3 ] # 3: some row failed, see the CSV
+  done
+}
+
+case "$mode" in
+  pack) pack ;;
+  env) setup_env && print_env ;;
+  test) setup_env && print_env && run_tests ;;
+  sanitize)
+    setup_env
+    command -v compute-sanitizer >/dev/null || die "compute-sanitizer not on PATH"
+    run_tests compute-sanitizer --tool memcheck --error-exitcode 1 ;;
+  sweeps) setup_env && mkdir -p "$bundle/logs" && sweeps ;;
+  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,65 @@
+#include "device.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+
+#include "convbench/cuda_info.hpp"
+#include "env_info.hpp"
+
+namespace convbench {
+namespace {
+
+class CpuDevice final : public BenchDevice {
+ public:
+  std::string name() const override { return cpu_model(); }
+  double available_bytes() const override;
+
+  void load(const Shape& s, const std::vector<float>& x, const std::vector<float>& w,
+            const std::vector<float>& dy) override {
+    shape_ = s, x_ = x.data(), w_ = w.data(), dy_ = dy.data();
+  }
+  void reset_outputs() override {
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    y_.assign(shape_.y_elems(), nan), dx_.assign(shape_.x_elems(), nan), dw_.assign(shape_.w_elems(), nan);
+  }
+  ConvBuffers buffers() const override {
+    return {x_, w_, dy_, const_cast<float*>(y_.data()), const_cast<float*>(dx_.data()), const_cast<float*>(dw_.data())};
+  }
+  const float* output(Pass p) override { return p == Pass::fprop ? y_.data() : p == Pass::dgrad ? dx_.data() : dw_.data(); }
+
+  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  double stop() override {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  Shape shape_;
+  const float *x_ = nullptr, *w_ = nullptr, *dy_ = nullptr;
+  std::vector<float> y_, dx_, dw_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+double CpuDevice::available_bytes() const {
+  std::ifstream in("/proc/meminfo");
+  for (std::string key; in >> key;) {
+    double kb = 0;
+    in >> kb;
+    if (key == "MemAvailable:") return kb * 1024;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+}
+
+}  // namespace
+
+std::unique_ptr<BenchDevice> make_cpu_device() { return std::make_unique<CpuDevice>(); }
+
+#ifndef CONVBENCH_HAVE_CUDA
+std::unique_ptr<BenchDevice> make_cuda_device() { throw std::runtime_error(cuda_summary()); }
+#endif
+
+}  // namespace convbench

@@ -1,0 +1,428 @@
+// cuda.fft: FFT convolution after Mathieu et al. (ICLR 2014) on the GPU; the same method and
+// index conventions as kernels/cpu/fft.cpp. Per tensor family, our scatter kernel places the
+// tensor in a zero-padded grid (x at offset pad, w with taps dilated, dy with outputs at
+// multiples of the stride), cuFFT transforms the whole batch of planes in place (plan many,
+// made outside the timed region, work area owned by us), a tiled transpose turns the spectra
+// frequency-major, and each (bin, group) becomes one small complex GEMM over channels in ONE
+// cublasCgemmStridedBatched call. Results go back through the transpose, the inverse
+// transform, and a gather kernel that crops, subsamples and applies the 1/N scale.
+//
+//   fprop  Y1  = sum_c  XP * conj(WE)   -> y[o]  = y1[o*stride]
+//   dgrad  DXP = sum_k  DY1 * WE        -> dx[i] = dxp[i+pad]
+//   wgrad  DWE = sum_n  conj(DY1) * XP  -> dw[r] = dwe[r*dil]
+//
+// Groups: the transpose also permutes planes group-major inside a bin, [bin][g][n][c/g], so
+// the (bin, group) blocks sit at one constant stride and a single strided-batched call covers
+// them all. In a step FFT(x), FFT(w), FFT(dy) each serve two passes: 6 transforms, not 9.
+//
+// Band-limiting (later): the transposes take a bin map (nullptr = every bin) so that the
+// frequency-major buffers and the GEMMs can hold only the kept bins; the inverse side must
+// then zero the dropped bins. supports_compression() stays false until that is done.
+#include <cuComplex.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conv_params.cuh"
+#include "convbench/cuda_algorithms.hpp"
+#include "convbench/fft_size.hpp"
+#include "cublas_handle.hpp"
+
+namespace convbench {
+namespace {
+
+enum Family { fX = 0, fW = 1, fY = 2 };
+
+// Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
+struct Layout {
+  Extent nf{1, 1, 1};      // transform size per dim
+  int64_t pitch = 0;       // floats per real row in the in-place R2C layout: 2*(Nw/2+1)
+  int64_t bins = 0;        // complex bins per plane: Nd*Nh*(Nw/2+1)
+  int64_t planes[3] = {};  // per family
+  // Plane p of a family is (outer, g, inner); frequency-major order is (g, outer, inner).
+  int64_t outer[3] = {}, inner[3] = {};
+  int64_t scratch = 0;  // complex elements of the extra GEMM output buffer (step only)
+
+  Layout() = default;
+  Layout(const Shape& s, Pass p, FftSizePolicy policy) {
+    // A padded extent of 1 would ask cuFFT for a length-1 transform; 2 is as valid (nf >= n)
+    // and keeps every plan an ordinary one.
+    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, fft_size(s.padded(i), policy));
+    pitch = 2 * (nf[2] / 2 + 1);
+    bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
+    planes[fX] = s.N * s.C, outer[fX] = s.N, inner[fX] = s.Cg();
+    planes[fW] = s.K * s.Cg(), outer[fW] = 1, inner[fW] = s.Kg() * s.Cg();
+    planes[fY] = s.N * s.K, outer[fY] = s.N, inner[fY] = s.Kg();
+    // A single pass writes its GEMM result into the frequency-major buffer of the family it
+    // does not read; in a step all three are still live when fprop and dgrad run.
+    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * bins;
+  }
+  // Per family one in-place spatial/spectral buffer and one frequency-major copy.
+  int64_t complex_elems() const { return 2 * (planes[fX] + planes[fW] + planes[fY]) * bins + scratch; }
+  int64_t total() const { return nf[0] * nf[1] * nf[2]; }
+};
+
+// Where a tensor lives in the grid: element i of dim d sits at off[d] + i*step[d].
+struct Placement {
+  int ext[3], off[3], step[3];
+};
+
+Placement placement(const Shape& s, Family f) {
+  Placement pl{};
+  for (int i = 0; i < kMaxDims; ++i) {
+    if (f == fX) pl.ext[i] = int(s.in[i]), pl.off[i] = int(s.pad[i]), pl.step[i] = 1;
+    if (f == fW) pl.ext[i] = int(s.kernel[i]), pl.off[i] = 0, pl.step[i] = int(s.dilation[i]);
+    if (f == fY) pl.ext[i] = int(s.out[i]), pl.off[i] = 0, pl.step[i] = int(s.stride[i]);
+  }
+  return pl;
+}
+
+struct Grid {
+  int nf[3];
+  int pitch;
+  int64_t plane;  // floats per plane: 2*bins
+};
+
+__device__ __forceinline__ int source_index(int g, int off, int step, int ext) {
+  const int t = g - off;
+  if (t < 0 || t % step != 0 || t / step >= ext) return -1;
+  return t / step;
+}
+
+// Writes the whole grid of every plane, zeros included, so no state survives between runs.
+__global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
+                               int64_t total) {
+  const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t t = i / g.pitch;
+    const int gw = int(i % g.pitch);
+    const int gh = int(t % g.nf[1]);
+    t /= g.nf[1];
+    const int gd = int(t % g.nf[0]);
+    const int64_t p = t / g.nf[0];
+    const int id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
+    const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+    const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
+    dst[i] = (id >= 0 && ih >= 0 && iw >= 0) ? src[p * vol + (int64_t(id) * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
+  }
+}
+
+// Crop (and subsample) the inverse transform into the output tensor, with cuFFT's missing 1/N.
+__global__ void gather_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
+                              float scale, int64_t total) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t t = i;
+    const int iw = int(t % pl.ext[2]);
+    t /= pl.ext[2];
+    const int ih = int(t % pl.ext[1]);
+    t /= pl.ext[1];
+    const int id = int(t % pl.ext[0]);
+    const int64_t p = t / pl.ext[0];
+    const int gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
+    dst[i] = src[p * g.plane + (int64_t(gd) * g.nf[1] + gh) * g.pitch + gw] * scale;
+  }
+}
+
+// Plane p = (o, g, i) of a family -> its group-major position (g, o, i) inside a bin.
+struct PlaneOrder {
+  int64_t groups, outer, inner;
+  __device__ __forceinline__ int64_t operator()(int64_t p) const {
+    if (groups == 1) return p;
+    const int64_t i = p % inner, t = p / inner;
+    return ((t % groups) * outer + t / groups) * inner + i;
+  }
+};
+
+constexpr int kTile = 32, kRowsPerPass = 8;
+
+// to_freq: freq[b][order(p)] = spec[p][map(b)], else spec[p][map(b)] = freq[b][order(p)].
+// Tiles of 32 planes x 32 bins through shared memory keep both sides coalesced.
+template <bool to_freq>
+__global__ void transpose_kernel(const float2* __restrict__ src, float2* __restrict__ dst, int64_t planes,
+                                 int64_t bins, PlaneOrder order, const int* __restrict__ bin_map) {
+  __shared__ float2 tile[kTile][kTile + 1];
+  const int64_t b0 = int64_t(blockIdx.x) * kTile;
+  for (int64_t p0 = int64_t(blockIdx.y) * kTile; p0 < planes; p0 += int64_t(gridDim.y) * kTile) {
+    if (to_freq) {  // read along bins, write along planes
+      for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
+        const int64_t p = p0 + r, b = b0 + threadIdx.x;
+        if (p < planes && b < bins) tile[r][threadIdx.x] = src[p * bins + (bin_map ? bin_map[b] : b)];
+      }
+      __syncthreads();
+      for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
+        const int64_t b = b0 + r, p = p0 + threadIdx.x;
+        if (p < planes && b < bins) dst[b * planes + order(p)] = tile[threadIdx.x][r];
+      }
+    } else {  // read along planes, write along bins
+      for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
+        const int64_t b = b0 + r, p = p0 + threadIdx.x;
+        if (p < planes && b < bins) tile[r][threadIdx.x] = src[b * planes + order(p)];
+      }
+      __syncthreads();
+      for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
+        const int64_t p = p0 + r, b = b0 + threadIdx.x;
+        if (p < planes && b < bins) dst[p * bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
+      }
+    }
+    __syncthreads();  // the tile is reused by the next plane tile
+  }
+}
+
+constexpr int kBlock = 256;
+
+// cuFFT plans of one (shape, pass) without work areas; workspace_bytes() makes them to learn
+// their exact work size, prepare() reuses them.
+struct Plans {
+  Shape shape;
+  Pass pass = Pass::fprop;
+  std::optional<cufftHandle> fwd[3], inv[3];
+  std::size_t work_bytes = 0;
+
+  Plans() = default;
+  Plans(const Plans&) = delete;
+  Plans& operator=(const Plans&) = delete;
+  ~Plans() {
+    for (int f = 0; f < 3; ++f) {
+      if (fwd[f]) cufftDestroy(*fwd[f]);
+      if (inv[f]) cufftDestroy(*inv[f]);
+    }
+  }
+};
+
+class CudaFft final : public Algorithm {
+ public:
+  explicit CudaFft(const AlgoOptions& opt) : opt_(opt) {}
+  std::string name() const override { return "cuda.fft"; }
+  std::string description() const override {
+    return "cuFFT R2C/C2R (batched plans) + per-(bin, group) complex GEMMs in one cublasCgemmStridedBatched; "
+           "1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy)";
+  }
+  Device device() const override { return Device::cuda; }
+  std::string supports(const Shape& s, Pass p) const override {
+    try {
+      cuda::conv_params(s);
+    } catch (const std::length_error& e) {
+      return e.what();
+    }
+    const Layout lay(s, p, opt_.fft_size);
+    for (int i = 0; i < kMaxDims; ++i)
+      if (lay.nf[i] > INT32_MAX) return "transform size exceeds int range";
+    if (lay.bins * s.groups > INT32_MAX) return "more (bin, group) GEMMs than cuBLAS's int batch count";
+    return {};
+  }
+  std::size_t workspace_bytes(const Shape& s, Pass p) const override {
+    const Layout lay(s, p, opt_.fft_size);
+    return static_cast<std::size_t>(lay.complex_elems()) * sizeof(cuComplex) + plans_for(s, p).work_bytes;
+  }
+  std::string fft_size() const override { return fft_size_; }
+  void set_stream(void* s) override {
+    stream_ = cuda::as_stream(s);
+    if (blas_) CB_CUBLAS(cublasSetStream(blas_, stream_));  // already prepared: move plans and handle too
+    for (int f = 0; active_ && f < 3; ++f)
+      for (auto* plan : {&active_->fwd[f], &active_->inv[f]})
+        if (*plan) CB_CUFFT(cufftSetStream(**plan, stream_));
+  }
+  std::string detail() const override { return cuda::CublasHandle::math_name(opt_.precision); }
+
+  void prepare(const Shape& s, Pass p) override {
+    prepared_.reset();
+    for (auto& b : spec_) b.reset();
+    for (auto& b : freq_) b.reset();
+    scratch_.reset(), work_.reset();
+
+    const Layout lay(s, p, opt_.fft_size);
+    if (!(active_ && active_->shape == s && active_->pass == p)) {
+      plans_for(s, p);  // made, or found in the cache
+      active_ = std::move(cache_);
+    }
+    Plans& plans = *active_;
+    for (int f = 0; f < 3; ++f) {
+      spec_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
+      freq_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
+    }
+    scratch_ = cuda::DeviceBuffer(lay.scratch * sizeof(cuComplex));
+    work_ = cuda::DeviceBuffer(plans.work_bytes);
+    for (int f = 0; f < 3; ++f)
+      for (auto* plan : {&plans.fwd[f], &plans.inv[f]})
+        if (*plan) {
+          CB_CUFFT(cufftSetWorkArea(**plan, work_.get()));
+          CB_CUFFT(cufftSetStream(**plan, stream_));
+        }
+    blas_ = handle_.get(stream_, opt_.precision);
+
+    fft_size_.clear();
+    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
+      if (!fft_size_.empty()) fft_size_ += 'x';
+      fft_size_ += std::to_string(lay.nf[i]);
+    }
+    shape_ = s;
+    layout_ = lay;
+    prepared_ = p;
+  }
+
+  void run(Pass p, const ConvBuffers& t) override {
+    if (!prepared_ || !pass_covered(*prepared_, p))
+      throw std::logic_error("cuda.fft: run(" + std::string(to_string(p)) + ") without prepare for it");
+    const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
+    const bool step = p == Pass::step;
+    if (fp || wg) forward(fX, t.x);
+    if (fp || dg) forward(fW, t.w);
+    if (dg || wg) forward(fY, t.dy);
+    // GEMM destinations: see Layout::scratch. wgrad runs last, when W's spectrum is spent.
+    if (fp) backward(fY, gemm_fprop(step ? scratch_.as<cuComplex>() : freq_[fY].as<cuComplex>()), t.y);
+    if (dg) backward(fX, gemm_dgrad(step ? scratch_.as<cuComplex>() : freq_[fX].as<cuComplex>()), t.dx);
+    if (wg) backward(fW, gemm_wgrad(freq_[fW].as<cuComplex>()), t.dw);
+  }
+
+ private:
+  // Plans matching (s, p): the prepared ones, the ones a workspace_bytes() query made, or new
+  // ones (kept for the next query or prepare). Planning happens only here, from
+  // workspace_bytes() or prepare(), never inside run().
+  const Plans& plans_for(const Shape& s, Pass p) const {
+    if (active_ && active_->shape == s && active_->pass == p) return *active_;
+    if (!(cache_ && cache_->shape == s && cache_->pass == p)) {
+      cache_.reset();
+      cache_ = make_plans(s, p);
+    }
+    return *cache_;
+  }
+
+  std::unique_ptr<Plans> make_plans(const Shape& s, Pass p) const {
+    auto plans = std::make_unique<Plans>();
+    plans->shape = s, plans->pass = p;
+    const Layout lay(s, p, opt_.fft_size);
+    const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
+    const bool fwd[3] = {fp || wg, fp || dg, dg || wg};  // which inputs get transformed
+    const bool inv[3] = {dg, wg, fp};                     // which outputs come back
+    for (int f = 0; f < 3; ++f) {
+      if (fwd[f]) plans->fwd[f] = make_plan(s, lay, f, true, plans->work_bytes);
+      if (inv[f]) plans->inv[f] = make_plan(s, lay, f, false, plans->work_bytes);
+    }
+    // Every plan gets a real work area even when it asks for none: cuFFT may refuse to execute
+    // a plan without one once auto-allocation is off.
+    plans->work_bytes = std::max<std::size_t>(plans->work_bytes, 256);
+    return plans;
+  }
+
+  // In-place batched R2C (forward) or C2R over a family's planes; work_bytes grows to the
+  // largest work area any plan needs (they run one after another and share it).
+  static cufftHandle make_plan(const Shape& s, const Layout& lay, int f, bool forward, std::size_t& work_bytes) {
+    const int rank = s.dims;
+    long long n[kMaxDims], real_embed[kMaxDims], cplx_embed[kMaxDims];
+    for (int r = 0; r < rank; ++r) {
+      const int i = kMaxDims - rank + r;
+      n[r] = real_embed[r] = cplx_embed[r] = lay.nf[i];
+    }
+    real_embed[rank - 1] = lay.pitch;  // in-place R2C pads the last dim
+    cplx_embed[rank - 1] = lay.pitch / 2;
+    const long long real_dist = 2 * lay.bins, cplx_dist = lay.bins;
+    cufftHandle plan = 0;
+    CB_CUFFT(cufftCreate(&plan));
+    std::size_t work = 0;
+    try {
+      CB_CUFFT(cufftSetAutoAllocation(plan, 0));  // one shared work area, allocated by prepare()
+      if (forward)
+        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, real_embed, 1, real_dist, cplx_embed, 1, cplx_dist, CUFFT_R2C,
+                                     lay.planes[f], &work));
+      else
+        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, cplx_embed, 1, cplx_dist, real_embed, 1, real_dist, CUFFT_C2R,
+                                     lay.planes[f], &work));
+    } catch (...) {
+      cufftDestroy(plan);
+      throw;
+    }
+    work_bytes = std::max(work_bytes, work);
+    return plan;
+  }
+
+  Grid grid() const {
+    return {{int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.nf[2])}, int(layout_.pitch), 2 * layout_.bins};
+  }
+  PlaneOrder order(int f) const { return {shape_.groups, layout_.outer[f], layout_.inner[f]}; }
+  dim3 transpose_grid(int f) const {
+    const int64_t bt = (layout_.bins + kTile - 1) / kTile, pt = (layout_.planes[f] + kTile - 1) / kTile;
+    return dim3(unsigned(bt), unsigned(std::min<int64_t>(pt, 65535)));
+  }
+
+  // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][g][outer][inner].
+  void forward(int f, const float* src) {
+    if (!src) throw std::invalid_argument("cuda.fft: missing input tensor");
+    float* spec = spec_[f].as<float>();
+    const int64_t total = layout_.planes[f] * 2 * layout_.bins;
+    scatter_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, placement(shape_, Family(f)),
+                                                                          grid(), total);
+    CB_LAUNCH("scatter_kernel");
+    CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, spec_[f].as<cufftComplex>()));
+    transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+        spec_[f].as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.bins, order(f), nullptr);
+    CB_LAUNCH("transpose_kernel<to_freq>");
+  }
+
+  // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
+  void backward(int f, const cuComplex* freq, float* dst) {
+    if (!dst) throw std::invalid_argument("cuda.fft: missing output tensor");
+    transpose_kernel<false><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+        reinterpret_cast<const float2*>(freq), spec_[f].as<float2>(), layout_.planes[f], layout_.bins, order(f),
+        nullptr);
+    CB_LAUNCH("transpose_kernel<to_spec>");
+    CB_CUFFT(cufftExecC2R(*active_->inv[f], spec_[f].as<cufftComplex>(), spec_[f].as<cufftReal>()));
+    const Placement pl = placement(shape_, Family(f));
+    const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
+    gather_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(
+        spec_[f].as<float>(), dst, pl, grid(), 1.0f / static_cast<float>(layout_.total()), total);
+    CB_LAUNCH("gather_kernel");
+  }
+
+  int batch() const { return static_cast<int>(layout_.bins * shape_.groups); }
+
+  // Per (bin, group), row-major: Y (N x Kg) = X (N x Cg) * W^H. cuBLAS is column-major, so it
+  // computes Y^T (Kg x N) = conj(W) (Kg x Cg) * X^T (Cg x N), W stored as W^T (Cg x Kg).
+  cuComplex* gemm_fprop(cuComplex* Y) {
+    const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, &one, freq_[fW].as<cuComplex>(), Cg,
+                                        int64_t(Kg) * Cg, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, &zero, Y,
+                                        Kg, int64_t(N) * Kg, batch()));
+    return Y;
+  }
+
+  // DX (N x Cg) = DY (N x Kg) * W (Kg x Cg): column-major DX^T = W^T * DY^T.
+  cuComplex* gemm_dgrad(cuComplex* DX) {
+    const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, &one, freq_[fW].as<cuComplex>(), Cg,
+                                        int64_t(Kg) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DX,
+                                        Cg, int64_t(N) * Cg, batch()));
+    return DX;
+  }
+
+  // DW (Kg x Cg) = DY^H (Kg x N) * X (N x Cg): column-major DW^T (Cg x Kg) = X^T * conj(DY).
+  cuComplex* gemm_wgrad(cuComplex* DW) {
+    const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, &one, freq_[fX].as<cuComplex>(), Cg,
+                                        int64_t(N) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DW,
+                                        Cg, int64_t(Kg) * Cg, batch()));
+    return DW;
+  }
+
+  AlgoOptions opt_;
+  cudaStream_t stream_ = nullptr;
+  cuda::CublasHandle handle_;
+  cublasHandle_t blas_ = nullptr;
+  mutable std::unique_ptr<Plans> cache_;  // made by a workspace_bytes() query
+  std::unique_ptr<Plans> active_;         // those of the prepared (shape, pass)
+  std::optional<Pass> prepared_;
+  Shape shape_;
+  Layout layout_;
+  std::string fft_size_;
+  cuda::DeviceBuffer spec_[3], freq_[3], scratch_, work_;  // per family: in-place grid/spectrum, frequency-major
+};
+
+}  // namespace
+
+std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt) { return std::make_unique<CudaFft>(opt); }
+
+}  // namespace convbench

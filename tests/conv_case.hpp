@@ -1,0 +1,38 @@
+// One random convolution problem with its float64 references, shared by the algorithm tests.
+#pragma once
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "convbench/reference.hpp"
+#include "random_shapes.hpp"
+
+namespace convbench::testing {
+
+struct Case {
+  Shape shape;
+  std::vector<float> x, w, dy;
+  Reference ref[3];  // fprop, dgrad, wgrad
+};
+
+inline Case make_case(std::mt19937_64& rng, const Shape& s) {
+  Case c{s, random_tensor(rng, s.x_elems()), random_tensor(rng, s.w_elems()), random_tensor(rng, s.y_elems()), {}};
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+    c.ref[static_cast<int>(p)] = reference(s, p, c.x.data(), c.w.data(), c.dy.data());
+  return c;
+}
+
+// ||a - b|| / ||b|| in float64.
+template <class A, class B>
+double rel_diff(const std::vector<A>& a, const std::vector<B>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = double(a[i]) - double(b[i]);
+    num += d * d;
+    den += double(b[i]) * double(b[i]);
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+}  // namespace convbench::testing

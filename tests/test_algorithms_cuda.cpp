@@ -1,0 +1,287 @@
+// Every CUDA and cuDNN algorithm x pass x dims against the float64 reference on random shapes,
+// through the harness's own device layer (device tensors, NaN-filled outputs, the benchmark
+// stream). Without a CUDA device every test that needs one is SKIPPED with the reason; the
+// error-check macros are tested everywhere.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "algorithms.hpp"
+#include "convbench/cuda_check.hpp"
+#include "convbench/cuda_info.hpp"
+#include "convbench/reference.hpp"
+#include "device.hpp"
+#include "conv_case.hpp"
+#include "random_shapes.hpp"
+
+namespace convbench {
+namespace {
+
+using testing::Case;
+using testing::edge_shapes;
+using testing::make_case;
+using testing::rel_diff;
+using testing::random_shape;
+using testing::random_tensor;
+using testing::test_seed;
+
+#define REQUIRE_CUDA_DEVICE()                                                   \
+  do {                                                                          \
+    if (cuda_device_count() == 0) {                                             \
+      GTEST_SKIP() << "no CUDA device: " << cuda_summary();                     \
+    }                                                                           \
+  } while (0)
+
+constexpr int kRandomShapesPerDims = 25;
+constexpr Pass kPasses[3] = {Pass::fprop, Pass::dgrad, Pass::wgrad};
+
+// Host copies of y, dx, dw after one run of pass p on the device (NaN where not written).
+struct Outputs {
+  std::vector<float> out[3];
+  const std::vector<float>& of(Pass p) const { return out[int(p)]; }
+};
+
+Outputs run_on_device(BenchDevice& dev, Algorithm& algo, const Case& c, Pass p) {
+  dev.load(c.shape, c.x, c.w, c.dy);
+  dev.reset_outputs();
+  algo.set_stream(dev.stream());
+  algo.prepare(c.shape, p);
+  algo.run(p, dev.buffers());
+  dev.synchronize();
+  Outputs o;
+  for (Pass q : kPasses) {
+    const float* h = dev.output(q);
+    o.out[int(q)].assign(h, h + output_elems(c.shape, q));
+  }
+  return o;
+}
+
+bool is_cudnn(const std::string& name) { return name.rfind("cudnn.", 0) == 0; }
+
+std::vector<std::string> cuda_algorithm_names() {
+  std::vector<std::string> names;
+  for (const auto& e : algorithm_list())
+    if (e.make({})->device() == Device::cuda) names.emplace_back(e.name);
+  if (names.empty()) names.emplace_back("<none>");  // a suite that says why it did not run
+  return names;
+}
+
+class CudaAlgorithm : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaAlgorithm, MatchesReferenceOnRandomShapes) {
+  REQUIRE_CUDA_DEVICE();
+  const std::string name = GetParam();
+  const auto algo = make_algorithm(name);
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() ^ std::hash<std::string>{}(name));
+  std::vector<Shape> shapes = edge_shapes();
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < kRandomShapesPerDims; ++i) shapes.push_back(random_shape(rng, dims));
+
+  double worst = 0;
+  std::map<std::string, int> ran, skipped;  // per pass
+  std::string a_reason;
+  for (const Shape& s : shapes) {
+    SCOPED_TRACE(name + " " + s.to_string() + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+    const Case c = make_case(rng, s);
+    Outputs separate[3];
+    bool ran_pass[3] = {};
+    for (Pass p : kPasses) {
+      std::string why = algo->supports(s, p);
+      if (why.empty()) {
+        try {
+          separate[int(p)] = run_on_device(*dev, *algo, c, p);
+        } catch (const Unsupported& e) {
+          why = e.what();
+        }
+      }
+      if (!why.empty()) {
+        // Ours run everything; cuDNN algorithms decline shapes, passes or both.
+        ASSERT_TRUE(is_cudnn(name)) << name << " declined " << to_string(p) << ": " << why;
+        ++skipped[std::string(to_string(p))];
+        a_reason = why;
+        continue;
+      }
+      ran_pass[int(p)] = true;
+      ++ran[std::string(to_string(p))];
+      const double err = rel_error(separate[int(p)].of(p).data(), c.ref[int(p)].values);
+      const double tol = tolerance(s, p, c.ref[int(p)].condition);
+      EXPECT_LE(err, tol) << to_string(p);
+      if (!std::isnan(err)) worst = std::max(worst, err / tol);
+    }
+    std::string why = algo->supports(s, Pass::step);
+    Outputs step;
+    if (why.empty()) {
+      try {
+        step = run_on_device(*dev, *algo, c, Pass::step);
+      } catch (const Unsupported& e) {
+        why = e.what();
+      }
+    }
+    if (!why.empty()) {
+      ASSERT_TRUE(is_cudnn(name)) << name << " declined step: " << why;
+      ++skipped["step"];
+    } else {
+      ++ran["step"];
+      for (Pass p : kPasses) {
+        EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+            << "step " << to_string(p);
+        // Same arithmetic as the separate pass, up to summation order (cudnn.best may pick
+        // another algorithm per run, so only ours are held to this).
+        if (ran_pass[int(p)] && !is_cudnn(name)) {
+          EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), tolerance(s, p, c.ref[int(p)].condition) / 4)
+              << "step differs from separate " << to_string(p);
+        }
+      }
+    }
+    if (HasFailure()) break;  // one failing shape tells the story
+  }
+  std::string summary;
+  for (const char* p : {"fprop", "dgrad", "wgrad", "step"})
+    summary += std::string(" ") + p + " " + std::to_string(ran[p]) + " ran/" + std::to_string(skipped[p]) + " skipped";
+  std::printf("%s: %zu shapes;%s; worst rel_error/tolerance %.3g%s%s\n", name.c_str(), shapes.size(), summary.c_str(),
+              worst, a_reason.empty() ? "" : "; e.g. declined: ", a_reason.c_str());
+  RecordProperty("worst_error_over_tolerance", std::to_string(worst));
+  if (!is_cudnn(name)) {
+    for (const char* p : {"fprop", "dgrad", "wgrad", "step"}) EXPECT_EQ(skipped[p], 0) << p;
+  }
+}
+
+TEST_P(CudaAlgorithm, RunWithoutPrepareForThatPassThrows) {
+  REQUIRE_CUDA_DEVICE();
+  const auto algo = make_algorithm(GetParam());
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed());
+  const Case c = make_case(rng, random_shape(rng, 2));
+  dev->load(c.shape, c.x, c.w, c.dy);
+  algo->set_stream(dev->stream());
+  EXPECT_THROW(algo->run(Pass::fprop, dev->buffers()), std::logic_error);
+  if (!algo->supports(c.shape, Pass::fprop).empty()) return;
+  try {
+    algo->prepare(c.shape, Pass::fprop);
+  } catch (const Unsupported&) {
+    return;
+  }
+  EXPECT_THROW(algo->run(Pass::wgrad, dev->buffers()), std::logic_error);
+}
+
+TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
+  REQUIRE_CUDA_DEVICE();
+  const auto algo = make_algorithm(GetParam());
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 1);
+  const Shape s = random_shape(rng, 2);
+  if (!algo->supports(s, Pass::step).empty()) {
+    GTEST_SKIP() << GetParam() << ": " << algo->supports(s, Pass::step);
+  }
+  algo->set_stream(dev->stream());
+  algo->prepare(s, Pass::step);
+  for (int rep = 0; rep < 3; ++rep) {
+    const Case c = make_case(rng, s);
+    auto fresh = make_cuda_device();  // new tensors: the algorithm must hold no pointers from before
+    fresh->load(s, c.x, c.w, c.dy);
+    fresh->reset_outputs();
+    algo->set_stream(fresh->stream());
+    algo->run(Pass::step, fresh->buffers());
+    fresh->synchronize();
+    for (Pass p : kPasses)
+      EXPECT_LE(rel_error(fresh->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+          << s.to_string() << " rep " << rep << " " << to_string(p);
+  }
+}
+
+TEST_P(CudaAlgorithm, WorkspaceBytesMatchAfterPrepare) {
+  REQUIRE_CUDA_DEVICE();
+  const auto algo = make_algorithm(GetParam());
+  std::mt19937_64 rng(test_seed() + 2);
+  const Shape s = random_shape(rng, 2);
+  for (Pass p : kAllPasses) {
+    if (!algo->supports(s, p).empty()) continue;
+    const std::size_t before = algo->workspace_bytes(s, p);
+    try {
+      algo->prepare(s, p);
+    } catch (const Unsupported&) {
+      continue;
+    }
+    if (GetParam() != "cudnn.best") {
+      EXPECT_EQ(algo->workspace_bytes(s, p), before) << to_string(p);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, CudaAlgorithm, ::testing::ValuesIn(cuda_algorithm_names()), [](const auto& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (ch == '.' || ch == '<' || ch == '>') ch = '_';
+  return n;
+});
+
+TEST(CudaAlgorithmList, HasEveryAlgorithmOfTheDesign) {
+  std::set<std::string> names;
+  for (const auto& e : algorithm_list()) names.insert(std::string(e.name));
+  for (const char* n : {"cuda.direct", "cuda.im2col", "cuda.fft", "cudnn.implicit_gemm", "cudnn.implicit_precomp_gemm",
+                        "cudnn.gemm", "cudnn.direct", "cudnn.fft", "cudnn.fft_tiling", "cudnn.winograd",
+                        "cudnn.winograd_nonfused", "cudnn.bwd_data_algo_0", "cudnn.bwd_data_algo_1",
+                        "cudnn.bwd_filter_algo_0", "cudnn.bwd_filter_algo_1", "cudnn.bwd_filter_algo_3", "cudnn.best"})
+    EXPECT_TRUE(names.count(n)) << n;
+  // Constructing them touches no device: the list works on a GPU-less machine.
+  for (const auto& e : algorithm_list()) EXPECT_EQ(e.make({})->name(), e.name);
+}
+
+TEST(CudaAlgorithmList, ForwardOnlyCudnnAlgorithmsDeclineBackwardPasses) {
+  const Shape s = Shape::make({1, 2, 2, 1, {8, 8}, {3, 3}, {1}, {1}, {1}});
+  const auto algo = make_algorithm("cudnn.implicit_gemm");
+  EXPECT_NE(algo->supports(s, Pass::dgrad).find("no dgrad algorithm"), std::string::npos) << algo->supports(s, Pass::dgrad);
+  EXPECT_NE(algo->supports(s, Pass::step), "");
+  const auto bwd = make_algorithm("cudnn.bwd_filter_algo_1");
+  EXPECT_NE(bwd->supports(s, Pass::fprop).find("no fprop algorithm"), std::string::npos);
+}
+
+// The check macros name the call as written, its status, file and line; no device needed.
+TEST(CudaCheck, MacrosNameTheFailingCall) {
+  auto message = [](auto&& f) -> std::string {
+    try {
+      f();
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "no exception";
+  };
+  const std::string cuda_msg = message([] { CB_CUDA(cudaSetDevice(-1)); });
+  EXPECT_NE(cuda_msg.find("cudaSetDevice(-1) failed: cuda"), std::string::npos) << cuda_msg;
+  EXPECT_NE(cuda_msg.find("test_algorithms_cuda.cpp:"), std::string::npos) << cuda_msg;
+
+  const std::string blas_msg = message([] { CB_CUBLAS(cublasSetStream(nullptr, nullptr)); });
+  EXPECT_NE(blas_msg.find("cublasSetStream(nullptr, nullptr) failed: CUBLAS_STATUS_NOT_INITIALIZED"),
+            std::string::npos)
+      << blas_msg;
+
+  const std::string fft_msg = message([] { CB_CUFFT(cufftExecR2C(cufftHandle(-7), nullptr, nullptr)); });
+  EXPECT_NE(fft_msg.find("cufftExecR2C(cufftHandle(-7), nullptr, nullptr) failed: CUFFT_"), std::string::npos)
+      << fft_msg;
+
+  // A launch check reports the pending error under the kernel's name.
+  (void)cudaSetDevice(-1);
+  (void)cudaGetLastError();
+  const std::string launch_msg = message([] {
+    if (cudaSetDevice(-1) != cudaSuccess) CB_LAUNCH("some_kernel");
+  });
+  EXPECT_NE(launch_msg.find("launch of some_kernel failed"), std::string::npos) << launch_msg;
+}
+
+TEST(CudaCheck, DeviceOutOfMemoryIsABadAlloc) {
+  REQUIRE_CUDA_DEVICE();
+  try {
+    cuda::DeviceBuffer huge(std::size_t(1) << 60);
+    FAIL() << "a 1 EiB allocation succeeded";
+  } catch (const std::bad_alloc& e) {
+    EXPECT_NE(std::string(e.what()).find("cudaMalloc"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace convbench
