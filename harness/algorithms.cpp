@@ -23,6 +23,7 @@ const std::vector<AlgorithmEntry>& algorithm_list() {
       {"cuda.direct", make_cuda_direct},
       {"cuda.im2col", make_cuda_im2col},
       {"cuda.fft", make_cuda_fft},
+      {"cuda.fbfft", make_cuda_fbfft},
       {"cudnn.implicit_gemm", make_cudnn_implicit_gemm},
       {"cudnn.implicit_precomp_gemm", make_cudnn_implicit_precomp_gemm},
       {"cudnn.gemm", make_cudnn_gemm},

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "conv_command.hpp"
 #include "convbench/cuda_info.hpp"
+#include "fft_command.hpp"
 #include "train/train_command.hpp"
 
 namespace {
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   convbench::add_model_command(app);
   convbench::add_merge_command(app);
   convbench::add_train_command(app, command_line);
+  convbench::add_fft_command(app, command_line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

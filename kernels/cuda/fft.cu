@@ -15,9 +15,14 @@
 // the (bin, group) blocks sit at one constant stride and a single strided-batched call covers
 // them all. In a step FFT(x), FFT(w), FFT(dy) each serve two passes: 6 transforms, not 9.
 //
-// Band-limiting (later): the transposes take a bin map (nullptr = every bin) so that the
-// frequency-major buffers and the GEMMs can hold only the kept bins; the inverse side must
-// then zero the dropped bins. supports_compression() stays false until that is done.
+// cuda.fbfft is the same pipeline with our own transforms (small_fft.cuh, 1D/2D, sizes <= 128):
+// there one kernel per tensor does scatter + R2C + transpose, and one does transpose + C2R +
+// gather, with no spatial grid or cuFFT work area in memory.
+//
+// Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major buffers
+// and the GEMMs hold only the bins of band_limit_bins() (the same mask as cpu.fft); the
+// transposes gather/scatter through that bin map and the inverse side zeroes the dropped bins
+// before the C2R, so a dropped bin is exactly zero in every product.
 #include <cuComplex.h>
 
 #include <algorithm>
@@ -26,6 +31,9 @@
 #include <string>
 
 #include "conv_params.cuh"
+#include "fft_grid.cuh"
+#include "small_fft.cuh"
+#include "convbench/band_limit.hpp"
 #include "convbench/cuda_algorithms.hpp"
 #include "convbench/fft_size.hpp"
 #include "cublas_handle.hpp"
@@ -33,63 +41,49 @@
 namespace convbench {
 namespace {
 
-enum Family { fX = 0, fW = 1, fY = 2 };
-
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
   int64_t pitch = 0;       // floats per real row in the in-place R2C layout: 2*(Nw/2+1)
   int64_t bins = 0;        // complex bins per plane: Nd*Nh*(Nw/2+1)
+  int64_t kept = 0;        // bins the GEMMs see (all of them at compression 0)
   int64_t planes[3] = {};  // per family
   // Plane p of a family is (outer, g, inner); frequency-major order is (g, outer, inner).
   int64_t outer[3] = {}, inner[3] = {};
   int64_t scratch = 0;  // complex elements of the extra GEMM output buffer (step only)
+  bool own = false;     // own transforms: no in-place grid buffers; a bin -> row map instead
 
   Layout() = default;
-  Layout(const Shape& s, Pass p, FftSizePolicy policy) {
+  Layout(const Shape& s, Pass p, FftSizePolicy policy, double compression, bool own_transforms) {
+    own = own_transforms;
     // A padded extent of 1 would ask cuFFT for a length-1 transform; 2 is as valid (nf >= n)
     // and keeps every plan an ordinary one.
     for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, fft_size(s.padded(i), policy));
     pitch = 2 * (nf[2] / 2 + 1);
     bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
+    kept = compression > 0 ? static_cast<int64_t>(band_limit_bins(nf, compression).size()) : bins;
     planes[fX] = s.N * s.C, outer[fX] = s.N, inner[fX] = s.Cg();
     planes[fW] = s.K * s.Cg(), outer[fW] = 1, inner[fW] = s.Kg() * s.Cg();
     planes[fY] = s.N * s.K, outer[fY] = s.N, inner[fY] = s.Kg();
     // A single pass writes its GEMM result into the frequency-major buffer of the family it
     // does not read; in a step all three are still live when fprop and dgrad run.
-    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * bins;
+    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * kept;
   }
-  // Per family one in-place spatial/spectral buffer and one frequency-major copy.
-  int64_t complex_elems() const { return 2 * (planes[fX] + planes[fW] + planes[fY]) * bins + scratch; }
+  bool band_limited() const { return kept < bins; }
+  // Per family a frequency-major copy of the kept bins and (cuFFT) one in-place spatial/spectral buffer.
+  int64_t complex_elems() const {
+    return (planes[fX] + planes[fW] + planes[fY]) * ((own ? 0 : bins) + kept) + scratch;
+  }
+  // cuFFT: kept row -> bin; own transforms: bin -> kept row or -1.
+  int64_t bin_map_bytes() const { return band_limited() ? (own ? bins : kept) * int64_t(sizeof(int)) : 0; }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
 };
-
-// Where a tensor lives in the grid: element i of dim d sits at off[d] + i*step[d].
-struct Placement {
-  int ext[3], off[3], step[3];
-};
-
-Placement placement(const Shape& s, Family f) {
-  Placement pl{};
-  for (int i = 0; i < kMaxDims; ++i) {
-    if (f == fX) pl.ext[i] = int(s.in[i]), pl.off[i] = int(s.pad[i]), pl.step[i] = 1;
-    if (f == fW) pl.ext[i] = int(s.kernel[i]), pl.off[i] = 0, pl.step[i] = int(s.dilation[i]);
-    if (f == fY) pl.ext[i] = int(s.out[i]), pl.off[i] = 0, pl.step[i] = int(s.stride[i]);
-  }
-  return pl;
-}
 
 struct Grid {
   int nf[3];
   int pitch;
   int64_t plane;  // floats per plane: 2*bins
 };
-
-__device__ __forceinline__ int source_index(int g, int off, int step, int ext) {
-  const int t = g - off;
-  if (t < 0 || t % step != 0 || t / step >= ext) return -1;
-  return t / step;
-}
 
 // Writes the whole grid of every plane, zeros included, so no state survives between runs.
 __global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
@@ -125,30 +119,22 @@ __global__ void gather_kernel(const float* __restrict__ src, float* __restrict__
   }
 }
 
-// Plane p = (o, g, i) of a family -> its group-major position (g, o, i) inside a bin.
-struct PlaneOrder {
-  int64_t groups, outer, inner;
-  __device__ __forceinline__ int64_t operator()(int64_t p) const {
-    if (groups == 1) return p;
-    const int64_t i = p % inner, t = p / inner;
-    return ((t % groups) * outer + t / groups) * inner + i;
-  }
-};
-
 constexpr int kTile = 32, kRowsPerPass = 8;
 
-// to_freq: freq[b][order(p)] = spec[p][map(b)], else spec[p][map(b)] = freq[b][order(p)].
-// Tiles of 32 planes x 32 bins through shared memory keep both sides coalesced.
+// to_freq: freq[b][order(p)] = spec[p][map(b)], else spec[p][map(b)] = freq[b][order(p)], for the
+// `bins` rows of the frequency-major side; a spectrum plane holds `plane_bins` (map = nullptr:
+// every bin, bins == plane_bins). Tiles of 32 planes x 32 bins through shared memory keep both
+// sides coalesced (the mapped side stays mostly so: kept bins are runs of a row).
 template <bool to_freq>
 __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restrict__ dst, int64_t planes,
-                                 int64_t bins, PlaneOrder order, const int* __restrict__ bin_map) {
+                                 int64_t bins, int64_t plane_bins, PlaneOrder order, const int* __restrict__ bin_map) {
   __shared__ float2 tile[kTile][kTile + 1];
   const int64_t b0 = int64_t(blockIdx.x) * kTile;
   for (int64_t p0 = int64_t(blockIdx.y) * kTile; p0 < planes; p0 += int64_t(gridDim.y) * kTile) {
     if (to_freq) {  // read along bins, write along planes
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t p = p0 + r, b = b0 + threadIdx.x;
-        if (p < planes && b < bins) tile[r][threadIdx.x] = src[p * bins + (bin_map ? bin_map[b] : b)];
+        if (p < planes && b < bins) tile[r][threadIdx.x] = src[p * plane_bins + (bin_map ? bin_map[b] : b)];
       }
       __syncthreads();
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
@@ -163,7 +149,7 @@ __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restr
       __syncthreads();
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t p = p0 + r, b = b0 + threadIdx.x;
-        if (p < planes && b < bins) dst[p * bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
+        if (p < planes && b < bins) dst[p * plane_bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
       }
     }
     __syncthreads();  // the tile is reused by the next plane tile
@@ -193,12 +179,16 @@ struct Plans {
 
 class CudaFft final : public Algorithm {
  public:
-  explicit CudaFft(const AlgoOptions& opt) : opt_(opt) {}
-  std::string name() const override { return "cuda.fft"; }
+  CudaFft(const AlgoOptions& opt, bool own_transforms) : opt_(opt), own_(own_transforms) {}
+  std::string name() const override { return own_ ? "cuda.fbfft" : "cuda.fft"; }
   std::string description() const override {
+    if (own_)
+      return "cuda.fft with our own small real transforms (1D/2D, sizes <= 128, fused with padding, "
+             "transposition and cropping) instead of cuFFT; band-limited (compression)";
     return "cuFFT R2C/C2R (batched plans) + per-(bin, group) complex GEMMs in one cublasCgemmStridedBatched; "
-           "1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy)";
+           "1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
   }
+  bool supports_compression() const override { return true; }
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass p) const override {
     try {
@@ -206,15 +196,25 @@ class CudaFft final : public Algorithm {
     } catch (const std::length_error& e) {
       return e.what();
     }
-    const Layout lay(s, p, opt_.fft_size);
+    if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
+      return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
+    const Layout lay = layout(s, p);
     for (int i = 0; i < kMaxDims; ++i)
       if (lay.nf[i] > INT32_MAX) return "transform size exceeds int range";
-    if (lay.bins * s.groups > INT32_MAX) return "more (bin, group) GEMMs than cuBLAS's int batch count";
+    if (own_) {
+      if (s.dims == 3) return "own transforms are 1D/2D (3D: cuda.fft)";
+      for (int i = kMaxDims - s.dims; i < kMaxDims; ++i)
+        if (!small_fft::supported(int(lay.nf[i])))
+          return "transform size " + std::to_string(lay.nf[i]) + " above the own kernels' " +
+                 std::to_string(small_fft::kMaxSize) + " (or not 7-smooth)";
+    }
+    if (lay.bins > INT32_MAX || lay.kept * s.groups > INT32_MAX) return "more (bin, group) GEMMs than cuBLAS's int batch count";
     return {};
   }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
-    const Layout lay(s, p, opt_.fft_size);
-    return static_cast<std::size_t>(lay.complex_elems()) * sizeof(cuComplex) + plans_for(s, p).work_bytes;
+    const Layout lay = layout(s, p);
+    return static_cast<std::size_t>(lay.complex_elems()) * sizeof(cuComplex) + lay.bin_map_bytes() +
+           (own_ ? 0 : plans_for(s, p).work_bytes);
   }
   std::string fft_size() const override { return fft_size_; }
   void set_stream(void* s) override {
@@ -230,26 +230,40 @@ class CudaFft final : public Algorithm {
     prepared_.reset();
     for (auto& b : spec_) b.reset();
     for (auto& b : freq_) b.reset();
-    scratch_.reset(), work_.reset();
+    scratch_.reset(), work_.reset(), bin_map_.reset();
 
-    const Layout lay(s, p, opt_.fft_size);
-    if (!(active_ && active_->shape == s && active_->pass == p)) {
-      plans_for(s, p);  // made, or found in the cache
-      active_ = std::move(cache_);
-    }
-    Plans& plans = *active_;
+    const Layout lay = layout(s, p);
     for (int f = 0; f < 3; ++f) {
-      spec_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
-      freq_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
+      if (!own_) spec_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
+      freq_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.kept * sizeof(cuComplex));
+    }
+    if (lay.band_limited()) {
+      const std::vector<int64_t> kept = band_limit_bins(lay.nf, opt_.compression);
+      std::vector<int> map;
+      if (own_) {  // bin -> row
+        map.assign(static_cast<size_t>(lay.bins), -1);
+        for (size_t r = 0; r < kept.size(); ++r) map[static_cast<size_t>(kept[r])] = static_cast<int>(r);
+      } else {  // row -> bin
+        map.assign(kept.begin(), kept.end());
+      }
+      bin_map_ = cuda::DeviceBuffer(lay.bin_map_bytes());
+      CB_CUDA(cudaMemcpy(bin_map_.get(), map.data(), lay.bin_map_bytes(), cudaMemcpyHostToDevice));
     }
     scratch_ = cuda::DeviceBuffer(lay.scratch * sizeof(cuComplex));
-    work_ = cuda::DeviceBuffer(plans.work_bytes);
-    for (int f = 0; f < 3; ++f)
-      for (auto* plan : {&plans.fwd[f], &plans.inv[f]})
-        if (*plan) {
-          CB_CUFFT(cufftSetWorkArea(**plan, work_.get()));
-          CB_CUFFT(cufftSetStream(**plan, stream_));
-        }
+    if (!own_) {
+      if (!(active_ && active_->shape == s && active_->pass == p)) {
+        plans_for(s, p);  // made, or found in the cache
+        active_ = std::move(cache_);
+      }
+      Plans& plans = *active_;
+      work_ = cuda::DeviceBuffer(plans.work_bytes);
+      for (int f = 0; f < 3; ++f)
+        for (auto* plan : {&plans.fwd[f], &plans.inv[f]})
+          if (*plan) {
+            CB_CUFFT(cufftSetWorkArea(**plan, work_.get()));
+            CB_CUFFT(cufftSetStream(**plan, stream_));
+          }
+    }
     blas_ = handle_.get(stream_, opt_.precision);
 
     fft_size_.clear();
@@ -264,7 +278,7 @@ class CudaFft final : public Algorithm {
 
   void run(Pass p, const ConvBuffers& t) override {
     if (!prepared_ || !pass_covered(*prepared_, p))
-      throw std::logic_error("cuda.fft: run(" + std::string(to_string(p)) + ") without prepare for it");
+      throw std::logic_error(name() + ": run(" + std::string(to_string(p)) + ") without prepare for it");
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
     const bool step = p == Pass::step;
     if (fp || wg) forward(fX, t.x);
@@ -292,7 +306,7 @@ class CudaFft final : public Algorithm {
   std::unique_ptr<Plans> make_plans(const Shape& s, Pass p) const {
     auto plans = std::make_unique<Plans>();
     plans->shape = s, plans->pass = p;
-    const Layout lay(s, p, opt_.fft_size);
+    const Layout lay = layout(s, p);
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
     const bool fwd[3] = {fp || wg, fp || dg, dg || wg};  // which inputs get transformed
     const bool inv[3] = {dg, wg, fp};                     // which outputs come back
@@ -337,18 +351,34 @@ class CudaFft final : public Algorithm {
     return plan;
   }
 
+  Layout layout(const Shape& s, Pass p) const { return Layout(s, p, opt_.fft_size, opt_.compression, own_); }
+  const int* bin_map() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
+
   Grid grid() const {
     return {{int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.nf[2])}, int(layout_.pitch), 2 * layout_.bins};
   }
   PlaneOrder order(int f) const { return {shape_.groups, layout_.outer[f], layout_.inner[f]}; }
   dim3 transpose_grid(int f) const {
-    const int64_t bt = (layout_.bins + kTile - 1) / kTile, pt = (layout_.planes[f] + kTile - 1) / kTile;
+    const int64_t bt = (layout_.kept + kTile - 1) / kTile, pt = (layout_.planes[f] + kTile - 1) / kTile;
     return dim3(unsigned(bt), unsigned(std::min<int64_t>(pt, 65535)));
   }
 
+  // Own transforms read and write the frequency-major rows directly.
+  cuda::SpectrumAddr freq_addr(int f, cuComplex* freq) const {
+    return {reinterpret_cast<float2*>(freq), layout_.planes[f], layout_.bins, order(f),
+            layout_.band_limited() ? bin_map_.as<int>() : nullptr, true};
+  }
+  cuda::PlaneGeom plane_geom() const { return cuda::plane_geom(int(layout_.nf[1]), int(layout_.nf[2])); }
+
   // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][g][outer][inner].
   void forward(int f, const float* src) {
-    if (!src) throw std::invalid_argument("cuda.fft: missing input tensor");
+    if (!src) throw std::invalid_argument(name() + ": missing input tensor");
+    if (own_) {
+      cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
+                             plane_geom(), layout_.planes[f], 1.0f, stream_);
+      CB_LAUNCH("small_r2c");
+      return;
+    }
     float* spec = spec_[f].as<float>();
     const int64_t total = layout_.planes[f] * 2 * layout_.bins;
     scatter_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, placement(shape_, Family(f)),
@@ -356,16 +386,26 @@ class CudaFft final : public Algorithm {
     CB_LAUNCH("scatter_kernel");
     CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, spec_[f].as<cufftComplex>()));
     transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        spec_[f].as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.bins, order(f), nullptr);
+        spec_[f].as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins, order(f),
+        bin_map());
     CB_LAUNCH("transpose_kernel<to_freq>");
   }
 
   // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
   void backward(int f, const cuComplex* freq, float* dst) {
-    if (!dst) throw std::invalid_argument("cuda.fft: missing output tensor");
+    if (!dst) throw std::invalid_argument(name() + ": missing output tensor");
+    if (own_) {
+      cuda::launch_small_fft(false, nullptr, dst, freq_addr(f, const_cast<cuComplex*>(freq)),
+                             placement(shape_, Family(f)), plane_geom(), layout_.planes[f],
+                             1.0f / static_cast<float>(layout_.total()), stream_);
+      CB_LAUNCH("small_c2r");
+      return;
+    }
+    if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
+      CB_CUDA(cudaMemsetAsync(spec_[f].get(), 0, layout_.planes[f] * layout_.bins * sizeof(cuComplex), stream_));
     transpose_kernel<false><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        reinterpret_cast<const float2*>(freq), spec_[f].as<float2>(), layout_.planes[f], layout_.bins, order(f),
-        nullptr);
+        reinterpret_cast<const float2*>(freq), spec_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins,
+        order(f), bin_map());
     CB_LAUNCH("transpose_kernel<to_spec>");
     CB_CUFFT(cufftExecC2R(*active_->inv[f], spec_[f].as<cufftComplex>(), spec_[f].as<cufftReal>()));
     const Placement pl = placement(shape_, Family(f));
@@ -375,7 +415,7 @@ class CudaFft final : public Algorithm {
     CB_LAUNCH("gather_kernel");
   }
 
-  int batch() const { return static_cast<int>(layout_.bins * shape_.groups); }
+  int batch() const { return static_cast<int>(layout_.kept * shape_.groups); }
 
   // Per (bin, group), row-major: Y (N x Kg) = X (N x Cg) * W^H. cuBLAS is column-major, so it
   // computes Y^T (Kg x N) = conj(W) (Kg x Cg) * X^T (Cg x N), W stored as W^T (Cg x Kg).
@@ -409,6 +449,7 @@ class CudaFft final : public Algorithm {
   }
 
   AlgoOptions opt_;
+  bool own_ = false;  // cuda.fbfft: own transforms instead of cuFFT
   cudaStream_t stream_ = nullptr;
   cuda::CublasHandle handle_;
   cublasHandle_t blas_ = nullptr;
@@ -419,10 +460,12 @@ class CudaFft final : public Algorithm {
   Layout layout_;
   std::string fft_size_;
   cuda::DeviceBuffer spec_[3], freq_[3], scratch_, work_;  // per family: in-place grid/spectrum, frequency-major
+  cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
 };
 
 }  // namespace
 
-std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt) { return std::make_unique<CudaFft>(opt); }
+std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt) { return std::make_unique<CudaFft>(opt, false); }
+std::unique_ptr<Algorithm> make_cuda_fbfft(const AlgoOptions& opt) { return std::make_unique<CudaFft>(opt, true); }
 
 }  // namespace convbench

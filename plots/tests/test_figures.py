@@ -211,3 +211,18 @@ def test_fig6_fbfft_space_like_sweep_with_several_grids(folder_with):
     assert "geometric mean over 3 (N, C, K)" in p.title
     assert "Range (min–max) over the (N, C, K) configurations, fprop" in p.table
     assert len(panels(p.fig)) == 4
+
+
+def test_fig2_plots_a_cpu_slice_and_counts_it_as_that_panel(folder_with):
+    from convbench_plots import data
+    d = folder_with("mathieu_fig3a.csv")
+    a = pd.read_csv(d / "mathieu_fig3a.csv", dtype=str)
+    (d / "mathieu_fig3a.csv").unlink()
+    a.assign(sweep="mathieu_fig3b_cpu").to_csv(d / "mathieu_fig3b_cpu.csv", index=False)
+    a.assign(sweep="mathieu_fig3a_cpu").to_csv(d / "mathieu_fig3a_cpu.csv", index=False)
+    products = fig2_mathieu_fig3.build(data.load(d))
+    assert [p.name for p in products] == ["fig2_mathieu_fig3a_cpu", "fig2_mathieu_fig3b_cpu"]
+    assert "Fig. 3(a)" in products[0].title and "CPU slice: S=8" in products[0].title
+    assert "Fig. 3(b)" in products[1].title
+    # only (c) has neither the full sweep nor a slice
+    assert products[0].notes == ["sweep(s) not in this folder: mathieu_fig3c"]

@@ -2,7 +2,11 @@
 // Their ConvBuffers hold device pointers; run() enqueues on the stream given by set_stream().
 #pragma once
 
+#include <complex>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "convbench/algorithm.hpp"
 
@@ -11,5 +15,20 @@ namespace convbench {
 std::unique_ptr<Algorithm> make_cuda_direct(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_im2col(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt);
+std::unique_ptr<Algorithm> make_cuda_fbfft(const AlgoOptions& opt);
+
+// Transform-only benchmark (own small FFT vs cuFFT): a batched R2C of `batch` random real
+// planes of n (dims 1) or n x n (dims 2), the same data for the same seed, into plane-major
+// half-spectra. impl: "cufft" or "cuda.fbfft". Allocation, upload and planning happen here.
+class R2cTransform {
+ public:
+  virtual ~R2cTransform() = default;
+  virtual void run() = 0;                                  // enqueue one batched transform
+  virtual std::vector<std::complex<float>> result() = 0;  // host copy (waits for the stream)
+  virtual std::size_t device_bytes() const = 0;           // inputs, outputs, work area
+};
+// Throws std::runtime_error in a build without CUDA.
+std::unique_ptr<R2cTransform> make_r2c_transform(const std::string& impl, int dims, int n, int64_t batch,
+                                                 uint64_t seed, void* stream);
 
 }  // namespace convbench

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The CPU results committed under results/<machine>/ besides quick (ci/run.sh), bandlimited and
+# training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
+# Fig 3, the core comparison of issue 2 and the CPU performance target. Each sweep resumes, so an
+# interrupted run picks up where it stopped; then the figures are regenerated.
+# ~30 min on a 2-core VM. Run on a quiet machine: these are timings.
+#
+# Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
+# Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${CONVBENCH_BIN:-build/release/convbench}
+[ -x "$bin" ] || { echo "cpu_sweeps: $bin not found (build first, or set CONVBENCH_BIN)" >&2; exit 1; }
+dir=${OUT_DIR:-results/$("$bin" machine)}
+mkdir -p "$dir"
+sweeps=("$@")
+[ ${#sweeps[@]} -gt 0 ] || sweeps=(seed_input_size seed_kernel_size seed_dims cpu_core cpu_target
+                                   mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu)
+for s in "${sweeps[@]}"; do
+  # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
+  algo=()
+  case "$s" in seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;; esac
+  echo "== $s" >&2
+  "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" --out "$dir/$s.csv" --resume --progress
+done
+if [ -x .venv/bin/python ]; then PYTHONPATH=plots .venv/bin/python -m convbench_plots "$dir"; fi

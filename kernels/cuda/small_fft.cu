@@ -1,0 +1,93 @@
+// Transform-only runners for the own-FFT-vs-cuFFT benchmark: the same batched R2C of the same
+// random planes by cuFFT (one plan many, made here) or by cuda.fbfft's kernels.
+#include <cufft.h>
+
+#include <random>
+#include <stdexcept>
+
+#include "convbench/cuda_algorithms.hpp"
+#include "convbench/cuda_check.hpp"
+#include "small_fft.cuh"
+
+namespace convbench {
+namespace {
+
+class R2cRunner final : public R2cTransform {
+ public:
+  R2cRunner(bool own, int dims, int n, int64_t batch, uint64_t seed, void* stream)
+      : own_(own), dims_(dims), n_(n), batch_(batch), stream_(cuda::as_stream(stream)) {
+    if (dims != 1 && dims != 2) throw std::invalid_argument("transform dims must be 1 or 2, got " + std::to_string(dims));
+    if (n < 2 || (own && !small_fft::supported(n)))
+      throw std::invalid_argument("transform size " + std::to_string(n) + (own ? " not 7-smooth in 2..128" : " < 2"));
+    if (batch < 1) throw std::invalid_argument("transform batch must be >= 1");
+    const int64_t real = batch * plane_elems(), cplx = batch * bins();
+    std::vector<float> host(static_cast<size_t>(real));
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (float& v : host) v = u(rng);
+    in_ = cuda::DeviceBuffer(real * sizeof(float));
+    out_ = cuda::DeviceBuffer(cplx * sizeof(float2));
+    CB_CUDA(cudaMemcpy(in_.get(), host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+    if (!own_) {
+      long long dims_n[2] = {n, n};
+      long long inembed[2] = {n, n}, onembed[2] = {n, n / 2 + 1};
+      CB_CUFFT(cufftCreate(&plan_));
+      std::size_t work = 0;
+      CB_CUFFT(cufftMakePlanMany64(plan_, dims, dims_n, inembed, 1, plane_elems(), onembed, 1, bins(), CUFFT_R2C,
+                                   batch, &work));
+      CB_CUFFT(cufftSetStream(plan_, stream_));
+      work_bytes_ = work;
+    }
+  }
+  ~R2cRunner() override {
+    if (plan_) cufftDestroy(plan_);
+  }
+  R2cRunner(const R2cRunner&) = delete;
+  R2cRunner& operator=(const R2cRunner&) = delete;
+
+  void run() override {
+    if (!own_) {
+      CB_CUFFT(cufftExecR2C(plan_, in_.as<cufftReal>(), out_.as<cufftComplex>()));
+      return;
+    }
+    const cuda::PlaneGeom g = cuda::plane_geom(dims_ == 2 ? n_ : 1, n_);
+    Placement pl{};
+    pl.ext[0] = 1, pl.ext[1] = dims_ == 2 ? n_ : 1, pl.ext[2] = n_;
+    for (int i = 0; i < 3; ++i) pl.step[i] = 1;
+    const cuda::SpectrumAddr spec{out_.as<float2>(), batch_, bins(), PlaneOrder{1, 1, 1}, nullptr, false};
+    cuda::launch_small_fft(true, in_.as<float>(), nullptr, spec, pl, g, batch_, 1.0f, stream_);
+    CB_LAUNCH("small_r2c");
+  }
+
+  std::vector<std::complex<float>> result() override {
+    CB_CUDA(cudaStreamSynchronize(stream_));
+    std::vector<std::complex<float>> host(static_cast<size_t>(batch_ * bins()));
+    CB_CUDA(cudaMemcpy(host.data(), out_.get(), host.size() * sizeof(float2), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+  std::size_t device_bytes() const override { return in_.bytes() + out_.bytes() + work_bytes_; }
+
+ private:
+  int64_t plane_elems() const { return dims_ == 2 ? int64_t(n_) * n_ : n_; }
+  int64_t bins() const { return (dims_ == 2 ? n_ : 1) * int64_t(n_ / 2 + 1); }
+
+  bool own_;
+  int dims_, n_;
+  int64_t batch_;
+  cudaStream_t stream_;
+  cufftHandle plan_ = 0;
+  std::size_t work_bytes_ = 0;  // cuFFT's own work area (auto-allocated)
+  cuda::DeviceBuffer in_, out_;
+};
+
+}  // namespace
+
+std::unique_ptr<R2cTransform> make_r2c_transform(const std::string& impl, int dims, int n, int64_t batch,
+                                                 uint64_t seed, void* stream) {
+  if (impl != "cufft" && impl != "cuda.fbfft")
+    throw std::invalid_argument("unknown transform implementation '" + impl + "' (cufft, cuda.fbfft)");
+  return std::make_unique<R2cRunner>(impl == "cuda.fbfft", dims, n, batch, seed, stream);
+}
+
+}  // namespace convbench
