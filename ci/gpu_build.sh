@@ -14,6 +14,7 @@
 #   bash ci/gpu_build.sh test      GPU host: the CUDA tests (skips are failures there)
 #   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests under compute-sanitizer memcheck
 #   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, into results/<gpu>/
+#   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -23,6 +24,8 @@
 #   SWEEPS      sweeps: sweep names (default: mathieu_layers mathieu_fig3a mathieu_fig3b
 #               mathieu_fig3c convnet_benchmarks); ALGOS (default 'cuda.*,cudnn.*'),
 #               PRECISIONS (default fp32,tf32), PASSES (default: the sweep's), REPS, SHARD (i/n)
+#               e.g. band-limited: SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32
+#   FFT_ARGS    transforms: extra `convbench fft` options (e.g. --batch 4096 --reps 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -129,6 +132,13 @@ sweeps() {
   done
 }
 
+transforms() {
+  local bin="$bundle/bin/convbench" machine
+  machine=$("$bin" machine)
+  # shellcheck disable=SC2086  # FFT_ARGS is a list of options
+  "$bin" fft --out "results/$machine/fft_transform_r2c.csv" ${FFT_ARGS:-} 2>&1 | tee "$bundle/logs/fft.console.log"
+}
+
 case "$mode" in
   pack) pack ;;
   env) setup_env && print_env ;;
@@ -138,5 +148,6 @@ case "$mode" in
     command -v compute-sanitizer >/dev/null || die "compute-sanitizer not on PATH"
     run_tests compute-sanitizer --tool memcheck --error-exitcode 1 ;;
   sweeps) setup_env && mkdir -p "$bundle/logs" && sweeps ;;
-  *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  transforms) setup_env && mkdir -p "$bundle/logs" && transforms ;;
+  *) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
