@@ -103,6 +103,35 @@ TEST_P(CpuAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
   }
 }
 
+// The training step's split: run(fprop), then run_backward() for dx and dw, dw alone (a first
+// layer), and with no fprop before it (the fallback), on random 1D/2D/3D shapes.
+TEST_P(CpuAlgorithm, BackwardAfterFpropMatchesReference) {
+  const auto algo = make_algorithm(GetParam());
+  std::mt19937_64 rng(test_seed() + 2);
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 4; ++i) {
+      const Case c = make_case(rng, random_shape(rng, dims));
+      const Shape& s = c.shape;
+      algo->prepare(s, Pass::step);
+      for (int variant = 0; variant < 3; ++variant) {
+        Outputs out(s);
+        ConvBuffers t{c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()};
+        if (variant < 2) algo->run(Pass::fprop, t);
+        if (variant == 1) t.dx = nullptr;
+        algo->run_backward(t);
+        for (Pass p : {Pass::dgrad, Pass::wgrad}) {
+          if (p == Pass::dgrad && variant == 1) continue;
+          EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+              << s.to_string() << " variant " << variant << " " << to_string(p);
+        }
+        if (variant == 1) {
+          EXPECT_TRUE(std::isnan(out.dx[0])) << "dx written though not asked for";
+        }
+      }
+    }
+  EXPECT_EQ(algo->reuses_fprop(), GetParam() == "cpu.fft");
+}
+
 std::vector<std::string> cpu_algorithm_names() {
   std::vector<std::string> names;
   for (const auto& e : algorithm_list())

@@ -199,6 +199,40 @@ TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
   }
 }
 
+// The training step's split: run(fprop), then run_backward() (FFT algorithms reuse fprop's
+// spectra of x and w), for dx and dw and for dw alone.
+TEST_P(CudaAlgorithm, BackwardAfterFpropMatchesReference) {
+  REQUIRE_CUDA_DEVICE();
+  const auto algo = make_algorithm(GetParam());
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 4);
+  for (int dims = 1; dims <= 2; ++dims) {
+    const Case c = make_case(rng, random_shape(rng, dims));
+    const Shape& s = c.shape;
+    if (!algo->supports(s, Pass::step).empty()) continue;
+    algo->set_stream(dev->stream());
+    try {
+      algo->prepare(s, Pass::step);
+    } catch (const Unsupported&) {
+      continue;
+    }
+    for (bool with_dx : {true, false}) {
+      dev->load(s, c.x, c.w, c.dy);
+      dev->reset_outputs();
+      ConvBuffers t = dev->buffers();
+      algo->run(Pass::fprop, t);
+      if (!with_dx) t.dx = nullptr;
+      algo->run_backward(t);
+      dev->synchronize();
+      for (Pass p : {Pass::dgrad, Pass::wgrad}) {
+        if (p == Pass::dgrad && !with_dx) continue;
+        EXPECT_LE(rel_error(dev->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+            << s.to_string() << " " << to_string(p) << (with_dx ? "" : " (dw only)");
+      }
+    }
+  }
+}
+
 TEST_P(CudaAlgorithm, WorkspaceBytesMatchAfterPrepare) {
   REQUIRE_CUDA_DEVICE();
   const auto algo = make_algorithm(GetParam());

@@ -543,5 +543,11 @@ TEST(TrainCommand, OneLineErrors) {
   EXPECT_EQ(train_stats_path("log"), "log.stats.csv");
 }
 
+TEST(TrainNetwork, FftAlgorithmsReuseForwardTransformsInTheBackward) {
+  EXPECT_EQ(Network::conv_passes("cpu.fft"), "reuse");
+  EXPECT_EQ(Network::conv_passes("cpu.im2col"), "separate");
+  EXPECT_EQ(Network::conv_passes("cpu.direct"), "separate");
+}
+
 }  // namespace
 }  // namespace convbench::train

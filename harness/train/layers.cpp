@@ -78,29 +78,27 @@ Dims Conv2d::output_dims(const Dims& in) const {
   return {s.N, s.K, s.out[1], s.out[2]};
 }
 
-Conv2d::Prepared& Conv2d::prepared(const Dims& in, bool need_dgrad) {
-  Prepared& pr = by_batch_[in[0]];
-  const Shape s = shape_for(in);
-  auto make = [&](Pass p) {
-    auto a = make_algorithm(algo_, opt_);
-    if (std::string why = a->supports(s, p); !why.empty())
-      throw std::invalid_argument(fmt::format("{}: {} cannot run {} {}: {}", name_, algo_, to_string(p), s.to_string(), why));
-    a->prepare(s, p);
-    return a;
-  };
-  if (!pr.fprop) pr.fprop = make(Pass::fprop), pr.wgrad = make(Pass::wgrad);
-  if (need_dgrad && !pr.dgrad) pr.dgrad = make(Pass::dgrad);
-  return pr;
+Algorithm& Conv2d::prepared(const Dims& in) {
+  std::unique_ptr<Algorithm>& a = by_batch_[in[0]];
+  if (!a) {
+    const Shape s = shape_for(in);
+    auto made = make_algorithm(algo_, opt_);
+    if (std::string why = made->supports(s, Pass::step); !why.empty())
+      throw std::invalid_argument(fmt::format("{}: {} cannot run {}: {}", name_, algo_, s.to_string(), why));
+    made->prepare(s, Pass::step);
+    a = std::move(made);
+  }
+  return *a;
 }
 
-void Conv2d::prepare(const Dims& in, bool need_dx) { prepared(in, need_dx); }
+void Conv2d::prepare(const Dims& in, bool) { prepared(in); }
 
 void Conv2d::forward(const Tensor& x, Tensor& y) {
-  Prepared& pr = prepared(x.dims, false);
+  Algorithm& algo = prepared(x.dims);
   y.reshape(output_dims(x.dims));
   ConvBuffers t;
   t.x = x.data.data(), t.w = weight_.value.data(), t.y = y.data.data();
-  pr.fprop->run(Pass::fprop, t);
+  algo.run(Pass::fprop, t);
   const int64_t N = y.dims[0], plane = y.dims[2] * y.dims[3];
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < N; ++n)
@@ -112,15 +110,14 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
-  Prepared& pr = prepared(x.dims, dx != nullptr);
+  Algorithm& algo = prepared(x.dims);
   ConvBuffers t;
   t.x = x.data.data(), t.w = weight_.value.data(), t.dy = dy.data.data(), t.dw = weight_.grad.data();
   if (dx) {
     dx->reshape(x.dims);
     t.dx = dx->data.data();
-    pr.dgrad->run(Pass::dgrad, t);
   }
-  pr.wgrad->run(Pass::wgrad, t);
+  algo.run_backward(t);  // forward() ran on this x and w
   const int64_t N = y.dims[0], plane = y.dims[2] * y.dims[3];
   for (int64_t k = 0; k < K_; ++k) {
     double sum = 0;  // long reductions (batch x 65 x 65) lose digits in fp32

@@ -71,16 +71,15 @@ class Conv2d final : public Layer {
   Shape shape_for(const Dims& in) const;  // throws std::invalid_argument "<name>: ..." on misfit
 
  private:
-  struct Prepared {
-    std::unique_ptr<Algorithm> fprop, dgrad, wgrad;
-  };
-  Prepared& prepared(const Dims& in, bool need_dgrad);
+  // One algorithm prepared for `step` per batch size: forward runs fprop, backward
+  // run_backward() (FFT algorithms reuse fprop's transforms of x and w).
+  Algorithm& prepared(const Dims& in);
 
   std::string name_, algo_;
   int64_t C_, K_, k_;
   AlgoOptions opt_;
   Param weight_, bias_;
-  std::map<int64_t, Prepared> by_batch_;  // prepared algorithms per batch size
+  std::map<int64_t, std::unique_ptr<Algorithm>> by_batch_;
 };
 
 class ReLU final : public Layer {

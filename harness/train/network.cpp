@@ -1,5 +1,7 @@
 #include "train/network.hpp"
 
+#include "algorithms.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -39,6 +41,10 @@ Network::Network(const NetConfig& c) : cfg_(c) {
   add(std::make_unique<Linear>("fc3", 84, c.classes, rng));
   acts_.resize(layers_.size() + 1);
   grads_.resize(layers_.size() + 1);
+}
+
+std::string Network::conv_passes(const std::string& algo) {
+  return make_algorithm(algo, {})->reuses_fprop() ? "reuse" : "separate";
 }
 
 void Network::prepare(int64_t n) {

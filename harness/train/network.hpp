@@ -38,9 +38,9 @@ class Network {
   std::vector<Param*> params();
   // Layer table like the seed's (name, output shape, parameters) for n images.
   std::string summary(int64_t n);
-  // How the convolutions run, for the CSV: each pass a separate Algorithm::run (no reuse of
-  // transforms between the forward and the backward of a step).
-  static constexpr const char* kConvPasses = "separate";
+  // How the convolutions of `algo` run, for the CSV: "reuse" when the backward reuses the
+  // forward's transforms of x and w (FFT algorithms, Algorithm::run_backward), else "separate".
+  static std::string conv_passes(const std::string& algo);
   const NetConfig& config() const { return cfg_; }
 
  private:

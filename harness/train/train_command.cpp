@@ -198,8 +198,9 @@ void run_train(const TrainOptions& o) {
 
   const std::string device = cpu_model();
   const int threads = omp_get_max_threads();
+  const std::string conv_passes = train::Network::conv_passes(o.algo);
   const std::string common = fmt::format("{},{},{},{},{}", o.net, csv_field(o.algo), batch, input, kernel);
-  const std::string tail = fmt::format("{},{},{},{}", images, data->name(), train::Network::kConvPasses, threads);
+  const std::string tail = fmt::format("{},{},{},{}", images, data->name(), conv_passes, threads);
   train::Sgd sgd{o.lr, o.momentum};
   ProgressLine progress(o.progress || isatty(STDERR_FILENO));
   std::vector<float> x(static_cast<size_t>(batch * data->image_elems()));
@@ -231,7 +232,7 @@ void run_train(const TrainOptions& o) {
     const double mean_loss = std::accumulate(losses.begin(), losses.end(), 0.0) / double(losses.size());
     stats.write(fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.7g},{:.7g},{:.6f},{},{},{},{},{},{}", common,
                             epoch, times.size(), s.min, s.max, s.mean, s.median, s.std, losses.back(), mean_loss,
-                            s.total, seen, images, data->name(), train::Network::kConvPasses, threads,
+                            s.total, seen, images, data->name(), conv_passes, threads,
                             csv_field(device)));
   }
   progress.finish();

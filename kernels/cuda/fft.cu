@@ -274,6 +274,7 @@ class CudaFft final : public Algorithm {
     shape_ = s;
     layout_ = lay;
     prepared_ = p;
+    fprop_spectra_ = false;
   }
 
   void run(Pass p, const ConvBuffers& t) override {
@@ -288,7 +289,20 @@ class CudaFft final : public Algorithm {
     if (fp) backward(fY, gemm_fprop(step ? scratch_.as<cuComplex>() : freq_[fY].as<cuComplex>()), t.y);
     if (dg) backward(fX, gemm_dgrad(step ? scratch_.as<cuComplex>() : freq_[fX].as<cuComplex>()), t.dx);
     if (wg) backward(fW, gemm_wgrad(freq_[fW].as<cuComplex>()), t.dw);
+    // A lone fprop leaves FFT(x) and FFT(w) in freq_[fX], freq_[fW] for run_backward().
+    fprop_spectra_ = p == Pass::fprop && prepared_ == Pass::step;
   }
+
+  // FFT(dy) only, then dgrad into the step's scratch (FFT(x) must survive for wgrad) and wgrad
+  // into W's buffer, spent by then.
+  void run_backward(const ConvBuffers& t) override {
+    if (!fprop_spectra_) return Algorithm::run_backward(t);
+    fprop_spectra_ = false;
+    forward(fY, t.dy);
+    if (t.dx) backward(fX, gemm_dgrad(scratch_.as<cuComplex>()), t.dx);
+    if (t.dw) backward(fW, gemm_wgrad(freq_[fW].as<cuComplex>()), t.dw);
+  }
+  bool reuses_fprop() const override { return true; }
 
  private:
   // Plans matching (s, p): the prepared ones, the ones a workspace_bytes() query made, or new
@@ -456,6 +470,7 @@ class CudaFft final : public Algorithm {
   mutable std::unique_ptr<Plans> cache_;  // made by a workspace_bytes() query
   std::unique_ptr<Plans> active_;         // those of the prepared (shape, pass)
   std::optional<Pass> prepared_;
+  bool fprop_spectra_ = false;  // freq_[fX], freq_[fW] hold the last fprop's FFT(x), FFT(w)
   Shape shape_;
   Layout layout_;
   std::string fft_size_;

@@ -61,6 +61,16 @@ class Algorithm {
   // Plans and allocations, outside the timed region. Preparing for `step` covers every pass.
   virtual void prepare(const Shape& s, Pass p) = 0;
   virtual void run(Pass p, const ConvBuffers& t) = 0;
+  // A training step's backward half (Mathieu et al.'s reuse): prepared for `step`, after
+  // run(fprop) and with x, w unchanged, computes t.dx and/or t.dw (a null pointer skips that
+  // pass) from t.x, t.w, t.dy. FFT algorithms reuse the spectra of x and w that fprop made;
+  // the default runs dgrad and wgrad as separate passes.
+  virtual void run_backward(const ConvBuffers& t) {
+    if (t.dx) run(Pass::dgrad, t);
+    if (t.dw) run(Pass::wgrad, t);
+  }
+  // True when run_backward() reuses fprop's work rather than recomputing it.
+  virtual bool reuses_fprop() const { return false; }
   // Transform size chosen by prepare() ("64x64"), empty for non-FFT algorithms.
   virtual std::string fft_size() const { return {}; }
   // True when AlgoOptions::compression > 0 (band-limited FFT convolution) is implemented.
