@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "algorithms.hpp"
+#include "convbench/cuda_info.hpp"
 #include "conv_case.hpp"
 #include "random_shapes.hpp"
 #include "train/cifar.hpp"
@@ -28,10 +29,16 @@ namespace {
 using convbench::testing::rel_diff;
 using convbench::testing::test_seed;
 
-std::vector<std::string> cpu_algorithms() {
+// Every CPU algorithm; with a CUDA device also ours on the GPU and cudnn.best (the layers stage
+// tensors through device memory for them).
+std::vector<std::string> train_algorithms() {
   std::vector<std::string> names;
-  for (const auto& e : algorithm_list())
-    if (e.make({})->device() == Device::cpu) names.emplace_back(e.name);
+  const bool gpu = cuda_device_count() > 0;
+  for (const auto& e : algorithm_list()) {
+    const std::string n(e.name);
+    if (e.make({})->device() == Device::cpu || (gpu && (n.rfind("cuda.", 0) == 0 || n == "cudnn.best")))
+      names.push_back(n);
+  }
   return names;
 }
 
@@ -94,10 +101,10 @@ Tensor random_input(std::mt19937_64& rng, const Dims& d) {
   return t;
 }
 
-TEST(TrainLayers, ConvGradientsMatchFiniteDifferencesForEveryCpuAlgorithm) {
+TEST(TrainLayers, ConvGradientsMatchFiniteDifferencesForEveryAlgorithm) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE("CONVBENCH_TEST_SEED=" + std::to_string(seed));
-  for (const auto& algo : cpu_algorithms()) {
+  for (const auto& algo : train_algorithms()) {
     SCOPED_TRACE(algo);
     std::mt19937_64 rng(seed);
     const int64_t N = convbench::testing::uniform_int(rng, 1, 3), C = convbench::testing::uniform_int(rng, 1, 3);
@@ -262,7 +269,7 @@ TEST(TrainNetwork, GradientAlongItselfMatchesFiniteDifference) {
   }
 }
 
-TEST(TrainNetwork, LossDecreasesOnALearnableTaskWithEveryCpuAlgorithm) {
+TEST(TrainNetwork, LossDecreasesOnALearnableTaskWithEveryAlgorithm) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE("CONVBENCH_TEST_SEED=" + std::to_string(seed));
   // ~1000 tiny steps: under ctest -j with OpenMP threads spinning on every core this ran 50x
@@ -274,7 +281,7 @@ TEST(TrainNetwork, LossDecreasesOnALearnableTaskWithEveryCpuAlgorithm) {
     ~Restore() { omp_set_num_threads(n); }
   } restore{threads};
   for (const char* name : {"lenet", "fftnet"})
-    for (const auto& algo : cpu_algorithms()) {
+    for (const auto& algo : train_algorithms()) {
       SCOPED_TRACE(std::string(name) + " " + algo);
       // LeNet's two small-initialised conv layers sit on a plateau for a while (as in the PyTorch
       // tutorial) before the loss falls, so it gets a smaller set and more, gentler steps (at
@@ -331,7 +338,7 @@ TEST(TrainNetwork, SameSeedGivesTheSameWeightsWithEveryAlgorithm) {
       return r;
     };
     const Run reference = train("cpu.direct");
-    for (const auto& algo : cpu_algorithms()) {
+    for (const auto& algo : train_algorithms()) {
       SCOPED_TRACE(std::string(name) + " " + algo);
       const Run other = train(algo);
       EXPECT_LT(rel_diff(other.losses, reference.losses), 1e-5);
@@ -547,6 +554,15 @@ TEST(TrainNetwork, FftAlgorithmsReuseForwardTransformsInTheBackward) {
   EXPECT_EQ(Network::conv_passes("cpu.fft"), "reuse");
   EXPECT_EQ(Network::conv_passes("cpu.im2col"), "separate");
   EXPECT_EQ(Network::conv_passes("cpu.direct"), "separate");
+}
+
+// The GPU half of the training tests runs inside the tests above when a device is present;
+// this one says so, or why not.
+TEST(TrainNetwork, GpuAlgorithmsJoinTheTestsWhenADeviceIsPresent) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: " << cuda_summary() << " (training tests ran CPU algorithms only)";
+  const auto names = train_algorithms();
+  for (const char* n : {"cuda.fft", "cuda.im2col", "cudnn.best"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
 }
 
 }  // namespace

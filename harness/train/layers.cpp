@@ -9,8 +9,34 @@
 #include <stdexcept>
 
 #include "algorithms.hpp"
+#ifdef CONVBENCH_HAVE_CUDA
+#include "convbench/cuda_check.hpp"
+#endif
 
 namespace convbench::train {
+
+#ifdef CONVBENCH_HAVE_CUDA
+struct Conv2d::DeviceTensors {
+  cuda::DeviceBuffer x, w, y, dy, dx, dw;
+  // The legacy default stream (the algorithms' default): cudaMemcpy orders with their work.
+  static float* sized(cuda::DeviceBuffer& b, const std::vector<float>& like) {
+    if (b.bytes() != like.size() * sizeof(float)) b = cuda::DeviceBuffer(like.size() * sizeof(float));
+    return b.as<float>();
+  }
+  static float* put(cuda::DeviceBuffer& b, const std::vector<float>& h) {
+    float* d = sized(b, h);
+    CB_CUDA(cudaMemcpy(d, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
+    return d;
+  }
+  static void get(std::vector<float>& h, const cuda::DeviceBuffer& b) {
+    CB_CUDA(cudaMemcpy(h.data(), b.get(), h.size() * sizeof(float), cudaMemcpyDeviceToHost));
+  }
+};
+#else
+struct Conv2d::DeviceTensors {};
+#endif
+
+Conv2d::~Conv2d() = default;
 
 int64_t volume(const Dims& d) {
   int64_t v = 1;
@@ -52,9 +78,7 @@ Conv2d::Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int6
       bias_(name_ + ".bias", out_channels) {
   // Fails early, with make_algorithm's message, on a name this build does not have.
   const auto probe = make_algorithm(algo_, opt_);
-  if (probe->device() != Device::cpu)
-    throw std::invalid_argument(fmt::format(
-        "{} runs on the GPU; the training layers keep tensors in host memory, so train takes CPU algorithms only", algo_));
+  if (probe->device() == Device::cuda) dev_ = std::make_unique<DeviceTensors>();
   init_uniform(weight_, C_ * k_ * k_, init_rng);
   init_uniform(bias_, C_ * k_ * k_, init_rng);
 }
@@ -98,7 +122,18 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
   y.reshape(output_dims(x.dims));
   ConvBuffers t;
   t.x = x.data.data(), t.w = weight_.value.data(), t.y = y.data.data();
+#ifdef CONVBENCH_HAVE_CUDA
+  if (dev_) {
+    t.x = DeviceTensors::put(dev_->x, x.data), t.w = DeviceTensors::put(dev_->w, weight_.value);
+    t.y = DeviceTensors::sized(dev_->y, y.data);
+    algo.run(Pass::fprop, t);
+    DeviceTensors::get(y.data, dev_->y);
+  } else {
+    algo.run(Pass::fprop, t);
+  }
+#else
   algo.run(Pass::fprop, t);
+#endif
   const int64_t N = y.dims[0], plane = y.dims[2] * y.dims[3];
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < N; ++n)
@@ -117,7 +152,20 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
     dx->reshape(x.dims);
     t.dx = dx->data.data();
   }
+#ifdef CONVBENCH_HAVE_CUDA
+  if (dev_) {  // x and w are still on the device from forward()
+    t.x = dev_->x.as<float>(), t.w = dev_->w.as<float>(), t.dy = DeviceTensors::put(dev_->dy, dy.data);
+    t.dw = DeviceTensors::sized(dev_->dw, weight_.grad);
+    if (dx) t.dx = DeviceTensors::sized(dev_->dx, dx->data);
+    algo.run_backward(t);
+    if (dx) DeviceTensors::get(dx->data, dev_->dx);
+    DeviceTensors::get(weight_.grad, dev_->dw);
+  } else {
+    algo.run_backward(t);  // forward() ran on this x and w
+  }
+#else
   algo.run_backward(t);  // forward() ran on this x and w
+#endif
   const int64_t N = y.dims[0], plane = y.dims[2] * y.dims[3];
   for (int64_t k = 0; k < K_; ++k) {
     double sum = 0;  // long reductions (batch x 65 x 65) lose digits in fp32

@@ -61,6 +61,7 @@ class Conv2d final : public Layer {
  public:
   Conv2d(std::string name, int64_t in_channels, int64_t out_channels, int64_t kernel, std::string algo,
          const AlgoOptions& opt, std::mt19937_64& init_rng);
+  ~Conv2d() override;
   std::string name() const override { return name_; }
   Dims output_dims(const Dims& in) const override;
   void prepare(const Dims& in, bool need_dx) override;
@@ -80,6 +81,10 @@ class Conv2d final : public Layer {
   AlgoOptions opt_;
   Param weight_, bias_;
   std::map<int64_t, std::unique_ptr<Algorithm>> by_batch_;
+  // CUDA algorithms: device copies of the pass's tensors, uploaded before and downloaded after
+  // each run (so a GPU step time includes those transfers).
+  struct DeviceTensors;
+  std::unique_ptr<DeviceTensors> dev_;
 };
 
 class ReLU final : public Layer {

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "algorithms.hpp"
+#include "device.hpp"
 #include "bench.hpp"
 #include "env_info.hpp"
 #include "results_csv.hpp"
@@ -196,7 +197,9 @@ void run_train(const TrainOptions& o) {
   LineWriter stats(train_stats_path(out), kStatsHeader);
   append_env_sidecar(out + ".env.json", environment(o.command_line));
 
-  const std::string device = cpu_model();
+  // The row's device: the GPU for CUDA algorithms (make_cuda_device names it, or says why none).
+  const std::string device =
+      make_algorithm(o.algo, {})->device() == Device::cuda ? make_cuda_device()->name() : cpu_model();
   const int threads = omp_get_max_threads();
   const std::string conv_passes = train::Network::conv_passes(o.algo);
   const std::string common = fmt::format("{},{},{},{},{}", o.net, csv_field(o.algo), batch, input, kernel);
