@@ -15,6 +15,8 @@
 #   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests under compute-sanitizer memcheck
 #   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, into results/<gpu>/
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
+#   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
+#                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -149,5 +151,9 @@ case "$mode" in
     run_tests compute-sanitizer --tool memcheck --error-exitcode 1 ;;
   sweeps) setup_env && mkdir -p "$bundle/logs" && sweeps ;;
   transforms) setup_env && mkdir -p "$bundle/logs" && transforms ;;
+  train)
+    setup_env
+    CONVBENCH_BIN="$bundle/bin/convbench" ALGOS="${ALGOS:-cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best}" \
+      bash ci/train_sweeps.sh ;;
   *) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
