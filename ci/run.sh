@@ -21,6 +21,6 @@ mv "$partial" "$dir/quick.csv"
 mv "$partial.env.json" "$dir/quick.csv.env.json"
 echo "main: results in $dir/quick.csv (+ .env.json)"
 # Mathieu Fig. 2 is a model figure (counts, no timing); then every figure the folder has data for.
-"$bin" model --sweep sweeps/mathieu_fig2.json >"$dir/mathieu_fig2_model.csv"
+"$bin" model --sweep sweeps/mathieu_fig2.json --out "$dir/mathieu_fig2_model.csv"
 PYTHONPATH=plots .venv/bin/python -m convbench_plots "$dir"
 echo "main: figures in $dir/figures/ (index.md lists them and what was skipped)"

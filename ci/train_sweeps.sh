@@ -46,7 +46,7 @@ run() {  # algo batch input kernel dataset
 for sweep in "${sweeps[@]}"; do
   out="$dir/train_$sweep.csv"
   partial="$dir/train_$sweep.partial.csv"
-  rm -f "$partial" "${partial%.csv}.stats.csv" "$partial.env.json"  # a sweep restarts from scratch
+  rm -f "$partial" "${partial%.csv}.stats.csv" "$partial.env.json" "${partial%.csv}.stats.csv.env.json"  # restart from scratch
   start=$SECONDS
   for algo in $algos; do
     case $sweep in
@@ -58,5 +58,6 @@ for sweep in "${sweeps[@]}"; do
   mv "$partial" "$out"
   mv "${partial%.csv}.stats.csv" "${out%.csv}.stats.csv"
   mv "$partial.env.json" "$out.env.json"
-  echo "train_sweeps: $sweep in $((SECONDS - start)) s -> $out (+ .stats.csv, .env.json)"
+  mv "${partial%.csv}.stats.csv.env.json" "${out%.csv}.stats.csv.env.json"
+  echo "train_sweeps: $sweep in $((SECONDS - start)) s -> $out (+ .stats.csv, .env.json sidecars)"
 done

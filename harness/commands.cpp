@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "algorithms.hpp"
 #include "bench.hpp"
 #include "convbench/model.hpp"
+#include "env_info.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
 #include "sweep.hpp"
@@ -53,22 +56,30 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   });
 }
 
-void add_model_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("model", "Theoretical counts (Mathieu et al. and our executed ones) as CSV on stdout");
+void add_model_command(CLI::App& app, const std::string& command_line) {
+  auto* cmd = app.add_subcommand("model", "Theoretical counts (Mathieu et al. and our executed ones) as CSV");
   auto sweeps = std::make_shared<std::vector<std::string>>();
   auto shapes = std::make_shared<std::vector<std::string>>();
   auto fft_size = std::make_shared<std::string>("smooth");
+  auto out = std::make_shared<std::string>();
   cmd->add_option("--sweep", *sweeps, "Sweep file(s)")->check(CLI::ExistingFile);
+  cmd->add_option("--out", *out, "CSV file with FILE.env.json beside it (default: stdout, no sidecar)");
   cmd->add_option("--shape", *shapes, "Shape spec, repeatable");
   cmd->add_option("--fft-size", *fft_size, "smooth or pow2")->check(CLI::IsMember({"smooth", "pow2"}));
-  cmd->callback([sweeps, shapes, fft_size] {
+  cmd->callback([sweeps, shapes, fft_size, out, command_line] {
     if (sweeps->empty() && shapes->empty()) throw std::invalid_argument("model: give --sweep FILE and/or --shape SPEC");
     std::vector<std::pair<std::string, Shape>> list;
     for (const auto& f : *sweeps)
       for (const auto& s : load_sweep(f).shapes) list.emplace_back(load_sweep(f).name, s);
     for (const auto& spec : *shapes) list.emplace_back("cli", parse_shape_spec(spec));
     const FftSizePolicy policy = *fft_size == "pow2" ? FftSizePolicy::pow2 : FftSizePolicy::smooth;
-    fmt::print(
+    std::FILE* f = stdout;
+    if (!out->empty()) {
+      f = std::fopen(out->c_str(), "w");
+      if (!f) throw std::runtime_error("model: cannot write " + *out);
+    }
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f == stdout ? nullptr : f, &std::fclose);
+    fmt::print(f, 
         "sweep,shape,dims,N,C,K,n,k,pass,method,model_flops,model_bytes,fft_size,bins,transforms,gemm_per_bin,"
         "mathieu_direct_macs,mathieu_fft_ops,fft_constant,mathieu_fft_mem_bytes,mathieu_fft_mem_mb\n");
     for (const auto& [sweep, s] : list)
@@ -76,13 +87,17 @@ void add_model_command(CLI::App& app) {
         const PassModel m = model(s, p, policy);
         for (const char* method : {"direct", "fft"}) {
           const bool fft = std::string(method) == "fft";
-          fmt::print("{},\"{}\",{},{},{},{},{},{},{},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.3f}\n",
+          fmt::print(f, "{},\"{}\",{},{},{},{},{},{},{},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.12g},{},{:.12g},{:.3f}\n",
                      sweep, s.to_string(), s.dims, s.N, s.C, s.K, s.padded(kMaxDims - 1), s.kernel[kMaxDims - 1],
                      to_string(p), method, fft ? m.fft_flops : 2 * m.direct_macs, fft ? m.fft_bytes : m.min_bytes,
                      m.fft_size, m.bins, m.transforms, m.gemm_shape, m.mathieu_direct_macs, m.mathieu_fft_ops,
                      kFftConstant, m.mathieu_fft_mem_bytes, m.mathieu_fft_mem_bytes / 1e6);
         }
       }
+    if (!out->empty()) {  // the CSV was rewritten whole: so is its provenance
+      std::filesystem::remove(*out + ".env.json");
+      append_env_sidecar(*out + ".env.json", environment(command_line));
+    }
   });
 }
 

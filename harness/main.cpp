@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   convbench::add_bench_command(app, exit_code, command_line);
-  convbench::add_model_command(app);
+  convbench::add_model_command(app, command_line);
   convbench::add_merge_command(app);
   convbench::add_train_command(app, command_line);
   convbench::add_fft_command(app, command_line);

@@ -481,6 +481,7 @@ TEST(TrainCommand, WritesRowsStatsAndEnvOnCifarFiles) {
   EXPECT_EQ(stats[0].rfind("net,algo,batch,input,kernel,epoch,count,min_ms,max_ms,mean_ms,median_ms,std_ms,final_loss", 0), 0u);
   EXPECT_EQ(stats[2].rfind("lenet,cpu.im2col,2,32,5,2,3,", 0), 0u) << stats[2];
   EXPECT_TRUE(std::filesystem::exists(dir.path / "t.csv.env.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "t.stats.csv.env.json"));
 
   run_train(o);  // a second run appends to the same files
   EXPECT_EQ(lines_of(dir.path / "t.csv").size(), 1 + 4 * 3u);

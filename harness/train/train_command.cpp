@@ -195,7 +195,9 @@ void run_train(const TrainOptions& o) {
   const std::string out = o.out.empty() ? fmt::format("results/{}/train_{}.csv", machine_name(), o.net) : o.out;
   LineWriter rows(out, kRowHeader);
   LineWriter stats(train_stats_path(out), kStatsHeader);
-  append_env_sidecar(out + ".env.json", environment(o.command_line));
+  const nlohmann::json env = environment(o.command_line);
+  append_env_sidecar(out + ".env.json", env);
+  append_env_sidecar(train_stats_path(out) + ".env.json", env);
 
   // The row's device: the GPU for CUDA algorithms (make_cuda_device names it, or says why none).
   const std::string device =

@@ -231,15 +231,19 @@ void launch_small_fft_n(bool forward, const float* src, float* dst, SpectrumAddr
       small_c2r_1d<MaxN><<<l.blocks, l.kThreads, 0, stream>>>(spec, pl, g, planes, dst, scale);
     return;
   }
-  // Above 48 KiB of dynamic shared memory a kernel must opt in.
-  if (forward) {
-    cudaFuncSetAttribute(small_r2c_2d<MaxN>, cudaFuncAttributeMaxDynamicSharedMemorySize, l.kMaxSharedBytes);
+  // Above 48 KiB of dynamic shared memory a kernel must opt in: once per kernel, not per run
+  // (an error surfaces at the launch check).
+  static const bool opted_in = [] {
+    cudaFuncSetAttribute(small_r2c_2d<MaxN>, cudaFuncAttributeMaxDynamicSharedMemorySize, SmallFftLaunch::kMaxSharedBytes);
+    cudaFuncSetAttribute(small_c2r_2d<MaxN>, cudaFuncAttributeMaxDynamicSharedMemorySize, SmallFftLaunch::kMaxSharedBytes);
+    return true;
+  }();
+  (void)opted_in;
+  if (forward)
     small_r2c_2d<MaxN><<<l.blocks, l.kThreads, l.shared_bytes, stream>>>(src, pl, g, planes, l.per_block, spec);
-  } else {
-    cudaFuncSetAttribute(small_c2r_2d<MaxN>, cudaFuncAttributeMaxDynamicSharedMemorySize, l.kMaxSharedBytes);
+  else
     small_c2r_2d<MaxN><<<l.blocks, l.kThreads, l.shared_bytes, stream>>>(spec, pl, g, planes, l.per_block, dst,
                                                                           scale);
-  }
 }
 
 inline void launch_small_fft(bool forward, const float* src, float* dst, SpectrumAddr spec, const Placement& pl,

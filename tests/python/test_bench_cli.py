@@ -175,6 +175,17 @@ def test_model_csv(convbench_bin):
     assert float(fp["model_flops"]) == 2 * 128 * 96 * 256 * 10 * 10 * 49
 
 
+def test_model_out_file_has_the_same_rows_and_a_fresh_sidecar(convbench_bin, tmp_path):
+    args = [str(convbench_bin), "model", "--shape", "N=8,C=3,K=4,in=16x16,k=5x5"]
+    stdout = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    out = tmp_path / "m.csv"
+    for _ in range(2):  # rewritten, not appended: one run in the sidecar
+        subprocess.run(args + ["--out", str(out)], capture_output=True, text=True, check=True)
+    assert out.read_text() == stdout
+    env = json.loads((tmp_path / "m.csv.env.json").read_text())
+    assert len(env["runs"]) == 1 and "model" in env["runs"][0]["command"]
+
+
 def test_out_of_memory_is_a_skipped_row_and_the_sweep_goes_on(convbench_bin, tmp_path):
     out = tmp_path / "r.csv"
     bench(convbench_bin, "--shape", "N=200000,C=64,K=64,in=64x64,k=3x3", "--shape", "N=1,C=2,K=2,in=8x8,k=3x3",
