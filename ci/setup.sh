@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ pkg-config git
   libfftw3-dev libopenblas-openmp-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
-  clang libclang-rt-14-dev python3-venv)
+  clang libclang-rt-14-dev python3-venv
+  ocl-icd-opencl-dev opencl-headers)  # oneDNN's CMake config looks for OpenCL
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
