@@ -140,8 +140,8 @@ TEST(SmallFft, TwoRealRowsInOneComplexTransform) {
   }
 }
 
-// Rows in pairs, then columns, as small_r2c_2d does; against FFTW's 2D r2c, and back as
-// small_c2r_2d does (columns, then rows in pairs).
+// Rows in pairs, then columns, as the forward kernel composes them; against FFTW's 2D r2c, and
+// back as the inverse does (columns, then rows in pairs).
 TEST(SmallFft, TwoDimensionalRealTransformComposedLikeTheKernels) {
   std::mt19937_64 rng(testing::test_seed() + 2);
   for (auto [nh, nw] : {std::pair{8, 8}, {16, 16}, {32, 32}, {5, 12}, {7, 9}, {1, 6}, {27, 50}, {128, 128}, {96, 35}}) {

@@ -31,7 +31,7 @@
 #include <string>
 
 #include "conv_params.cuh"
-#include "fft_grid.cuh"
+#include "convbench/fft_grid.hpp"
 #include "small_fft.cuh"
 #include "convbench/band_limit.hpp"
 #include "convbench/cuda_algorithms.hpp"
@@ -379,17 +379,19 @@ class CudaFft final : public Algorithm {
 
   // Own transforms read and write the frequency-major rows directly.
   cuda::SpectrumAddr freq_addr(int f, cuComplex* freq) const {
-    return {reinterpret_cast<float2*>(freq), layout_.planes[f], layout_.bins, order(f),
+    return {reinterpret_cast<small_fft::Cf*>(freq), layout_.planes[f], layout_.bins, order(f),
             layout_.band_limited() ? bin_map_.as<int>() : nullptr, true};
   }
-  cuda::PlaneGeom plane_geom() const { return cuda::plane_geom(int(layout_.nf[1]), int(layout_.nf[2])); }
+  cuda::BlockGeom block_geom(int f) const {
+    return small_fft::block_geom(int(layout_.nf[1]), int(layout_.nf[2]), layout_.planes[f]);
+  }
 
   // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][g][outer][inner].
   void forward(int f, const float* src) {
     if (!src) throw std::invalid_argument(name() + ": missing input tensor");
     if (own_) {
       cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
-                             plane_geom(), layout_.planes[f], 1.0f, stream_);
+                             block_geom(f), 1.0f, stream_);
       CB_LAUNCH("small_r2c");
       return;
     }
@@ -410,7 +412,7 @@ class CudaFft final : public Algorithm {
     if (!dst) throw std::invalid_argument(name() + ": missing output tensor");
     if (own_) {
       cuda::launch_small_fft(false, nullptr, dst, freq_addr(f, const_cast<cuComplex*>(freq)),
-                             placement(shape_, Family(f)), plane_geom(), layout_.planes[f],
+                             placement(shape_, Family(f)), block_geom(f),
                              1.0f / static_cast<float>(layout_.total()), stream_);
       CB_LAUNCH("small_c2r");
       return;

@@ -50,12 +50,12 @@ class R2cRunner final : public R2cTransform {
       CB_CUFFT(cufftExecR2C(plan_, in_.as<cufftReal>(), out_.as<cufftComplex>()));
       return;
     }
-    const cuda::PlaneGeom g = cuda::plane_geom(dims_ == 2 ? n_ : 1, n_);
+    const cuda::BlockGeom g = small_fft::block_geom(dims_ == 2 ? n_ : 1, n_, batch_);
     Placement pl{};
     pl.ext[0] = 1, pl.ext[1] = dims_ == 2 ? n_ : 1, pl.ext[2] = n_;
     for (int i = 0; i < 3; ++i) pl.step[i] = 1;
-    const cuda::SpectrumAddr spec{out_.as<float2>(), batch_, bins(), PlaneOrder{1, 1, 1}, nullptr, false};
-    cuda::launch_small_fft(true, in_.as<float>(), nullptr, spec, pl, g, batch_, 1.0f, stream_);
+    const cuda::SpectrumAddr spec{out_.as<small_fft::Cf>(), batch_, bins(), PlaneOrder{1, 1, 1}, nullptr, false};
+    cuda::launch_small_fft(true, in_.as<float>(), nullptr, spec, pl, g, 1.0f, stream_);
     CB_LAUNCH("small_r2c");
   }
 

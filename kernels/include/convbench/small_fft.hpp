@@ -1,25 +1,21 @@
 // The arithmetic of cuda.fbfft's own small transforms (fbfft-style, Vasilache et al. 2015):
 // complex mixed-radix (4, 2, 3, 5, 7) Cooley-Tukey FFTs of length <= 128 held by one thread,
 // and the two-for-one packing that turns them into real transforms. Host and device share this
-// header, so the math is tested against FFTW on any machine; kernels/cuda/small_fft.cuh only
-// distributes rows and columns over threads.
+// header, so the math is tested against FFTW on any machine; small_fft_block.hpp distributes
+// rows and columns over the threads of a block.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define CB_HD __host__ __device__ __forceinline__
-#else
-#define CB_HD inline
-#endif
+#include "convbench/host_device.hpp"
 
 namespace convbench::small_fft {
 
 constexpr int kMaxSize = 128;
 constexpr int kMaxRadices = 8;  // 128 = 4*4*4*2; no size <= 128 needs more than 7 factors
 
-struct Cf {
+struct alignas(8) Cf {  // the layout of float2 / cuComplex
   float re, im;
 };
 CB_HD Cf operator+(Cf a, Cf b) { return {a.re + b.re, a.im + b.im}; }

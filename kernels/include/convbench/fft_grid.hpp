@@ -1,10 +1,11 @@
 // Pieces of the FFT convolution shared by cuda.fft (cuFFT transforms) and cuda.fbfft (own
 // transforms): where a tensor sits in the zero-padded transform grid, and the group-major plane
-// order of the frequency-major buffers.
+// order of the frequency-major buffers. Host and device (the host tests simulate the kernels).
 #pragma once
 
 #include <cstdint>
 
+#include "convbench/host_device.hpp"
 #include "convbench/shape.hpp"
 
 namespace convbench {
@@ -28,7 +29,7 @@ inline Placement placement(const Shape& s, Family f) {
 }
 
 // Index along a dim of the tensor element at grid position g, or -1 (padding, a stride gap).
-__device__ __forceinline__ int source_index(int g, int off, int step, int ext) {
+CB_HD int source_index(int g, int off, int step, int ext) {
   const int t = g - off;
   if (t < 0 || t % step != 0 || t / step >= ext) return -1;
   return t / step;
@@ -37,7 +38,7 @@ __device__ __forceinline__ int source_index(int g, int off, int step, int ext) {
 // Plane p = (o, g, i) of a family -> its group-major position (g, o, i) inside a bin.
 struct PlaneOrder {
   int64_t groups, outer, inner;
-  __device__ __forceinline__ int64_t operator()(int64_t p) const {
+  CB_HD int64_t operator()(int64_t p) const {
     if (groups == 1) return p;
     const int64_t i = p % inner, t = p / inner;
     return ((t % groups) * outer + t / groups) * inner + i;

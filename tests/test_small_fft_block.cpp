@@ -1,0 +1,295 @@
+// cuda.fbfft's kernels (convbench/small_fft_block.hpp) run on the host: every block, every phase
+// by all threads of the block in turn (what the barriers between phases guarantee on a GPU),
+// against FFTW in double precision. Covers the compile-time power-of-two path and the
+// mixed-radix one, 1D and 2D, the fused placement (padding, stride, dilation), the
+// frequency-major group-major layout, the band-limiting bin map and the crop/scale of the
+// inverse. Shared memory starts as NaN, so a phase that reads what no earlier phase wrote shows.
+#include <fftw3.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "convbench/band_limit.hpp"
+#include "convbench/small_fft_block.hpp"
+#include "random_shapes.hpp"
+
+namespace convbench {
+namespace {
+
+using small_fft::BlockGeom;
+using small_fft::Cf;
+using cd = std::complex<double>;
+
+constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+
+// Runs every block of a forward (or inverse) launch; threads of a phase in ascending or, to
+// expose a phase that depends on another thread's writes of the same phase, descending order.
+template <class Args>
+void simulate(const BlockGeom& g, const Args& args, bool reverse_threads) {
+  std::vector<Cf> spec(size_t(g.per_block) * g.spec_elems(), Cf{kNan, kNan});
+  std::vector<float> real(size_t(g.per_block) * g.real_elems(), kNan);
+  const int threads = small_fft::kBlockThreads;
+  small_fft::with_instance(g, [&]<int MaxN, bool Pow2>() {
+    for (int64_t blk = 0; blk < g.blocks(); ++blk)
+      for (int phase = 0; phase < small_fft::kPhases; ++phase)
+        for (int i = 0; i < threads; ++i) {
+          const int tid = reverse_threads ? threads - 1 - i : i;
+          small_fft::block_phase<MaxN, Pow2>(phase, g, args, blk, tid, threads, spec.data(), real.data());
+        }
+  });
+}
+
+// One transform problem: `planes` planes of an nh x nw grid (nh = 1: 1D) holding a tensor of
+// ext at off + i*step, frequency-major with `groups` (planes = outer*groups*inner) or
+// plane-major, band-limited at `compression`.
+struct Problem {
+  int nh, nw;
+  int64_t planes;
+  Placement pl;
+  int64_t groups, inner;
+  bool freq_major;
+  double compression;
+
+  std::string name() const {
+    return std::to_string(nh) + "x" + std::to_string(nw) + " planes " + std::to_string(planes) + " tensor " +
+           std::to_string(pl.ext[1]) + "x" + std::to_string(pl.ext[2]) + " off " + std::to_string(pl.off[1]) + "," +
+           std::to_string(pl.off[2]) + " step " + std::to_string(pl.step[1]) + "," + std::to_string(pl.step[2]) +
+           (freq_major ? " freq-major" : " plane-major") + " groups " + std::to_string(groups) + " compression " +
+           std::to_string(compression);
+  }
+  int bins() const { return nh * (nw / 2 + 1); }
+  int64_t vol() const { return int64_t(pl.ext[1]) * pl.ext[2]; }
+  PlaneOrder order() const { return {groups, planes / (groups * inner), inner}; }
+};
+
+// A tensor that fits the grid: random offset and step per used dim.
+Placement random_placement(std::mt19937_64& rng, int nh, int nw) {
+  Placement pl{};
+  const int n[3] = {1, nh, nw};
+  for (int d = 0; d < 3; ++d) {
+    pl.ext[d] = 1, pl.off[d] = 0, pl.step[d] = 1;
+    if (n[d] == 1) continue;
+    pl.step[d] = int(testing::uniform_int(rng, 1, 2));
+    pl.off[d] = int(testing::uniform_int(rng, 0, std::min(2, n[d] - 1)));
+    pl.ext[d] = int(testing::uniform_int(rng, 1, (n[d] - 1 - pl.off[d]) / pl.step[d] + 1));
+  }
+  return pl;
+}
+
+// The grid of plane p in double: the tensor at its placement, zeros elsewhere.
+std::vector<double> grid_of(const Problem& pr, const std::vector<float>& tensor, int64_t p) {
+  std::vector<double> grid(size_t(pr.nh) * pr.nw, 0.0);
+  for (int ih = 0; ih < pr.pl.ext[1]; ++ih)
+    for (int iw = 0; iw < pr.pl.ext[2]; ++iw)
+      grid[size_t(pr.pl.off[1] + ih * pr.pl.step[1]) * pr.nw + pr.pl.off[2] + iw * pr.pl.step[2]] =
+          tensor[size_t(p * pr.vol() + ih * pr.pl.ext[2] + iw)];
+  return grid;
+}
+
+std::vector<cd> fftw_r2c(int nh, int nw, std::vector<double> grid) {
+  std::vector<cd> out(size_t(nh) * (nw / 2 + 1));
+  fftw_plan plan = fftw_plan_dft_r2c_2d(nh, nw, grid.data(), reinterpret_cast<fftw_complex*>(out.data()), FFTW_ESTIMATE);
+  fftw_execute(plan);
+  fftw_destroy_plan(plan);
+  return out;
+}
+
+std::vector<double> fftw_c2r(int nh, int nw, std::vector<cd> spec) {
+  std::vector<double> out(size_t(nh) * nw);
+  fftw_plan plan = fftw_plan_dft_c2r_2d(nh, nw, reinterpret_cast<fftw_complex*>(spec.data()), out.data(), FFTW_ESTIMATE);
+  fftw_execute(plan);
+  fftw_destroy_plan(plan);
+  return out;
+}
+
+// row_of_bin of the band-limiting mask (-1: dropped), and the number of kept rows.
+std::vector<int> bin_rows(const Problem& pr, int& rows) {
+  std::vector<int> map(size_t(pr.bins()), -1);
+  const auto kept = band_limit_bins(Extent{1, pr.nh, pr.nw}, pr.compression);
+  rows = int(kept.size());
+  for (size_t j = 0; j < kept.size(); ++j) map[size_t(kept[j])] = int(j);
+  return map;
+}
+
+int64_t spectrum_index(const Problem& pr, const std::vector<int>& map, int64_t p, int b) {
+  if (!pr.freq_major) return p * pr.bins() + b;
+  return map[size_t(b)] < 0 ? -1 : int64_t(map[size_t(b)]) * pr.planes + pr.order()(p);
+}
+
+void check_forward(const Problem& pr, uint64_t seed) {
+  SCOPED_TRACE(pr.name() + " seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  const auto tensor = testing::random_tensor(rng, pr.planes * pr.vol());
+  int rows = pr.bins();
+  const std::vector<int> map = bin_rows(pr, rows);
+  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes);
+  ASSERT_GT(g.max_n, 0);
+  std::vector<Cf> out(size_t(rows) * pr.planes, Cf{kNan, kNan});
+  small_fft::SpectrumAddr addr{out.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
+                               pr.freq_major};
+  if (!pr.freq_major) addr.order = PlaneOrder{1, pr.planes, 1};
+  for (bool reverse : {false, true}) {
+    std::fill(out.begin(), out.end(), Cf{kNan, kNan});
+    simulate(g, small_fft::ForwardArgs{tensor.data(), pr.pl, addr}, reverse);
+    double num = 0, den = 0;
+    for (int64_t p = 0; p < pr.planes; ++p) {
+      const auto want = fftw_r2c(pr.nh, pr.nw, grid_of(pr, tensor, p));
+      for (int b = 0; b < pr.bins(); ++b) {
+        const int64_t at = spectrum_index(pr, map, p, b);
+        if (at < 0) continue;
+        const cd got{out[size_t(at)].re, out[size_t(at)].im};
+        num += std::norm(got - want[size_t(b)]), den += std::norm(want[size_t(b)]);
+      }
+    }
+    for (const Cf& v : out) ASSERT_FALSE(std::isnan(v.re) || std::isnan(v.im)) << "an output bin was never written";
+    EXPECT_LT(std::sqrt(num / den), 2e-6 * std::log2(double(pr.nh * pr.nw) + 1) + 1e-6) << "reverse " << reverse;
+  }
+}
+
+void check_inverse(const Problem& pr, uint64_t seed) {
+  SCOPED_TRACE(pr.name() + " seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  int rows = pr.bins();
+  const std::vector<int> map = bin_rows(pr, rows);
+  // Spectra of random real grids (Hermitian where it must be), dropped bins absent.
+  std::vector<std::vector<cd>> masked(size_t(pr.planes));
+  std::vector<Cf> in(size_t(rows) * pr.planes, Cf{kNan, kNan});
+  for (int64_t p = 0; p < pr.planes; ++p) {
+    const auto x = testing::random_tensor(rng, int64_t(pr.nh) * pr.nw);
+    auto spec = fftw_r2c(pr.nh, pr.nw, std::vector<double>(x.begin(), x.end()));
+    for (int b = 0; b < pr.bins(); ++b) {
+      const int64_t at = spectrum_index(pr, map, p, b);
+      if (at < 0) {
+        spec[size_t(b)] = 0.0;
+        continue;
+      }
+      const Cf v{float(spec[size_t(b)].real()), float(spec[size_t(b)].imag())};
+      in[size_t(at)] = v;
+      spec[size_t(b)] = {v.re, v.im};
+    }
+    masked[size_t(p)] = std::move(spec);
+  }
+  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes);
+  ASSERT_GT(g.max_n, 0);
+  small_fft::SpectrumAddr addr{in.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
+                               pr.freq_major};
+  if (!pr.freq_major) addr.order = PlaneOrder{1, pr.planes, 1};
+  const float scale = 1.0f / float(pr.nh * pr.nw);
+  std::vector<float> dst(size_t(pr.planes * pr.vol()));
+  for (bool reverse : {false, true}) {
+    std::fill(dst.begin(), dst.end(), kNan);
+    simulate(g, small_fft::InverseArgs{addr, pr.pl, dst.data(), scale}, reverse);
+    double num = 0, den = 0;
+    for (int64_t p = 0; p < pr.planes; ++p) {
+      const auto grid = fftw_c2r(pr.nh, pr.nw, masked[size_t(p)]);
+      for (int ih = 0; ih < pr.pl.ext[1]; ++ih)
+        for (int iw = 0; iw < pr.pl.ext[2]; ++iw) {
+          const double want = grid[size_t(pr.pl.off[1] + ih * pr.pl.step[1]) * pr.nw + pr.pl.off[2] + iw * pr.pl.step[2]] /
+                              double(pr.nh * pr.nw);
+          const float got = dst[size_t(p * pr.vol() + ih * pr.pl.ext[2] + iw)];
+          ASSERT_FALSE(std::isnan(got)) << "plane " << p << " (" << ih << ", " << iw << ") never written";
+          num += (got - want) * (got - want), den += want * want;
+        }
+    }
+    EXPECT_LT(std::sqrt(num / den), 2e-6 * std::log2(double(pr.nh * pr.nw) + 1) + 1e-6) << "reverse " << reverse;
+  }
+}
+
+// Sizes of both paths: compile-time powers of two (1D and square 2D) and mixed radix
+// (odd, rectangular, 1D up to 128, 2D up to 128 x 128).
+const std::vector<std::pair<int, int>> kSizes = {
+    {1, 8},  {1, 16}, {1, 32}, {1, 64},  {8, 8},   {16, 16}, {32, 32},  {64, 64},  {1, 2},    {1, 35},
+    {1, 128}, {1, 7},  {6, 6},  {10, 10}, {35, 35}, {12, 20}, {7, 9},    {5, 64},   {128, 128}, {18, 18}};
+
+std::vector<Problem> problems(std::mt19937_64& rng) {
+  std::vector<Problem> out;
+  for (auto [nh, nw] : kSizes) {
+    const BlockGeom g = small_fft::block_geom(nh, nw, 1 << 20);
+    // A few blocks and a partial last one; planes a multiple of groups*inner = 6.
+    const int64_t planes = std::max<int64_t>(6, (2 * g.per_block + 3 + 5) / 6 * 6);
+    for (int variant = 0; variant < 3; ++variant) {
+      Problem pr{nh, nw, planes, random_placement(rng, nh, nw), 1, 1, variant != 0, 0.0};
+      if (variant == 2) pr.groups = 2, pr.inner = 3, pr.compression = 0.5;
+      if (nh * nw >= 64 * 64) pr.planes = 6;  // keep the FFTW reference quick
+      out.push_back(pr);
+    }
+  }
+  return out;
+}
+
+TEST(SmallFftBlock, PowerOfTwoFftMatchesFftw) {
+  std::mt19937_64 rng(testing::test_seed());
+  auto check = [&]<int N>() {
+    Cf v[N];
+    std::vector<cd> x(N);
+    for (int i = 0; i < N; ++i) {
+      x[size_t(i)] = {std::normal_distribution<double>()(rng), std::normal_distribution<double>()(rng)};
+      v[i] = {float(x[size_t(i)].real()), float(x[size_t(i)].imag())};
+    }
+    Cf u[N];
+    for (int i = 0; i < N; ++i) u[i] = v[i];
+    small_fft::fft_pow2<N, -1>(v);
+    small_fft::fft_pow2<N, +1>(u);
+    for (int k = 0; k < N; ++k) {
+      cd fwd = 0, inv = 0;
+      for (int i = 0; i < N; ++i) {
+        const double a = 2.0 * std::numbers::pi * double(i) * double(k) / N;
+        fwd += x[size_t(i)] * cd(std::cos(a), -std::sin(a));
+        inv += x[size_t(i)] * cd(std::cos(a), std::sin(a));
+      }
+      EXPECT_LT(std::abs(cd(v[k].re, v[k].im) - fwd), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
+      EXPECT_LT(std::abs(cd(u[k].re, u[k].im) - inv), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
+    }
+  };
+  check.operator()<2>();
+  check.operator()<4>();
+  check.operator()<8>();
+  check.operator()<16>();
+  check.operator()<32>();
+  check.operator()<64>();
+}
+
+TEST(SmallFftBlock, CompileTimeTwiddlesAreAccurate) {
+  for (int n : {3, 7, 64, 128, 1000})
+    for (int k = 0; k < n; ++k) {
+      double s = 0, c = 0;
+      small_fft::sincos_2pi(k, n, s, c);
+      EXPECT_NEAR(s, std::sin(2.0 * std::numbers::pi * k / n), 1e-14) << k << "/" << n;
+      EXPECT_NEAR(c, std::cos(2.0 * std::numbers::pi * k / n), 1e-14) << k << "/" << n;
+    }
+}
+
+TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
+  for (int nh = 1; nh <= 128; ++nh)
+    for (int nw : {1, 2, 8, 12, 32, 35, 64, 100, 128}) {
+      const BlockGeom g = small_fft::block_geom(nh, nw, 1000);
+      if (!small_fft::supported(nh) || !small_fft::supported(nw)) {
+        EXPECT_EQ(g.max_n, 0) << nh << "x" << nw;
+        continue;
+      }
+      EXPECT_GE(g.max_n, std::max(nh, nw)) << nh << "x" << nw;
+      EXPECT_EQ(g.pow2, (nw == 8 || nw == 32 || nw == 64) && (nh == 1 || nh == nw)) << nh << "x" << nw;
+      EXPECT_LE(g.shared_bytes(), small_fft::kMaxSharedBytes) << nh << "x" << nw;
+      EXPECT_GE(g.per_block, 1);
+      EXPECT_EQ(g.rpitch % 2, 1) << "odd real row pitch";
+    }
+}
+
+TEST(SmallFftBlock, ForwardKernelMatchesFftw) {
+  std::mt19937_64 rng(testing::test_seed() + 1);
+  for (const Problem& pr : problems(rng)) check_forward(pr, rng());
+}
+
+TEST(SmallFftBlock, InverseKernelMatchesFftw) {
+  std::mt19937_64 rng(testing::test_seed() + 2);
+  for (const Problem& pr : problems(rng)) check_inverse(pr, rng());
+}
+
+}  // namespace
+}  // namespace convbench
