@@ -101,6 +101,19 @@ constexpr int kNone = -1;
 class Descriptors {
  public:
   explicit Descriptors(const Shape& s) : shape(s) {
+    try {
+      create(s);
+    } catch (...) {
+      destroy();  // the destructor does not run for a constructor that throws
+      throw;
+    }
+  }
+  ~Descriptors() { destroy(); }
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+
+ private:
+  void create(const Shape& s) {
     CB_CUDNN(cudnnCreateTensorDescriptor(&x));
     CB_CUDNN(cudnnCreateTensorDescriptor(&y));
     CB_CUDNN(cudnnCreateFilterDescriptor(&w));
@@ -123,16 +136,15 @@ class Descriptors {
     CB_CUDNN(cudnnGetConvolutionNdForwardOutputDim(conv[0], x, w, nb, out.data()));
     if (out != yd) throw std::logic_error("cuDNN's output shape differs from convbench's for " + s.to_string());
   }
-  ~Descriptors() {
+  void destroy() {
     for (auto& c : conv)
-      if (c) cudnnDestroyConvolutionDescriptor(c);
-    if (w) cudnnDestroyFilterDescriptor(w);
-    if (y) cudnnDestroyTensorDescriptor(y);
-    if (x) cudnnDestroyTensorDescriptor(x);
+      if (c) cudnnDestroyConvolutionDescriptor(c), c = nullptr;
+    if (w) cudnnDestroyFilterDescriptor(w), w = nullptr;
+    if (y) cudnnDestroyTensorDescriptor(y), y = nullptr;
+    if (x) cudnnDestroyTensorDescriptor(x), x = nullptr;
   }
-  Descriptors(const Descriptors&) = delete;
-  Descriptors& operator=(const Descriptors&) = delete;
 
+ public:
   Shape shape;
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;  // y also describes dy, x also dx
   cudnnFilterDescriptor_t w = nullptr;
@@ -296,6 +308,7 @@ class Cudnn final : public Algorithm {
   }
 
   // fp32 accepts only results that ran without tensor cores; tf32 anything but fp16 conversion.
+  // (The descriptor's math type already restricts what cudnnFind tries; this guards the rest.)
   bool acceptable(cudnnMathType_t m) const {
     if (opt_.precision == "tf32") return m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
@@ -319,6 +332,9 @@ class Cudnn final : public Algorithm {
     std::size_t free_b = 0, total_b = 0;
     CB_CUDA(cudaMemGetInfo(&free_b, &total_b));
     cuda::DeviceBuffer ws(std::min(want, free_b / 10 * 8));
+    // Find times what the descriptor allows: CUDNN_DEFAULT_MATH would let fp32 run on TF32
+    // tensor cores (Ampere and later) and pick an algorithm by a time strict fp32 cannot have.
+    CB_CUDNN(cudnnSetConvolutionMathType(d.conv[q], opt_.precision == "tf32" ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
     int returned = 0;
     struct Result {
       int algo;

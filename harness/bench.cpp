@@ -211,6 +211,7 @@ class Runner {
       return skip(e.what());  // a CUDA algorithm without a usable device
     }
     row.device = dev->name();
+    dev->memory_begin();  // before supports(): handles and plans may be made there
     if (c.compression > 0 && !algo->supports_compression())
       return skip("compression > 0 (band-limited) applies to FFT algorithms only, not " + c.algo);
     if (c.precision != "fp32" && algo->device() == Device::cpu)
@@ -230,7 +231,6 @@ class Runner {
       dev->load(s, data_.x, data_.w, data_.dy);
       dev->reset_outputs();
       algo->set_stream(dev->stream());
-      dev->memory_begin();
       algo->prepare(s, c.pass);
       row.fft_size = algo->fft_size();
       const ConvBuffers t = dev->buffers();

@@ -104,17 +104,21 @@ class CudaDevice final : public BenchDevice {
 
   void load(const Shape& s, const std::vector<float>& x, const std::vector<float>& w,
             const std::vector<float>& dy) override {
-    if (loaded_ && shape_ == s) return;
-    loaded_ = false;
-    for (auto* b : {&x_, &w_, &dy_, &y_, &dx_, &dw_}) b->reset();
-    x_ = DeviceBuffer(x.size() * sizeof(float)), w_ = DeviceBuffer(w.size() * sizeof(float));
-    dy_ = DeviceBuffer(dy.size() * sizeof(float)), y_ = DeviceBuffer(s.y_elems() * sizeof(float));
-    dx_ = DeviceBuffer(s.x_elems() * sizeof(float)), dw_ = DeviceBuffer(s.w_elems() * sizeof(float));
-    CB_CUDA(cudaMemcpy(x_.get(), x.data(), x_.bytes(), cudaMemcpyHostToDevice));
-    CB_CUDA(cudaMemcpy(w_.get(), w.data(), w_.bytes(), cudaMemcpyHostToDevice));
-    CB_CUDA(cudaMemcpy(dy_.get(), dy.data(), dy_.bytes(), cudaMemcpyHostToDevice));
-    shape_ = s;
-    loaded_ = true;
+    // Buffers follow the shape; the data is copied every time (callers may change it).
+    if (!(loaded_ && shape_ == s)) {
+      loaded_ = false;
+      for (auto* b : {&x_, &w_, &dy_, &y_, &dx_, &dw_}) b->reset();
+      x_ = DeviceBuffer(x.size() * sizeof(float)), w_ = DeviceBuffer(w.size() * sizeof(float));
+      dy_ = DeviceBuffer(dy.size() * sizeof(float)), y_ = DeviceBuffer(s.y_elems() * sizeof(float));
+      dx_ = DeviceBuffer(s.x_elems() * sizeof(float)), dw_ = DeviceBuffer(s.w_elems() * sizeof(float));
+      shape_ = s;
+      loaded_ = true;
+    }
+    // On the benchmark stream: a non-blocking stream does not wait for the legacy one.
+    CB_CUDA(cudaMemcpyAsync(x_.get(), x.data(), x_.bytes(), cudaMemcpyHostToDevice, stream_));
+    CB_CUDA(cudaMemcpyAsync(w_.get(), w.data(), w_.bytes(), cudaMemcpyHostToDevice, stream_));
+    CB_CUDA(cudaMemcpyAsync(dy_.get(), dy.data(), dy_.bytes(), cudaMemcpyHostToDevice, stream_));
+    CB_CUDA(cudaStreamSynchronize(stream_));
   }
   void reset_outputs() override {
     for (auto* b : {&y_, &dx_, &dw_}) CB_CUDA(cudaMemsetAsync(b->get(), 0xff, b->bytes(), stream_));  // all-ones: NaN
@@ -137,14 +141,17 @@ class CudaDevice final : public BenchDevice {
     CB_CUDA(cudaStreamSynchronize(stream_));
     std::size_t total_b = 0;
     CB_CUDA(cudaMemGetInfo(&free_before_, &total_b));
+    tensors_before_ = tensor_bytes();
   }
-  // Tensors plus whatever prepare() and the warm-up run took (plans, handles, workspaces):
-  // cudaMemGetInfo's view, so allocations by the libraries count too.
+  // Device memory in use after the warm-up: the tensors plus what the algorithm holds (handles,
+  // plans, workspaces; cudaMemGetInfo's view, so the libraries' own allocations count), from
+  // memory_begin() on, before the algorithm's first call. Transient allocations freed before
+  // the warm-up ends (cudnnFind's trial buffers) are not seen.
   double memory_peak_bytes() override {
     CB_CUDA(cudaStreamSynchronize(stream_));
     std::size_t free_now = 0, total_b = 0;
     CB_CUDA(cudaMemGetInfo(&free_now, &total_b));
-    return double(tensor_bytes()) + double(free_before_ > free_now ? free_before_ - free_now : 0);
+    return double(tensors_before_) + double(free_before_) - double(free_now);
   }
 
   void before_sample() override {
@@ -182,7 +189,7 @@ class CudaDevice final : public BenchDevice {
   bool loaded_ = false;
   DeviceBuffer x_, w_, dy_, y_, dx_, dw_;
   std::vector<float> host_;
-  std::size_t free_before_ = 0;
+  std::size_t free_before_ = 0, tensors_before_ = 0;
   int flushes_ = 0;
   double clock_sum_ = 0;
   int clock_samples_ = 0;

@@ -196,6 +196,7 @@ TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
     for (Pass p : kPasses)
       EXPECT_LE(rel_error(fresh->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
           << s.to_string() << " rep " << rep << " " << to_string(p);
+    algo->set_stream(dev->stream());  // fresh's stream dies with it; the handles must not keep it
   }
 }
 

@@ -247,7 +247,8 @@ class CudaFft final : public Algorithm {
         map.assign(kept.begin(), kept.end());
       }
       bin_map_ = cuda::DeviceBuffer(lay.bin_map_bytes());
-      CB_CUDA(cudaMemcpy(bin_map_.get(), map.data(), lay.bin_map_bytes(), cudaMemcpyHostToDevice));
+      CB_CUDA(cudaMemcpyAsync(bin_map_.get(), map.data(), lay.bin_map_bytes(), cudaMemcpyHostToDevice, stream_));
+      CB_CUDA(cudaStreamSynchronize(stream_));  // `map` goes out of scope
     }
     scratch_ = cuda::DeviceBuffer(lay.scratch * sizeof(cuComplex));
     if (!own_) {

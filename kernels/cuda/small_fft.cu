@@ -27,7 +27,8 @@ class R2cRunner final : public R2cTransform {
     for (float& v : host) v = u(rng);
     in_ = cuda::DeviceBuffer(real * sizeof(float));
     out_ = cuda::DeviceBuffer(cplx * sizeof(float2));
-    CB_CUDA(cudaMemcpy(in_.get(), host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+    CB_CUDA(cudaMemcpyAsync(in_.get(), host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    CB_CUDA(cudaStreamSynchronize(stream_));
     if (!own_) {
       long long dims_n[2] = {n, n};
       long long inembed[2] = {n, n}, onembed[2] = {n, n / 2 + 1};
