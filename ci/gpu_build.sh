@@ -17,6 +17,11 @@
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
 #                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
+#   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
+#                                  of our algorithms and cudnn.best, the transform benchmark, the
+#                                  Mathieu layers (FFT algorithms vs cuDNN, fp32) and the band-limited
+#                                  sweep, each stage under a time limit; with COPY_TO=<dir>, logs
+#                                  and results are copied there after every stage
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -141,8 +146,38 @@ transforms() {
   "$bin" fft --out "results/$machine/fft_transform_r2c.csv" ${FFT_ARGS:-} 2>&1 | tee "$bundle/logs/fft.console.log"
 }
 
+# Stage name, time limit (s), command...: runs it, never stops the script, copies what exists.
+stage() {
+  local name=$1 limit=$2 rc=0
+  shift 2
+  echo "gpu_build: stage $name (limit ${limit}s)"
+  timeout "$limit" "$@" || rc=$?
+  echo "$name rc=$rc" >>"$bundle/logs/stages.txt"
+  if [ -n "${COPY_TO:-}" ]; then
+    mkdir -p "$COPY_TO"
+    cp -r "$bundle/logs" "$COPY_TO/" 2>/dev/null || true
+    [ -d results ] && tar -C . -cf "$COPY_TO/results.tar" results 2>/dev/null || true
+  fi
+}
+
+first() {
+  setup_env && print_env
+  mkdir -p "$bundle/logs"
+  : >"$bundle/logs/stages.txt"
+  local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*'
+  stage device-tests 60 bash -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
+  stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -c \
+    "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"
+  stage transforms 60 bash "$0" transforms
+  stage mathieu-layers 150 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
+    ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$0" sweeps
+  stage bandlimited 90 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$0" sweeps
+  cat "$bundle/logs/stages.txt"
+}
+
 case "$mode" in
   pack) pack ;;
+  first) first ;;
   env) setup_env && print_env ;;
   test) setup_env && print_env && run_tests ;;
   sanitize)

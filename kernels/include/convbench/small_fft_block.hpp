@@ -218,6 +218,23 @@ CB_HD void spectrum_item(int i, int np, int bins, bool freq_major, int& lp, int&
   b = freq_major ? i / np : i % bins;
 }
 
+// Items tid, tid + nthreads, ... < count: store(i, load(i)), with kLoadBatch loads issued before
+// their stores, so that each thread keeps several global reads in flight (a load-then-store
+// loop would wait out the memory latency once per item).
+constexpr int kLoadBatch = 4;
+template <class T, class Load, class Store>
+CB_HD void batched_copy(int tid, int nthreads, int count, const Load& load, const Store& store) {
+  for (int base = tid; base < count; base += nthreads * kLoadBatch) {
+    T v[kLoadBatch] = {};
+    CB_UNROLL
+    for (int u = 0; u < kLoadBatch; ++u)
+      if (base + u * nthreads < count) v[u] = load(base + u * nthreads);
+    CB_UNROLL
+    for (int u = 0; u < kLoadBatch; ++u)
+      if (base + u * nthreads < count) store(base + u * nthreads, v[u]);
+  }
+}
+
 // Real rows ha and hb (hb may be past the plane: zero) through one complex FFT, split into the
 // two half-spectra (Z = FFT(a + i*b): A[k] = (Z[k] + conj(Z[-k]))/2, B[k] = (Z[k] - conj(Z[-k]))/2i).
 template <int MaxN, bool Pow2>
@@ -286,14 +303,15 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
   const Placement& pl = a.pl;
   if (phase == 0) {  // the zero-padded grids, read in tensor order
     const int cells = g.nh * g.nw;
-    for (int i = tid; i < np * cells; i += nthreads) {
-      const int lp = i / cells, gh = (i % cells) / g.nw, gw = i % g.nw;
-      const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-      const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
-      const int64_t p = p0 + lp;
-      real[lp * g.real_elems() + gh * g.rpitch + gw] =
-          ih < 0 || iw < 0 ? 0.0f : a.src[(p * pl.ext[1] + ih) * pl.ext[2] + iw];
-    }
+    batched_copy<float>(
+        tid, nthreads, np * cells,
+        [&](int i) {
+          const int gh = (i % cells) / g.nw, gw = i % g.nw;
+          const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+          const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
+          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + i / cells) * pl.ext[1] + ih) * pl.ext[2] + iw];
+        },
+        [&](int i, float v) { real[(i / cells) * g.real_elems() + ((i % cells) / g.nw) * g.rpitch + i % g.nw] = v; });
   } else if (phase == 1) {
     for (int i = tid; i < np * g.pairs(); i += nthreads)
       forward_rows<MaxN, Pow2>(g, i / g.pairs(), 2 * (i % g.pairs()), real, spec);
@@ -320,12 +338,19 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
   const Placement& pl = a.pl;
   if (phase == 0) {  // the spectra, dropped bins as zeros
     const int bins = g.nh * g.nwc;
-    for (int i = tid; i < np * bins; i += nthreads) {
-      int lp = 0, b = 0;
-      spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-      const int64_t at = a.in.index(p0 + lp, b);
-      spec[lp * g.spec_elems() + (b / g.nwc) * g.spitch + b % g.nwc] = at >= 0 ? a.in.data[at] : Cf{0.0f, 0.0f};
-    }
+    batched_copy<Cf>(
+        tid, nthreads, np * bins,
+        [&](int i) {
+          int lp = 0, b = 0;
+          spectrum_item(i, np, bins, a.in.freq_major, lp, b);
+          const int64_t at = a.in.index(p0 + lp, b);
+          return at >= 0 ? a.in.data[at] : Cf{0.0f, 0.0f};
+        },
+        [&](int i, Cf v) {
+          int lp = 0, b = 0;
+          spectrum_item(i, np, bins, a.in.freq_major, lp, b);
+          spec[lp * g.spec_elems() + (b / g.nwc) * g.spitch + b % g.nwc] = v;
+        });
   } else if (phase == 1) {
     if (g.nh == 1) return;
     for (int i = tid; i < np * g.nwc; i += nthreads) transform_column<MaxN, Pow2, +1>(g, i / g.nwc, i % g.nwc, spec);
