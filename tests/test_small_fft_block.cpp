@@ -211,12 +211,11 @@ std::vector<Problem> problems(std::mt19937_64& rng) {
   std::vector<Problem> out;
   for (auto [nh, nw] : kSizes) {
     const BlockGeom g = small_fft::block_geom(nh, nw, 1 << 20);
-    // A few blocks and a partial last one; planes a multiple of groups*inner = 6.
-    const int64_t planes = std::max<int64_t>(6, (2 * g.per_block + 3 + 5) / 6 * 6);
+    // A few blocks and a partial last one (with groups: planes a multiple of groups*inner = 6).
+    const int64_t planes = nh * nw >= 64 * 64 ? g.per_block + 2 : 2 * g.per_block + 3;  // a quick FFTW reference
     for (int variant = 0; variant < 3; ++variant) {
       Problem pr{nh, nw, planes, random_placement(rng, nh, nw), 1, 1, variant != 0, 0.0};
-      if (variant == 2) pr.groups = 2, pr.inner = 3, pr.compression = 0.5;
-      if (nh * nw >= 64 * 64) pr.planes = 6;  // keep the FFTW reference quick
+      if (variant == 2) pr.groups = 2, pr.inner = 3, pr.compression = 0.5, pr.planes = (planes + 5) / 6 * 6;
       out.push_back(pr);
     }
   }
