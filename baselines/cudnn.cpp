@@ -249,6 +249,9 @@ class Cudnn final : public Algorithm {
   void run(Pass p, const ConvBuffers& t) override {
     if (!prepared_ || !pass_covered(*prepared_, p))
       throw std::logic_error(fmt::format("{}: run({}) without prepare for it", spec_.name, to_string(p)));
+    if (!(descs_->shape == shape_))  // supports()/workspace_bytes() of another shape replaced them
+      throw std::logic_error(fmt::format("{}: run() after a query for another shape; prepare {} again", spec_.name,
+                                         shape_.to_string()));
     const float one = 1.0f, zero = 0.0f;
     const Descriptors& d = *descs_;
     void* ws = workspace_.get();
