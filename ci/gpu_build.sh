@@ -164,7 +164,7 @@ first() {
   setup_env && print_env
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
-  local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*'
+  local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaCheck.*'
   stage device-tests 60 bash -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
   stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"

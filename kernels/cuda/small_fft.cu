@@ -21,13 +21,14 @@ class R2cRunner final : public R2cTransform {
       throw std::invalid_argument("transform size " + std::to_string(n) + (own ? " not 7-smooth in 2..128" : " < 2"));
     if (batch < 1) throw std::invalid_argument("transform batch must be >= 1");
     const int64_t real = batch * plane_elems(), cplx = batch * bins();
-    std::vector<float> host(static_cast<size_t>(real));
+    host_in_.resize(static_cast<size_t>(real));
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    for (float& v : host) v = u(rng);
+    for (float& v : host_in_) v = u(rng);
     in_ = cuda::DeviceBuffer(real * sizeof(float));
     out_ = cuda::DeviceBuffer(cplx * sizeof(float2));
-    CB_CUDA(cudaMemcpyAsync(in_.get(), host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    CB_CUDA(cudaMemcpyAsync(in_.get(), host_in_.data(), host_in_.size() * sizeof(float), cudaMemcpyHostToDevice,
+                            stream_));
     CB_CUDA(cudaStreamSynchronize(stream_));
     if (!own_) {
       long long dims_n[2] = {n, n};
@@ -67,6 +68,8 @@ class R2cRunner final : public R2cTransform {
     return host;
   }
 
+  const std::vector<float>& input() const override { return host_in_; }
+
   std::size_t device_bytes() const override { return in_.bytes() + out_.bytes() + work_bytes_; }
 
  private:
@@ -80,6 +83,7 @@ class R2cRunner final : public R2cTransform {
   cufftHandle plan_ = 0;
   std::size_t work_bytes_ = 0;  // cuFFT's own work area (auto-allocated)
   cuda::DeviceBuffer in_, out_;
+  std::vector<float> host_in_;
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ class R2cTransform {
   virtual ~R2cTransform() = default;
   virtual void run() = 0;                                  // enqueue one batched transform
   virtual std::vector<std::complex<float>> result() = 0;  // host copy (waits for the stream)
+  virtual const std::vector<float>& input() const = 0;    // the planes transformed
   virtual std::size_t device_bytes() const = 0;           // inputs, outputs, work area
 };
 // Throws std::runtime_error in a build without CUDA.
