@@ -17,6 +17,10 @@
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
 #                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
+#   bash ci/gpu_build.sh profile   GPU host: Nsight Compute (ncu) of one training step per algorithm
+#                                  in ALGOS (default cuda.fft cuda.fbfft) on SHAPE (default Mathieu's
+#                                  N=128,C=96,K=256,in=32x32,k=7x7): per kernel duration, DRAM and
+#                                  SM throughput, occupancy, as CSV in $BUNDLE/logs/ncu.<algo>.csv
 #   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
 #                                  of our algorithms and cudnn.best, the transform benchmark, the
 #                                  Mathieu layers (FFT algorithms vs cuDNN, fp32) and the band-limited
@@ -146,6 +150,20 @@ transforms() {
   "$bin" fft --out "results/$machine/fft_transform_r2c.csv" ${FFT_ARGS:-} 2>&1 | tee "$bundle/logs/fft.console.log"
 }
 
+profile() {
+  local ncu algo shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7}
+  ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || true)
+  [ -n "$ncu" ] || die "Nsight Compute (ncu) not found"
+  mkdir -p "$bundle/logs"
+  for algo in ${ALGOS:-cuda.fft cuda.fbfft}; do
+    echo "gpu_build: profiling $algo step on $shape"
+    "$ncu" --section SpeedOfLight --section Occupancy --section LaunchStats --csv --page details \
+      "$bundle/bin/convbench" bench --shape "$shape" --algo "$algo" --pass step --reps 1 \
+      --out "$bundle/logs/profile.$algo.csv" >"$bundle/logs/ncu.$algo.csv" 2>"$bundle/logs/ncu.$algo.err" ||
+      echo "gpu_build: ncu failed for $algo (see $bundle/logs/ncu.$algo.err)"
+  done
+}
+
 # Stage name, time limit (s), command...: runs it, never stops the script, copies what exists.
 stage() {
   local name=$1 limit=$2 rc=0
@@ -156,7 +174,7 @@ stage() {
   if [ -n "${COPY_TO:-}" ]; then
     mkdir -p "$COPY_TO"
     cp -r "$bundle/logs" "$COPY_TO/" 2>/dev/null || true
-    [ -d results ] && tar -C . -cf "$COPY_TO/results.tar" results 2>/dev/null || true
+    find results -type f -newer "$bundle/logs/.start" 2>/dev/null | tar -cf "$COPY_TO/results.tar" -T - || true
   fi
 }
 
@@ -164,6 +182,7 @@ first() {
   setup_env && print_env
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
+  touch "$bundle/logs/.start"  # results newer than this are this run's
   local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaCheck.*'
   stage device-tests 60 bash -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
   stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -c \
@@ -178,6 +197,7 @@ first() {
 case "$mode" in
   pack) pack ;;
   first) first ;;
+  profile) setup_env && profile ;;
   env) setup_env && print_env ;;
   test) setup_env && print_env && run_tests ;;
   sanitize)
