@@ -20,7 +20,7 @@ namespace {
 
 struct FftOptions {
   std::vector<int> dims{1, 2};
-  std::vector<int> sizes{8, 16, 32, 64, 128};
+  std::vector<int> sizes{8, 12, 16, 24, 32, 48, 64, 96, 128};  // powers of two and mixed radix
   std::vector<std::string> impls{"cufft", "cuda.fbfft"};
   int64_t batch = 16384;
   int reps = 20;
@@ -118,7 +118,7 @@ void add_fft_command(CLI::App& app, const std::string& command_line) {
   auto o = std::make_shared<FftOptions>();
   o->command_line = command_line;
   cmd->add_option("--dims", o->dims, "Transform dims, comma list of 1, 2 (default 1,2)")->delimiter(',');
-  cmd->add_option("--sizes", o->sizes, "Sizes per dim, comma list (default 8,16,32,64,128)")->delimiter(',');
+  cmd->add_option("--sizes", o->sizes, "Sizes per dim, comma list (default 8,12,16,24,32,48,64,96,128)")->delimiter(',');
   cmd->add_option("--impl", o->impls, "Implementations, comma list of cufft, cuda.fbfft (default both)")->delimiter(',');
   cmd->add_option("--batch", o->batch, "Planes per batched transform (default 16384)")->check(CLI::PositiveNumber);
   cmd->add_option("--reps", o->reps, "Timed repetitions (default 20), L2 flushed before each")->check(CLI::PositiveNumber);
