@@ -184,8 +184,11 @@ first() {
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"  # results newer than this are this run's
   local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaCheck.*'
-  stage device-tests 60 bash -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
-  stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -c \
+  stage device-tests 60 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
+  if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
+    echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
+  fi
+  stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"
   stage transforms 60 bash "$0" transforms
   stage mathieu-layers 150 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
