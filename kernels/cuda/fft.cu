@@ -70,10 +70,10 @@ struct Layout {
     if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * kept;
   }
   bool band_limited() const { return kept < bins; }
-  // Per family a frequency-major copy of the kept bins and (cuFFT) one in-place spatial/spectral buffer.
-  int64_t complex_elems() const {
-    return (planes[fX] + planes[fW] + planes[fY]) * ((own ? 0 : bins) + kept) + scratch;
-  }
+  // Per family a frequency-major copy of the kept bins; for cuFFT one in-place spatial/spectral
+  // grid buffer, shared by the families (their transforms run one after another on one stream).
+  int64_t grid_elems() const { return own ? 0 : std::max({planes[fX], planes[fW], planes[fY]}) * bins; }
+  int64_t complex_elems() const { return (planes[fX] + planes[fW] + planes[fY]) * kept + grid_elems() + scratch; }
   // cuFFT: kept row -> bin; own transforms: bin -> kept row or -1.
   int64_t bin_map_bytes() const { return band_limited() ? (own ? bins : kept) * int64_t(sizeof(int)) : 0; }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
@@ -228,15 +228,13 @@ class CudaFft final : public Algorithm {
 
   void prepare(const Shape& s, Pass p) override {
     prepared_.reset();
-    for (auto& b : spec_) b.reset();
+    grid_.reset();
     for (auto& b : freq_) b.reset();
     scratch_.reset(), work_.reset(), bin_map_.reset();
 
     const Layout lay = layout(s, p);
-    for (int f = 0; f < 3; ++f) {
-      if (!own_) spec_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.bins * sizeof(cuComplex));
-      freq_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.kept * sizeof(cuComplex));
-    }
+    grid_ = cuda::DeviceBuffer(lay.grid_elems() * sizeof(cuComplex));
+    for (int f = 0; f < 3; ++f) freq_[f] = cuda::DeviceBuffer(lay.planes[f] * lay.kept * sizeof(cuComplex));
     if (lay.band_limited()) {
       const std::vector<int64_t> kept = band_limit_bins(lay.nf, opt_.compression);
       std::vector<int> map;
@@ -396,14 +394,14 @@ class CudaFft final : public Algorithm {
       CB_LAUNCH("small_r2c");
       return;
     }
-    float* spec = spec_[f].as<float>();
+    float* spec = grid_.as<float>();
     const int64_t total = layout_.planes[f] * 2 * layout_.bins;
     scatter_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, placement(shape_, Family(f)),
                                                                           grid(), total);
     CB_LAUNCH("scatter_kernel");
-    CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, spec_[f].as<cufftComplex>()));
+    CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, grid_.as<cufftComplex>()));
     transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        spec_[f].as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins, order(f),
+        grid_.as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins, order(f),
         bin_map());
     CB_LAUNCH("transpose_kernel<to_freq>");
   }
@@ -419,16 +417,16 @@ class CudaFft final : public Algorithm {
       return;
     }
     if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
-      CB_CUDA(cudaMemsetAsync(spec_[f].get(), 0, layout_.planes[f] * layout_.bins * sizeof(cuComplex), stream_));
+      CB_CUDA(cudaMemsetAsync(grid_.get(), 0, layout_.planes[f] * layout_.bins * sizeof(cuComplex), stream_));
     transpose_kernel<false><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        reinterpret_cast<const float2*>(freq), spec_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins,
+        reinterpret_cast<const float2*>(freq), grid_.as<float2>(), layout_.planes[f], layout_.kept, layout_.bins,
         order(f), bin_map());
     CB_LAUNCH("transpose_kernel<to_spec>");
-    CB_CUFFT(cufftExecC2R(*active_->inv[f], spec_[f].as<cufftComplex>(), spec_[f].as<cufftReal>()));
+    CB_CUFFT(cufftExecC2R(*active_->inv[f], grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
     const Placement pl = placement(shape_, Family(f));
     const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
     gather_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(
-        spec_[f].as<float>(), dst, pl, grid(), 1.0f / static_cast<float>(layout_.total()), total);
+        grid_.as<float>(), dst, pl, grid(), 1.0f / static_cast<float>(layout_.total()), total);
     CB_LAUNCH("gather_kernel");
   }
 
@@ -477,7 +475,7 @@ class CudaFft final : public Algorithm {
   Shape shape_;
   Layout layout_;
   std::string fft_size_;
-  cuda::DeviceBuffer spec_[3], freq_[3], scratch_, work_;  // per family: in-place grid/spectrum, frequency-major
+  cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
 };
 
