@@ -75,22 +75,21 @@ class CudaDevice final : public BenchDevice {
     cudaDeviceProp prop{};
     CB_CUDA(cudaGetDeviceProperties(&prop, device_));
     name_ = prop.name;
-    CB_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    CB_CUDA(cudaEventCreate(&start_));
-    CB_CUDA(cudaEventCreate(&stop_));
-    int l2 = 0;
-    CB_CUDA(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device_));
-    // Twice the L2: a memset of it leaves none of the previous sample's data cached.
-    flush_ = DeviceBuffer(std::max<std::size_t>(2 * std::size_t(l2), 1 << 20));
-    nvml_ = std::make_unique<Nvml>(device_);
+    try {
+      CB_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+      CB_CUDA(cudaEventCreate(&start_));
+      CB_CUDA(cudaEventCreate(&stop_));
+      int l2 = 0;
+      CB_CUDA(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device_));
+      // Twice the L2: a memset of it leaves none of the previous sample's data cached.
+      flush_ = DeviceBuffer(std::max<std::size_t>(2 * std::size_t(l2), 1 << 20));
+      nvml_ = std::make_unique<Nvml>(device_);
+    } catch (...) {
+      release();  // the destructor does not run for a constructor that throws
+      throw;
+    }
   }
-  ~CudaDevice() override {
-    for (auto* b : {&x_, &w_, &dy_, &y_, &dx_, &dw_}) b->reset();
-    flush_.reset();
-    if (stop_) cudaEventDestroy(stop_);
-    if (start_) cudaEventDestroy(start_);
-    if (stream_) cudaStreamDestroy(stream_);
-  }
+  ~CudaDevice() override { release(); }
   CudaDevice(const CudaDevice&) = delete;
   CudaDevice& operator=(const CudaDevice&) = delete;
 
@@ -173,6 +172,13 @@ class CudaDevice final : public BenchDevice {
   }
 
  private:
+  void release() {
+    for (auto* b : {&x_, &w_, &dy_, &y_, &dx_, &dw_}) b->reset();
+    flush_.reset();
+    if (stop_) cudaEventDestroy(stop_), stop_ = nullptr;
+    if (start_) cudaEventDestroy(start_), start_ = nullptr;
+    if (stream_) cudaStreamDestroy(stream_), stream_ = nullptr;
+  }
   std::size_t tensor_bytes() const {
     std::size_t b = 0;
     for (auto* t : {&x_, &w_, &dy_, &y_, &dx_, &dw_}) b += t->bytes();
