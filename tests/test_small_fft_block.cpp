@@ -276,7 +276,11 @@ TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
       EXPECT_EQ(g.pow2, (nw == 8 || nw == 32 || nw == 64) && (nh == 1 || nh == nw)) << nh << "x" << nw;
       EXPECT_LE(g.shared_bytes(), small_fft::kMaxSharedBytes) << nh << "x" << nw;
       EXPECT_GE(g.per_block, 1);
+      if (g.per_block > 1) {  // one round per phase: no thread does a second row pair or column
+        EXPECT_LE(g.per_block * std::max(g.pairs(), nh > 1 ? g.nwc : 1), small_fft::kBlockThreads) << nh << "x" << nw;
+      }
       EXPECT_EQ(g.rpitch % 2, 1) << "odd real row pitch";
+      EXPECT_EQ(g.spec_elems() % 2, 1) << "odd plane stride";
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "convbench/cuda_check.hpp"
 #include "convbench/small_fft_block.hpp"
 
 namespace convbench::cuda {
@@ -31,14 +32,15 @@ __global__ void __launch_bounds__(small_fft::kBlockThreads) small_fft_kernel(Blo
 template <int MaxN, bool Pow2>
 void launch_small_fft_n(bool forward, const float* src, float* dst, SpectrumAddr spec, const Placement& pl,
                         const BlockGeom& g, float scale, cudaStream_t stream) {
-  // Above 48 KiB of dynamic shared memory a kernel must opt in: once per kernel, not per run
-  // (an error surfaces at the caller's launch check).
+  // Above 48 KiB of dynamic shared memory a kernel must opt in: once per kernel, not per run.
+  // Shared memory bounds how many blocks fit on an SM, so ask for the largest carveout too.
   static const bool opted_in = [] {
     const int bytes = int(small_fft::kMaxSharedBytes);
-    cudaFuncSetAttribute(small_fft_kernel<MaxN, Pow2, small_fft::ForwardArgs>,
-                         cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
-    cudaFuncSetAttribute(small_fft_kernel<MaxN, Pow2, small_fft::InverseArgs>,
-                         cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    for (const void* k : {reinterpret_cast<const void*>(small_fft_kernel<MaxN, Pow2, small_fft::ForwardArgs>),
+                          reinterpret_cast<const void*>(small_fft_kernel<MaxN, Pow2, small_fft::InverseArgs>)}) {
+      CB_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+      CB_CUDA(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared));
+    }
     return true;
   }();
   (void)opted_in;

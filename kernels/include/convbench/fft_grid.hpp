@@ -31,6 +31,7 @@ inline Placement placement(const Shape& s, Family f) {
 // Index along a dim of the tensor element at grid position g, or -1 (padding, a stride gap).
 CB_HD int source_index(int g, int off, int step, int ext) {
   const int t = g - off;
+  if (step == 1) return t >= 0 && t < ext ? t : -1;  // the common case, without integer division
   if (t < 0 || t % step != 0 || t / step >= ext) return -1;
   return t / step;
 }

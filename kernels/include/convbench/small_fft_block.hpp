@@ -137,7 +137,9 @@ struct BlockGeom {
   int64_t planes = 0;  // in the whole batch
 
   CB_HD int real_elems() const { return nh * rpitch; }  // floats per plane
-  CB_HD int spec_elems() const { return nh * spitch; }  // complex values per plane
+  // Complex values per plane, odd: planes side by side in the frequency-major copies hit
+  // different banks.
+  CB_HD int spec_elems() const { return nh * spitch + (nh * spitch + 1) % 2; }
   CB_HD int pairs() const { return (nh + 1) / 2; }      // row pairs per plane
   CB_HD int64_t blocks() const { return (planes + per_block - 1) / per_block; }
   std::size_t shared_bytes() const {
@@ -163,10 +165,11 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
   g.max_n = g.pow2 ? nw : n <= 16 ? 16 : n <= 32 ? 32 : n <= 64 ? 64 : 128;
   g.rpitch = nw % 2 == 0 ? nw + 1 : nw;
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
-  // Enough planes that every thread has a row pair or a column, within the shared memory.
+  // As many planes as give every thread at most one row pair and one column (a second round
+  // for a few threads would double a phase), within the shared memory.
   const int work = std::max(g.pairs(), nh > 1 ? g.nwc : 1);
   const std::size_t plane_bytes = std::size_t(g.spec_elems()) * sizeof(Cf) + std::size_t(g.real_elems()) * sizeof(float);
-  int64_t per = std::max(1, (kBlockThreads + work - 1) / work);
+  int64_t per = std::max(1, kBlockThreads / work);
   per = std::min<int64_t>({per, int64_t(std::max<std::size_t>(1, kMaxSharedBytes / plane_bytes)), std::max<int64_t>(planes, 1)});
   g.per_block = int(per);
   return g;
@@ -301,17 +304,20 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
   const int64_t p0 = blk * g.per_block;
   const int np = int(g.planes - p0 < g.per_block ? g.planes - p0 : g.per_block);
   const Placement& pl = a.pl;
-  if (phase == 0) {  // the zero-padded grids, read in tensor order
-    const int cells = g.nh * g.nw;
+  if (phase == 0) {  // the zero-padded grids, read in tensor order; item i = (grid row i / nw, column i % nw)
+    const int nw = Pow2 ? MaxN : g.nw;  // a power of two known at compile time: shifts, not divisions
     batched_copy<float>(
-        tid, nthreads, np * cells,
+        tid, nthreads, np * g.nh * nw,
         [&](int i) {
-          const int gh = (i % cells) / g.nw, gw = i % g.nw;
+          const int row = i / nw, gh = row % g.nh;
           const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-          const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
-          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + i / cells) * pl.ext[1] + ih) * pl.ext[2] + iw];
+          const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
+          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / g.nh) * pl.ext[1] + ih) * pl.ext[2] + iw];
         },
-        [&](int i, float v) { real[(i / cells) * g.real_elems() + ((i % cells) / g.nw) * g.rpitch + i % g.nw] = v; });
+        [&](int i, float v) {
+          const int row = i / nw;
+          real[(row / g.nh) * g.real_elems() + (row % g.nh) * g.rpitch + i % nw] = v;
+        });
   } else if (phase == 1) {
     for (int i = tid; i < np * g.pairs(); i += nthreads)
       forward_rows<MaxN, Pow2>(g, i / g.pairs(), 2 * (i % g.pairs()), real, spec);
@@ -324,7 +330,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
       int lp = 0, b = 0;
       spectrum_item(i, np, bins, a.out.freq_major, lp, b);
       const int64_t at = a.out.index(p0 + lp, b);
-      if (at >= 0) a.out.data[at] = spec[lp * g.spec_elems() + (b / g.nwc) * g.spitch + b % g.nwc];
+      const int nwc = Pow2 ? MaxN / 2 + 1 : g.nwc;
+      if (at >= 0) a.out.data[at] = spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
     }
   }
 }
@@ -349,7 +356,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
         [&](int i, Cf v) {
           int lp = 0, b = 0;
           spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-          spec[lp * g.spec_elems() + (b / g.nwc) * g.spitch + b % g.nwc] = v;
+          const int nwc = Pow2 ? MaxN / 2 + 1 : g.nwc;
+          spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
         });
   } else if (phase == 1) {
     if (g.nh == 1) return;
