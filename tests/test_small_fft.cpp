@@ -56,6 +56,14 @@ std::vector<cd> small_dft(const std::vector<cd>& in, int sign) {
   return out;
 }
 
+// Inverse DFT of buf[0..f.n) in natural order (the stages want digit-reversed input).
+void inverse_natural(Cf* buf, const small_fft::Radices& f) {
+  std::vector<Cf> t(size_t(f.n));
+  for (int p = 0; p < f.n; ++p) t[size_t(p)] = buf[small_fft::digit_reverse(p, f)];
+  small_fft::fft_stages(t.data(), f, +1);
+  for (int p = 0; p < f.n; ++p) buf[p] = t[size_t(p)];
+}
+
 std::vector<double> random_reals(std::mt19937_64& rng, int n) {
   const auto v = testing::random_tensor(rng, n);
   return {v.begin(), v.end()};
@@ -124,15 +132,15 @@ TEST(SmallFft, TwoRealRowsInOneComplexTransform) {
     A[0].im += 0.25f, B[0].im -= 0.5f;
     if (n % 2 == 0) A[n / 2].im += 1.0f;
     const small_fft::Radices f = small_fft::factor(n);
-    small_fft::join_pair(A.data(), B.data(), n, f, buf.data());
-    small_fft::fft_stages(buf.data(), f, +1);
+    small_fft::join_pair(A.data(), B.data(), n, buf.data());
+    inverse_natural(buf.data(), f);
     std::vector<cd> back(n);
     for (int i = 0; i < n; ++i) back[i] = {buf[i].re / n, buf[i].im / n};
     EXPECT_LT(rel_diff(back, z), 1e-5) << "n " << n;
 
     // A single row: B = nullptr stands for zeros.
-    small_fft::join_pair(A.data(), nullptr, n, f, buf.data());
-    small_fft::fft_stages(buf.data(), f, +1);
+    small_fft::join_pair(A.data(), nullptr, n, buf.data());
+    inverse_natural(buf.data(), f);
     for (int i = 0; i < n; ++i) {
       EXPECT_NEAR(buf[i].re / n, a[i], 1e-5) << "n " << n << " i " << i;
       EXPECT_NEAR(buf[i].im / n, 0.0, 1e-5) << "n " << n << " i " << i;
@@ -148,7 +156,7 @@ TEST(SmallFft, TwoDimensionalRealTransformComposedLikeTheKernels) {
     const int nwc = nw / 2 + 1;
     const auto x = random_reals(rng, nh * nw);
     const small_fft::Radices rh = small_fft::factor(nh), rw = small_fft::factor(nw);
-    std::vector<Cf> plane(nh * nwc), buf(small_fft::kMaxSize), scratch(nwc);
+    std::vector<Cf> plane(nh * nwc), buf(small_fft::kMaxSize);
     for (int ha = 0; ha < nh; ha += 2) {
       const int hb = ha + 1;
       for (int q = 0; q < nw; ++q) {
@@ -156,7 +164,7 @@ TEST(SmallFft, TwoDimensionalRealTransformComposedLikeTheKernels) {
         buf[q] = {float(x[ha * nw + gw]), hb < nh ? float(x[hb * nw + gw]) : 0.0f};
       }
       small_fft::fft_stages(buf.data(), rw, -1);
-      small_fft::split_pair(buf.data(), nw, &plane[ha * nwc], hb < nh ? &plane[hb * nwc] : scratch.data());
+      small_fft::split_pair(buf.data(), nw, &plane[ha * nwc], hb < nh ? &plane[hb * nwc] : nullptr);
     }
     std::vector<cd> got(nh * nwc);
     for (int k = 0; k < nwc; ++k) {
@@ -181,8 +189,8 @@ TEST(SmallFft, TwoDimensionalRealTransformComposedLikeTheKernels) {
     std::vector<cd> back(nh * nw), orig(nh * nw);
     for (int ha = 0; ha < nh; ha += 2) {
       const int hb = ha + 1;
-      small_fft::join_pair(&plane[ha * nwc], hb < nh ? &plane[hb * nwc] : nullptr, nw, rw, buf.data());
-      small_fft::fft_stages(buf.data(), rw, +1);
+      small_fft::join_pair(&plane[ha * nwc], hb < nh ? &plane[hb * nwc] : nullptr, nw, buf.data());
+      inverse_natural(buf.data(), rw);
       for (int w = 0; w < nw; ++w) {
         back[ha * nw + w] = buf[w].re / double(nh * nw);
         if (hb < nh) back[hb * nw + w] = buf[w].im / double(nh * nw);

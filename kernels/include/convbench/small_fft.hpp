@@ -98,26 +98,29 @@ CB_HD void fft_stages(Cf* buf, const Radices& f, int sign) {
 
 // Two real rows a, b of length n in one complex transform: z = a + i*b, Z = FFT(z), then
 //   A[k] = (Z[k] + conj(Z[n-k])) / 2,   B[k] = (Z[k] - conj(Z[n-k])) / (2i),   k = 0..n/2.
-// buf holds Z in natural order; writes A and B (n/2 + 1 bins each).
-CB_HD void split_pair(const Cf* buf, int n, Cf* A, Cf* B) {
+// Z in natural order; writes A and B (n/2 + 1 bins each; B = nullptr: A only). Unrolled where n
+// is a compile-time constant after inlining, so Z may stay in registers.
+CB_HD void split_pair(const Cf* Z, int n, Cf* A, Cf* B) {
+  CB_UNROLL
   for (int k = 0; k <= n / 2; ++k) {
-    const Cf z = buf[k], zc = conj(buf[(n - k) % n]);
+    const Cf z = Z[k], zc = conj(Z[(n - k) % n]);
     A[k] = {0.5f * (z.re + zc.re), 0.5f * (z.im + zc.im)};
-    B[k] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
+    if (B) B[k] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
   }
 }
 
-// The inverse of split_pair, into digit-reversed order for fft_stages(+1): Z[k] = A[k] + i*B[k]
-// over all k, the upper half from Hermitian symmetry. As a C2R transform does, the imaginary
+// The inverse of split_pair: Z[k] = A[k] + i*B[k] over all k (natural order), the upper half from
+// Hermitian symmetry, ready for an inverse complex FFT. As a C2R transform does, the imaginary
 // parts of the self-conjugate bins (0 and, for even n, n/2) are ignored. B = nullptr: all zero.
-CB_HD void join_pair(const Cf* A, const Cf* B, int n, const Radices& f, Cf* buf) {
-  for (int p = 0; p < n; ++p) {
-    const int k = digit_reverse(p, f);
+CB_HD void join_pair(const Cf* A, const Cf* B, int n, Cf* Z) {
+  CB_UNROLL
+  for (int k = 0; k < n; ++k) {
     const bool upper = k > n / 2;
-    Cf a = upper ? conj(A[n - k]) : A[k];
-    Cf b = !B ? Cf{0.0f, 0.0f} : upper ? conj(B[n - k]) : B[k];
-    if (k == 0 || 2 * k == n) a.im = 0, b.im = 0;
-    buf[p] = {a.re - b.im, a.im + b.re};
+    const int j = upper ? n - k : k;
+    Cf a = A[j], b = B ? B[j] : Cf{0.0f, 0.0f};
+    if (upper) a = conj(a), b = conj(b);
+    if (k == 0 || 2 * k == n) a.im = 0.0f, b.im = 0.0f;
+    Z[k] = {a.re - b.im, a.im + b.re};
   }
 }
 

@@ -250,12 +250,7 @@ CB_HD void forward_rows(const BlockGeom& g, int lp, int ha, const float* real, C
   for (int w = 0; w < nw; ++w) v[w] = {ra[w], has_b ? ra[g.rpitch + w] : 0.0f};
   dft<MaxN, Pow2, -1>(v, g.rw);
   Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
-  CB_UNROLL
-  for (int k = 0; k <= nw / 2; ++k) {
-    const Cf z = v[k], zc = conj(v[(nw - k) % nw]);
-    A[k] = {0.5f * (z.re + zc.re), 0.5f * (z.im + zc.im)};
-    if (has_b) A[g.spitch + k] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
-  }
+  split_pair(v, nw, A, has_b ? A + g.spitch : nullptr);
 }
 
 // Column k of the half-spectrum, in place, Sign -1 forward, +1 inverse.
@@ -279,15 +274,7 @@ CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, const Cf* spec, floa
   const bool has_b = hb < g.nh;
   const Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
   Cf v[MaxN];
-  CB_UNROLL
-  for (int w = 0; w < nw; ++w) {
-    const bool upper = w > nw / 2;
-    const int k = upper ? nw - w : w;
-    Cf a = A[k], b = has_b ? A[g.spitch + k] : Cf{0.0f, 0.0f};
-    if (upper) a = conj(a), b = conj(b);
-    if (w == 0 || 2 * w == nw) a.im = 0.0f, b.im = 0.0f;
-    v[w] = {a.re - b.im, a.im + b.re};
-  }
+  join_pair(A, has_b ? A + g.spitch : nullptr, nw, v);
   dft<MaxN, Pow2, +1>(v, g.rw);
   float* ra = real + lp * g.real_elems() + ha * g.rpitch;
   CB_UNROLL
