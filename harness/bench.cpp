@@ -154,8 +154,9 @@ Stats stats_of(std::vector<double> v) {
 
 class Runner {
  public:
-  Runner(CsvWriter& csv, Progress& progress, size_t total, bool fft_measure)
-      : csv_(csv), progress_(progress), total_(total), fft_measure_(fft_measure) {}
+  // base: the options every case shares (FFTW planning, tile size); the case sets the rest.
+  Runner(CsvWriter& csv, Progress& progress, size_t total, const AlgoOptions& base)
+      : csv_(csv), progress_(progress), total_(total), base_(base) {}
 
   void run(benchmark::State& state, const BenchCase& c) {
     if (written_.count(&c)) {  // Google Benchmark repetitions: time again, the row is written once
@@ -198,9 +199,8 @@ class Runner {
       return row;
     };
 
-    AlgoOptions opt;
+    AlgoOptions opt = base_;
     opt.fft_size = c.policy;
-    opt.fft_measure = fft_measure_;
     opt.compression = c.compression;
     opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
@@ -292,7 +292,7 @@ class Runner {
   CsvWriter& csv_;
   Progress& progress_;
   size_t total_;
-  bool fft_measure_;
+  AlgoOptions base_;
   size_t done_ = 0;
   ShapeData data_;
   std::unique_ptr<BenchDevice> cpu_, cuda_;
@@ -428,7 +428,10 @@ int run_bench(const BenchOptions& o) {
   CsvWriter csv(out);
   append_env_sidecar(out + ".env.json", environment(o.command_line));
   Progress progress(o.progress || isatty(STDERR_FILENO), todo.size());
-  Runner runner(csv, progress, todo.size(), o.fft_measure);
+  AlgoOptions base;
+  base.fft_measure = o.fft_measure;
+  base.fft_tile = o.fft_tile;
+  Runner runner(csv, progress, todo.size(), base);
 
   std::vector<std::string> gb_args = {"convbench"};
   gb_args.insert(gb_args.end(), o.benchmark_args.begin(), o.benchmark_args.end());

@@ -1,6 +1,7 @@
 // `convbench bench`: sweep -> shapes -> algorithms -> timer -> CSV rows.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct BenchOptions {
   std::string fft_size;                  // "smooth" | "pow2" | "" (sweep's own)
   int reps = 0;                          // 0: the sweep's own
   bool fft_measure = false;              // FFTW_MEASURE planning
+  int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)
   std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)
   bool resume = false;
   int shard_index = 0, shard_count = 1;  // run every shard_count-th case starting at shard_index

@@ -32,6 +32,8 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--fft-size", o->fft_size, "FFT transform size policy: smooth (default) or pow2")
       ->check(CLI::IsMember({"smooth", "pow2"}));
   cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
+  cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(CLI::PositiveNumber);
   cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it");
   cmd->add_flag("--resume", o->resume, "Skip rows already in --out and append the rest");

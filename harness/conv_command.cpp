@@ -24,6 +24,7 @@ struct ConvArgs {
   std::string algo, pass, x, w, dy, out;
   std::string pad = "0", stride = "1", dilation = "1", groups = "1";
   std::string fft_size = "smooth";
+  std::string fft_tile = "0";
 };
 
 int64_t parse_int(std::string_view text, std::string_view option) {
@@ -83,6 +84,8 @@ void run_conv(const ConvArgs& a) {
   if (a.fft_size == "smooth") opt.fft_size = FftSizePolicy::smooth;
   else if (a.fft_size == "pow2") opt.fft_size = FftSizePolicy::pow2;
   else throw std::invalid_argument(fmt::format("--fft-size: '{}' is not smooth or pow2", a.fft_size));
+  opt.fft_tile = parse_int(a.fft_tile, "--fft-tile");
+  if (opt.fft_tile < 0) throw std::invalid_argument(fmt::format("--fft-tile: must be >= 0, got {}", opt.fft_tile));
 
   // Cheap checks before any file is read.
   const auto pad = parse_list(a.pad, "--pad", 0);
@@ -188,6 +191,8 @@ void add_conv_command(CLI::App& app) {
   conv->add_option("--dilation", args->dilation, "Dilation: one value or a comma list")->capture_default_str();
   conv->add_option("--groups", args->groups, "Groups (divides C and K)")->capture_default_str();
   conv->add_option("--fft-size", args->fft_size, "FFT transform sizes: smooth or pow2")->capture_default_str();
+  conv->add_option("--fft-tile", args->fft_tile, "Tiled FFT algorithms: tile input extent per dim (0: the planner's)")
+      ->capture_default_str();
   conv->add_option("--out", args->out, "Output .npy: y (fprop), dx (dgrad) or dw (wgrad)");
   conv->callback([args] { run_conv(*args); });
 }

@@ -65,8 +65,10 @@ Outputs run_on_device(BenchDevice& dev, Algorithm& algo, const Case& c, Pass p) 
 }
 
 bool is_cudnn(const std::string& name) { return name.rfind("cudnn.", 0) == 0; }
-// What one of our algorithms may decline: cuda.fbfft's own transforms are 1D/2D only.
-bool may_decline(const std::string& name, const Shape& s) { return is_cudnn(name) || (name == "cuda.fbfft" && s.dims == 3); }
+// cuda.fbfft's own transforms (and so its tiled variant) are 1D/2D only.
+bool own_transforms(const std::string& name) { return name == "cuda.fbfft" || name == "cuda.fbfft_tiled"; }
+// What one of our algorithms may decline: 3D for the own transforms.
+bool may_decline(const std::string& name, const Shape& s) { return is_cudnn(name) || (own_transforms(name) && s.dims == 3); }
 
 std::vector<std::string> cuda_algorithm_names() {
   std::vector<std::string> names;
@@ -155,7 +157,7 @@ TEST_P(CudaAlgorithm, MatchesReferenceOnRandomShapes) {
   if (!is_cudnn(name)) {
     const int three_d = int(std::count_if(shapes.begin(), shapes.end(), [](const Shape& s) { return s.dims == 3; }));
     for (const char* p : {"fprop", "dgrad", "wgrad", "step"})
-      EXPECT_EQ(skipped[p], name == "cuda.fbfft" ? three_d : 0) << p;
+      EXPECT_EQ(skipped[p], own_transforms(name) ? three_d : 0) << p;
   }
 }
 
@@ -314,6 +316,53 @@ TEST_P(CudaFftBandLimited, WorkspaceShrinksWithCompression) {
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftBandLimited, ::testing::Values("cuda.fft", "cuda.fbfft"),
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
 
+// The tiled variants with tiles forced to a random extent, so that most shapes are cut: every
+// pass, the step, and fprop + run_backward, against the float64 reference.
+class CudaFftTiled : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 5);
+  const int max_dims = own_transforms(GetParam()) ? 2 : 3;
+  for (int dims = 1; dims <= max_dims; ++dims)
+    for (int i = 0; i < 15; ++i) {
+      const Case c = make_case(rng, random_shape(rng, dims));
+      const Shape& s = c.shape;
+      int64_t lo = 1, hi = 1;
+      for (int d = kMaxDims - s.dims; d < kMaxDims; ++d)
+        lo = std::max(lo, s.dilated_kernel(d)), hi = std::max(hi, s.padded(d));
+      AlgoOptions opt;
+      opt.fft_tile = testing::uniform_int(rng, lo, hi);
+      const auto algo = make_algorithm(GetParam(), opt);
+      SCOPED_TRACE(s.to_string() + " tile extent " + std::to_string(opt.fft_tile) +
+                   " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+      ASSERT_EQ(algo->supports(s, Pass::step), "");
+      for (Pass p : kAllPasses) {
+        const Outputs o = run_on_device(*dev, *algo, c, p);
+        for (Pass q : kPasses) {
+          if (!pass_covered(p, q)) continue;
+          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)].condition))
+              << to_string(p) << "/" << to_string(q) << " " << algo->detail();
+        }
+      }
+      dev->load(s, c.x, c.w, c.dy);
+      dev->reset_outputs();
+      algo->prepare(s, Pass::step);
+      ConvBuffers t = dev->buffers();
+      algo->run(Pass::fprop, t);
+      algo->run_backward(t);
+      dev->synchronize();
+      for (Pass q : {Pass::dgrad, Pass::wgrad})
+        EXPECT_LE(rel_error(dev->output(q), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)].condition))
+            << "fprop + run_backward " << to_string(q);
+      if (HasFailure()) return;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiles, CudaFftTiled, ::testing::Values("cuda.fft_tiled", "cuda.fbfft_tiled"),
+                         [](const auto& info) { return info.param == "cuda.fft_tiled" ? "cuda_fft_tiled" : "cuda_fbfft_tiled"; });
+
 // cuda.fbfft's transforms alone: the same batched R2C (plane-major) by our kernels, by cuFFT and
 // by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D.
 TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
@@ -356,7 +405,7 @@ TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
 TEST(CudaAlgorithmList, HasEveryAlgorithmOfTheDesign) {
   std::set<std::string> names;
   for (const auto& e : algorithm_list()) names.insert(std::string(e.name));
-  for (const char* n : {"cuda.direct", "cuda.im2col", "cuda.fft", "cuda.fbfft", "cudnn.implicit_gemm", "cudnn.implicit_precomp_gemm",
+  for (const char* n : {"cuda.direct", "cuda.im2col", "cuda.fft", "cuda.fbfft", "cuda.fft_tiled", "cuda.fbfft_tiled", "cudnn.implicit_gemm", "cudnn.implicit_precomp_gemm",
                         "cudnn.gemm", "cudnn.direct", "cudnn.fft", "cudnn.fft_tiling", "cudnn.winograd",
                         "cudnn.winograd_nonfused", "cudnn.bwd_data_algo_0", "cudnn.bwd_data_algo_1",
                         "cudnn.bwd_filter_algo_0", "cudnn.bwd_filter_algo_1", "cudnn.bwd_filter_algo_3", "cudnn.best"})

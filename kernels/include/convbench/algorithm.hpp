@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,8 @@ enum class FftSizePolicy { smooth, pow2 };
 struct AlgoOptions {
   FftSizePolicy fft_size = FftSizePolicy::smooth;
   bool fft_measure = false;  // FFTW_MEASURE planning instead of FFTW_ESTIMATE
+  // Tiled FFT algorithms: the tiles' input extent per dim (0: the planner chooses).
+  int64_t fft_tile = 0;
   int threads = 0;           // 0: library default
   // Band-limiting: fraction of the stored half-spectrum's coefficients discarded (0 = exact).
   // Only algorithms whose supports_compression() is true accept a value > 0.

@@ -16,6 +16,8 @@ std::unique_ptr<Algorithm> make_cuda_direct(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_im2col(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fbfft(const AlgoOptions& opt);
+std::unique_ptr<Algorithm> make_cuda_fft_tiled(const AlgoOptions& opt);
+std::unique_ptr<Algorithm> make_cuda_fbfft_tiled(const AlgoOptions& opt);
 
 // Transform-only benchmark (own small FFT vs cuFFT): a batched R2C of `batch` random real
 // planes of n (dims 1) or n x n (dims 2), the same data for the same seed, into plane-major

@@ -1,0 +1,55 @@
+// An FFT algorithm run over overlap-save tiles (see tiling.hpp): the planner picks the tile
+// size, the inner algorithm runs the tiles as one batched problem, a backend (CPU loops or CUDA
+// kernels) copies tensors into tiles and back. One tile: the inner algorithm runs the shape as is.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "convbench/algorithm.hpp"
+#include "convbench/tiling.hpp"
+
+namespace convbench {
+
+class TiledAlgorithm : public Algorithm {
+ public:
+  TiledAlgorithm(std::string name, std::unique_ptr<Algorithm> inner, const AlgoOptions& opt);
+
+  std::string name() const override { return name_; }
+  std::string description() const override;
+  Device device() const override { return inner_->device(); }
+  std::string supports(const Shape& s, Pass p) const override;
+  std::size_t workspace_bytes(const Shape& s, Pass p) const override;
+  void prepare(const Shape& s, Pass p) override;
+  void run(Pass p, const ConvBuffers& t) override;
+  void run_backward(const ConvBuffers& t) override;
+  bool reuses_fprop() const override { return inner_->reuses_fprop(); }
+  std::string fft_size() const override { return inner_->fft_size(); }
+  void set_stream(void* stream) override;
+  // "tiles 3x3 of 30x30 outputs" (or "one tile"), then the inner algorithm's detail.
+  std::string detail() const override;
+
+  // The plan prepare() would make; throws std::invalid_argument with the reason when none fits.
+  TilePlan plan(const Shape& s, Pass p) const;
+
+ protected:
+  // Backend: memory on the inner algorithm's device, and the copies (enqueued on stream()).
+  virtual std::shared_ptr<float> allocate(int64_t elems) = 0;
+  virtual void gather(const TileCopy& g, const float* src, float* tiles) = 0;      // tensor -> tiles
+  virtual void sum_tiles(const TileCopy& g, const float* tiles, float* dst) = 0;   // tiles -> tensor
+  void* stream() const { return stream_; }
+
+ private:
+  std::string name_;
+  std::unique_ptr<Algorithm> inner_;
+  AlgoOptions opt_;
+  void* stream_ = nullptr;
+  std::optional<Pass> prepared_;
+  Shape shape_;
+  TilePlan plan_;
+  std::shared_ptr<float> x_, dy_, y_, dx_;  // tiled tensors (null when the pass needs none)
+  bool x_gathered_ = false;                 // x_ holds the tiles of run(fprop)'s x
+};
+
+}  // namespace convbench

@@ -1,0 +1,103 @@
+#include "convbench/tiling.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "convbench/fft_size.hpp"
+
+namespace convbench {
+
+TilePlan plan_tiles(const Shape& s, int64_t extent) {
+  TilePlan plan;
+  ShapeParams p;
+  p.C = s.C, p.K = s.K, p.groups = s.groups;
+  p.pad.clear(), p.stride.clear(), p.dilation.clear();
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
+    const int64_t padded = s.padded(i), dk = s.dilated_kernel(i);
+    int64_t tile_in = padded;
+    if (extent < padded) {
+      if (extent < dk)
+        throw ShapeError(fmt::format("tile extent {} is below the dilated kernel ({}) in dim {}", extent, dk, dim_name(i)));
+      const int64_t tile_out = (extent - dk) / s.stride[i] + 1;
+      plan.count[i] = (s.out[i] + tile_out - 1) / tile_out;
+      tile_in = (tile_out - 1) * s.stride[i] + dk;
+    }
+    p.in.push_back(tile_in);
+    p.kernel.push_back(s.kernel[i]);
+    p.pad.push_back(0);
+    p.stride.push_back(s.stride[i]);
+    p.dilation.push_back(s.dilation[i]);
+    plan.tiles *= plan.count[i];
+  }
+  p.N = s.N * plan.tiles;
+  plan.sub = Shape::make(p);
+  return plan;
+}
+
+TileCopy TilePlan::input(const Shape& s, int64_t channels) const {
+  TileCopy g;
+  g.batch = s.N, g.channels = channels, g.tiles = tiles;
+  for (int i = 0; i < kMaxDims; ++i) {
+    g.full[i] = s.in[i], g.tile[i] = sub.in[i], g.step[i] = sub.out[i] * s.stride[i];
+    g.offset[i] = s.pad[i], g.count[i] = count[i];
+  }
+  return g;
+}
+
+TileCopy TilePlan::output(const Shape& s) const {
+  TileCopy g;
+  g.batch = s.N, g.channels = s.K, g.tiles = tiles;
+  for (int i = 0; i < kMaxDims; ++i) {
+    g.full[i] = s.out[i], g.tile[i] = sub.out[i], g.step[i] = sub.out[i];
+    g.offset[i] = 0, g.count[i] = count[i];
+  }
+  return g;
+}
+
+namespace {
+
+// Modelled cost of one pass over the tiles: the transforms (inputs and outputs per tile, filters
+// once) at 2.5 N log2 N flops, weighted by 4 for their lower arithmetic intensity, plus the
+// complex GEMMs (8 flops per complex multiply-add) over the half-spectrum's bins.
+double tile_cost(const Shape& sub, FftSizePolicy policy) {
+  double volume = 1, bins = 1;
+  for (int i = kMaxDims - sub.dims; i < kMaxDims; ++i) {
+    const auto n = double(fft_size(sub.in[i], policy));
+    volume *= n;
+    bins *= i == kMaxDims - 1 ? std::floor(n / 2) + 1 : n;
+  }
+  const double transforms = double(sub.N) * double(sub.C + sub.K) + double(sub.K * sub.Cg());
+  return 4 * 2.5 * volume * std::log2(std::max(volume, 2.0)) * transforms + 8 * bins * double(sub.N * sub.K * sub.Cg());
+}
+
+}  // namespace
+
+int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<bool(const Shape&)>& accepts) {
+  int64_t smallest = 1, largest = 1;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i)
+    smallest = std::max(smallest, s.dilated_kernel(i)), largest = std::max(largest, s.padded(i));
+  struct Candidate {
+    double cost;
+    int64_t extent;
+  };
+  std::vector<Candidate> candidates;
+  for (int64_t e = fft_size(smallest, policy);; e = fft_size(e + 1, policy)) {
+    const int64_t extent = std::min(e, largest);
+    candidates.push_back({tile_cost(plan_tiles(s, extent).sub, policy), extent});
+    if (extent == largest) break;
+  }
+  // Cheapest first; on a tie, the larger extent (fewer tiles, fewer copies).
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;
+  });
+  for (const Candidate& c : candidates) {
+    const TilePlan plan = plan_tiles(s, c.extent);
+    if (accepts(plan.tiles == 1 ? s : plan.sub)) return c.extent;
+  }
+  return 0;
+}
+
+}  // namespace convbench

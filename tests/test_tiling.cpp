@@ -1,0 +1,229 @@
+// Overlap-save tiling: the tile geometry, the copies, the planner, and cpu.fft_tiled against the
+// float64 reference with tiles forced small enough that every shape is cut.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "algorithms.hpp"
+#include "conv_case.hpp"
+#include "convbench/reference.hpp"
+#include "convbench/tiled_algorithm.hpp"
+#include "convbench/tiling.hpp"
+#include "random_shapes.hpp"
+
+namespace convbench {
+namespace {
+
+using testing::Case;
+using testing::make_case;
+using testing::random_shape;
+using testing::random_tensor;
+using testing::test_seed;
+using testing::uniform_int;
+
+int64_t largest_dilated_kernel(const Shape& s) {
+  int64_t m = 1;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) m = std::max(m, s.dilated_kernel(i));
+  return m;
+}
+int64_t largest_padded(const Shape& s) {
+  int64_t m = 1;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) m = std::max(m, s.padded(i));
+  return m;
+}
+
+// A random shape with a random tile extent between its largest dilated kernel and its largest
+// padded input (so most shapes are cut in at least one dim).
+struct TiledShape {
+  Shape shape;
+  int64_t extent;
+};
+TiledShape random_tiled_shape(std::mt19937_64& rng, int dims) {
+  const Shape s = random_shape(rng, dims);
+  return {s, uniform_int(rng, largest_dilated_kernel(s), largest_padded(s))};
+}
+
+TEST(TilePlan, TilesCoverTheOutputsOnceAndStayInsideTheExtent) {
+  std::mt19937_64 rng(test_seed());
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 200; ++i) {
+      const auto [s, extent] = random_tiled_shape(rng, dims);
+      SCOPED_TRACE(s.to_string() + " extent " + std::to_string(extent));
+      const TilePlan p = plan_tiles(s, extent);
+      EXPECT_EQ(p.sub.N, s.N * p.tiles);
+      EXPECT_EQ(p.sub.C, s.C);
+      EXPECT_EQ(p.sub.K, s.K);
+      EXPECT_EQ(p.sub.groups, s.groups);
+      int64_t tiles = 1;
+      for (int d = 0; d < kMaxDims; ++d) {
+        EXPECT_EQ(p.sub.pad[d], 0);
+        EXPECT_EQ(p.sub.stride[d], s.stride[d]);
+        EXPECT_EQ(p.sub.dilation[d], s.dilation[d]);
+        if (d < kMaxDims - s.dims) EXPECT_EQ(p.sub.in[d], 1);
+        else if (s.padded(d) > extent) EXPECT_LE(p.sub.in[d], extent);
+        else EXPECT_EQ(p.sub.in[d], s.padded(d)) << "a dim that fits was cut";
+        EXPECT_GE(p.count[d] * p.sub.out[d], s.out[d]) << "outputs left uncovered in dim " << d;
+        EXPECT_LT((p.count[d] - 1) * p.sub.out[d], s.out[d]) << "a tile with no output in dim " << d;
+        tiles *= p.count[d];
+      }
+      EXPECT_EQ(tiles, p.tiles);
+    }
+}
+
+TEST(TilePlan, ExtentBelowTheKernelNamesTheDim) {
+  const Shape s = Shape::make({1, 1, 1, 1, {20, 30}, {3, 5}, {0}, {1}, {2}});  // dilated kernel 5 x 9
+  try {
+    plan_tiles(s, 8);
+    FAIL() << "no exception";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("dim W"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(plan_tiles(s, 9).tiles, 4 * 22);  // H: 16 outputs in tiles of 5; W: 22 in tiles of 1
+}
+
+// Tiling a tensor and summing the tiles back gives each element times the number of tiles that
+// cover it: once for the disjoint output tiles (a round trip), by the overlap for input tiles.
+TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
+  std::mt19937_64 rng(test_seed() + 1);
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 50; ++i) {
+      const auto [s, extent] = random_tiled_shape(rng, dims);
+      SCOPED_TRACE(s.to_string() + " extent " + std::to_string(extent));
+      const TilePlan p = plan_tiles(s, extent);
+      for (const TileCopy& g : {p.input(s, s.C), p.output(s)}) {
+        const std::vector<float> full = random_tensor(rng, g.full_elems());
+        std::vector<float> tiles(g.tiled_elems()), back(g.full_elems());
+        for (int64_t e = 0; e < g.tiled_elems(); ++e) tiles[e] = g.gather<int64_t>(full.data(), e);
+        for (int64_t e = 0; e < g.full_elems(); ++e) back[e] = g.sum_tiles<int64_t>(tiles.data(), e);
+        // Brute-force cover count of every position, per dim.
+        for (int64_t e = 0; e < g.full_elems(); ++e) {
+          int64_t r = e, covers = 1;
+          for (int d = kMaxDims - 1; d >= 0; --d) {
+            const int64_t z = r % g.full[d] + g.offset[d];
+            r /= g.full[d];
+            int64_t c = 0;
+            for (int64_t j = 0; j < g.count[d]; ++j) c += z >= j * g.step[d] && z < j * g.step[d] + g.tile[d];
+            covers *= c;
+          }
+          ASSERT_FLOAT_EQ(back[e], full[e] * float(covers)) << "element " << e;
+        }
+      }
+      // Output tiles are disjoint and cover every output exactly once.
+      const TileCopy out = p.output(s);
+      const std::vector<float> y = random_tensor(rng, out.full_elems());
+      std::vector<float> tiles(out.tiled_elems()), back(out.full_elems());
+      for (int64_t e = 0; e < out.tiled_elems(); ++e) tiles[e] = out.gather<int64_t>(y.data(), e);
+      for (int64_t e = 0; e < out.full_elems(); ++e) back[e] = out.sum_tiles<int64_t>(tiles.data(), e);
+      ASSERT_EQ(back, y);
+    }
+}
+
+struct Outputs {
+  std::vector<float> y, dx, dw;
+  explicit Outputs(const Shape& s)
+      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
+  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
+  ConvBuffers buffers(const Case& c) {
+    return {c.x.data(), c.w.data(), c.dy.data(), y.data(), dx.data(), dw.data()};
+  }
+};
+
+void expect_matches_reference(const Case& c, const Outputs& out, Pass p, const std::string& what) {
+  EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(c.shape, p, c.ref[int(p)].condition))
+      << what << " " << to_string(p);
+}
+
+// Every pass, the step, and the step split into fprop + run_backward (dx and dw, dw alone), with
+// tiles forced to a random extent: 1D/2D/3D, padding, stride, dilation, groups.
+TEST(CpuFftTiled, MatchesReferenceWithForcedTiles) {
+  std::mt19937_64 rng(test_seed() + 2);
+  int cut = 0, shapes = 0;
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 40; ++i, ++shapes) {
+      const auto [s, extent] = random_tiled_shape(rng, dims);
+      SCOPED_TRACE(s.to_string() + " tile extent " + std::to_string(extent) +
+                   " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+      AlgoOptions opt;
+      opt.fft_tile = extent;
+      const auto algo = make_algorithm("cpu.fft_tiled", opt);
+      ASSERT_EQ(algo->supports(s, Pass::step), "");
+      cut += plan_tiles(s, extent).tiles > 1;
+      const Case c = make_case(rng, s);
+      for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+        Outputs out(s);
+        algo->prepare(s, p);
+        algo->run(p, out.buffers(c));
+        expect_matches_reference(c, out, p, "separate");
+      }
+      algo->prepare(s, Pass::step);
+      Outputs step(s);
+      algo->run(Pass::step, step.buffers(c));
+      for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) expect_matches_reference(c, step, p, "step");
+      for (int variant = 0; variant < 3; ++variant) {  // fprop + backward; dw only; backward alone
+        Outputs out(s);
+        ConvBuffers t = out.buffers(c);
+        if (variant < 2) algo->run(Pass::fprop, t);
+        if (variant == 1) t.dx = nullptr;
+        algo->run_backward(t);
+        if (variant != 1) expect_matches_reference(c, out, Pass::dgrad, "backward variant " + std::to_string(variant));
+        else EXPECT_TRUE(std::isnan(out.dx[0])) << "dx written though not asked for";
+        expect_matches_reference(c, out, Pass::wgrad, "backward variant " + std::to_string(variant));
+      }
+      if (HasFailure()) return;
+    }
+  EXPECT_GT(cut, shapes / 2) << "too few shapes were actually cut into tiles";
+}
+
+// A layer where tiling pays (small batch, large input, 3x3): the planner cuts it, and the result
+// still matches the reference; the workspace is below the untiled FFT's.
+TEST(CpuFftTiled, PlannerTilesALargeInputAndShrinksTheWorkspace) {
+  std::mt19937_64 rng(test_seed() + 3);
+  const Shape s = Shape::make({1, 8, 8, 1, {150, 150}, {3, 3}, {1}, {1}, {1}});
+  const auto tiled = make_algorithm("cpu.fft_tiled");
+  const auto whole = make_algorithm("cpu.fft");
+  tiled->prepare(s, Pass::step);
+  EXPECT_EQ(tiled->detail().rfind("tiles ", 0), 0u) << tiled->detail();
+  EXPECT_LT(tiled->workspace_bytes(s, Pass::step), whole->workspace_bytes(s, Pass::step));
+  const Case c = make_case(rng, s);
+  Outputs out(s);
+  tiled->run(Pass::step, out.buffers(c));
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) expect_matches_reference(c, out, p, "planned tiles");
+}
+
+TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
+  const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
+  const int64_t any = choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape&) { return true; });
+  EXPECT_GT(any, 0);
+  EXPECT_LT(any, 102) << "a 100x100 input with a 3x3 kernel and one image should be tiled";
+  const int64_t capped =
+      choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape& run) { return run.in[2] <= 10; });
+  EXPECT_GT(capped, 0);
+  EXPECT_LE(plan_tiles(s, capped).sub.in[2], 10);
+  EXPECT_EQ(choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape&) { return false; }), 0);
+  // pow2: every tile extent the planner considers is a power of two (or the whole input).
+  const int64_t p2 = choose_tile_extent(s, FftSizePolicy::pow2, [](const Shape&) { return true; });
+  EXPECT_TRUE((p2 & (p2 - 1)) == 0 || p2 == 102) << p2;
+}
+
+TEST(CpuFftTiled, ReasonsForWhatItCannotRun) {
+  const Shape s = Shape::make({1, 2, 2, 1, {20, 20}, {5, 5}, {0}, {1}, {1}});
+  AlgoOptions opt;
+  opt.fft_tile = 4;
+  EXPECT_NE(make_algorithm("cpu.fft_tiled", opt)->supports(s, Pass::fprop).find("--fft-tile"), std::string::npos);
+  AlgoOptions band;
+  band.compression = 0.5;
+  const auto algo = make_algorithm("cpu.fft_tiled", band);
+  EXPECT_FALSE(algo->supports_compression());
+  EXPECT_NE(algo->supports(s, Pass::fprop).find("band-limit"), std::string::npos);
+  EXPECT_THROW(algo->prepare(s, Pass::fprop), std::invalid_argument);
+  const auto fresh = make_algorithm("cpu.fft_tiled");
+  EXPECT_THROW(fresh->run(Pass::fprop, {}), std::logic_error);
+  fresh->prepare(s, Pass::fprop);
+  EXPECT_THROW(fresh->run_backward({}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace convbench
