@@ -29,12 +29,14 @@ ALGO_COLOURS = {
     "cpu.direct": "#8c564b",
     "cpu.im2col": "#e69f00",
     "cpu.fft": "#0072b2",
+    "cpu.fft_tiled": "#006d4f",
     "cpu.onednn": "#d55e00",
     "cuda.direct": "#c08a6b",
     "cuda.im2col": "#b8860b",
     "cuda.fft": "#56b4e9",
     "cuda.fft_tiled": "#009e73",
     "cuda.fbfft": "#7b3294",
+    "cuda.fbfft_tiled": "#c2a5cf",
     "cudnn.best": "#000000",
     "cudnn.implicit_gemm": "#cc79a7",
     "cudnn.implicit_precomp_gemm": "#e7298a",
@@ -56,7 +58,7 @@ _CUDNN_EXTRA = ["#f781bf", "#a65628", "#999933", "#882255", "#44aa99", "#aa4499"
 # from here and a warning; see check_algorithms().
 _FALLBACK = ["#332288", "#117733", "#999933", "#661100", "#6699cc", "#aa4466", "#44aa99", "#882255"]
 
-_METHOD_MARKERS = {"direct": "o", "im2col": "s", "fft": "^", "onednn": "D", "fft_tiled": "v", "fbfft": "P",
+_METHOD_MARKERS = {"direct": "o", "im2col": "s", "fft": "^", "onednn": "D", "fft_tiled": "v", "fbfft": "P", "fbfft_tiled": "p",
                    "best": "*"}
 _BACKEND_LINES = {"cpu": "-", "cuda": "--", "cudnn": "-."}
 _NAME_RE = re.compile(r"^(cpu|cuda|cudnn)\.[a-z0-9_]+$")

@@ -8,8 +8,9 @@ import pytest
 from matplotlib.collections import LineCollection, QuadMesh
 
 from convbench_plots import (fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
-                             fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, style)
-from convbench_plots.base import Skip
+                             fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
+                             style)
+from convbench_plots.base import Skip, fmt
 
 
 def panels(fig):
@@ -184,8 +185,24 @@ def test_fig9_transforms(full_ds):
     assert sp.get_ydata()[0] == pytest.approx(0.021 / 0.011)
 
 
+def test_fig10_tiled(full_ds):
+    (p,) = fig10_tiled.build(full_ds)
+    axes = panels(p.fig)
+    combos = full_ds.ok("fft_tiled")[["N", "k"]].drop_duplicates()
+    assert len(axes) == 3 * len(combos)  # fprop time, step time, step workspace per (N, k)
+    assert {"cpu.fft", "cpu.fft_tiled", "cpu.onednn"} <= set(line_labels(axes[0]))
+    assert axes[0].get_xscale() == "log" and axes[0].get_yscale() == "log"
+    assert "step workspace" in axes[2 * len(combos)].get_ylabel()
+    # the ratio column is the tiled time over the whole-input time of the same row
+    r = full_ds.ok("fft_tiled")
+    row = r[(r["pass"] == "fprop") & (r["N"] == 1) & (r["k"] == 3) & (r["n"] == 256)]
+    ratio = row[row["algo"] == "cpu.fft_tiled"]["time_ms"].iloc[0] / row[row["algo"] == "cpu.fft"]["time_ms"].iloc[0]
+    assert f"| {fmt(ratio)} |" in p.table
+    assert "cpu.fft_tiled tiles" in p.table and "tiles " in p.table
+
+
 @pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
-                                    fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform])
+                                    fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled])
 def test_every_figure_skips_cleanly_without_data(module, folder_with):
     from convbench_plots import data
     ds = data.load(folder_with())  # an empty results folder
