@@ -82,20 +82,47 @@ TEST(TilePlan, ExtentBelowTheKernelNamesTheDim) {
   EXPECT_EQ(plan_tiles(s, 9).tiles, 4 * 22);  // H: 16 outputs in tiles of 5; W: 22 in tiles of 1
 }
 
-// Tiling a tensor and summing the tiles back gives each element times the number of tiles that
-// cover it: once for the disjoint output tiles (a round trip), by the overlap for input tiles.
+// The copies the CUDA kernels run (TileCopy's row functions, a warp's lanes simulated here):
+// tiling a tensor and summing the tiles back gives each element times the number of tiles that
+// cover it, by a brute-force count: once for the disjoint output tiles (a round trip), by the
+// overlap for input tiles.
+void copy_with_lanes(const TileCopy& g, const std::vector<float>& full, std::vector<float>& tiles,
+                     std::vector<float>& back, int lanes) {
+  tiles.assign(g.tiled_elems(), std::numeric_limits<float>::quiet_NaN());
+  back.assign(g.full_elems(), std::numeric_limits<float>::quiet_NaN());
+  for (int64_t r = 0; r < g.tiled_rows(); ++r)
+    for (int lane = lanes - 1; lane >= 0; --lane) g.gather_row<int64_t>(full.data(), tiles.data(), r, lane, lanes);
+  for (int64_t r = 0; r < g.full_rows(); ++r)
+    for (int lane = 0; lane < lanes; ++lane) g.sum_row<int32_t>(tiles.data(), back.data(), int32_t(r), lane, lanes);
+}
+
 TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
   std::mt19937_64 rng(test_seed() + 1);
   for (int dims = 1; dims <= 3; ++dims)
     for (int i = 0; i < 50; ++i) {
       const auto [s, extent] = random_tiled_shape(rng, dims);
-      SCOPED_TRACE(s.to_string() + " extent " + std::to_string(extent));
+      const int lanes = int(uniform_int(rng, 1, 33));
+      SCOPED_TRACE(s.to_string() + " extent " + std::to_string(extent) + " lanes " + std::to_string(lanes));
       const TilePlan p = plan_tiles(s, extent);
       for (const TileCopy& g : {p.input(s, s.C), p.output(s)}) {
         const std::vector<float> full = random_tensor(rng, g.full_elems());
-        std::vector<float> tiles(g.tiled_elems()), back(g.full_elems());
-        for (int64_t e = 0; e < g.tiled_elems(); ++e) tiles[e] = g.gather<int64_t>(full.data(), e);
-        for (int64_t e = 0; e < g.full_elems(); ++e) back[e] = g.sum_tiles<int64_t>(tiles.data(), e);
+        std::vector<float> tiles, back;
+        copy_with_lanes(g, full, tiles, back, lanes);
+        // Every tile element, by brute force: the tensor element at its position, 0 outside.
+        for (int64_t e = 0; e < g.tiled_elems(); ++e) {
+          int64_t r = e, u[kMaxDims], j[kMaxDims];
+          for (int d = kMaxDims - 1; d >= 0; --d) u[d] = r % g.tile[d], r /= g.tile[d];
+          const int64_t c = r % g.channels, t = (r / g.channels) % g.tiles, n = r / (g.channels * g.tiles);
+          for (int d = kMaxDims - 1, q = int(t); d >= 0; --d) j[d] = q % g.count[d], q /= int(g.count[d]);
+          int64_t index = n * g.channels + c;
+          bool inside = true;
+          for (int d = 0; d < kMaxDims; ++d) {
+            const int64_t z = j[d] * g.step[d] + u[d] - g.offset[d];
+            inside = inside && z >= 0 && z < g.full[d];
+            index = index * g.full[d] + z;
+          }
+          ASSERT_EQ(tiles[e], inside ? full[index] : 0.0f) << "tile element " << e;
+        }
         // Brute-force cover count of every position, per dim.
         for (int64_t e = 0; e < g.full_elems(); ++e) {
           int64_t r = e, covers = 1;
@@ -110,12 +137,11 @@ TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
           ASSERT_NEAR(back[e], full[e] * float(covers), 1e-6 * std::abs(full[e]) * covers) << "element " << e;
         }
       }
-      // Output tiles are disjoint and cover every output exactly once.
+      // Output tiles are disjoint and cover every output exactly once: a bit-exact round trip.
       const TileCopy out = p.output(s);
       const std::vector<float> y = random_tensor(rng, out.full_elems());
-      std::vector<float> tiles(out.tiled_elems()), back(out.full_elems());
-      for (int64_t e = 0; e < out.tiled_elems(); ++e) tiles[e] = out.gather<int64_t>(y.data(), e);
-      for (int64_t e = 0; e < out.full_elems(); ++e) back[e] = out.sum_tiles<int64_t>(tiles.data(), e);
+      std::vector<float> tiles, back;
+      copy_with_lanes(out, y, tiles, back, lanes);
       ASSERT_EQ(back, y);
     }
 }

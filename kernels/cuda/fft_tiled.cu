@@ -1,5 +1,5 @@
-// cuda.fft and cuda.fbfft over overlap-save tiles: the tile copies as grid-stride kernels, one
-// thread per destination element (gather form: the overlap-add needs no atomics).
+// cuda.fft and cuda.fbfft over overlap-save tiles: the tile copies as grid-stride kernels over
+// destination rows (gather form: the overlap-add needs no atomics).
 #include <cstdint>
 
 #include "conv_params.cuh"
@@ -12,24 +12,31 @@ namespace {
 
 constexpr int kBlock = 256;
 
+// One warp per row (grid-stride over rows), its lanes along the row: the index arithmetic is
+// done once per row and the row's loads and stores are coalesced.
 template <class I>
-__global__ void gather_kernel(TileCopy g, const float* __restrict__ src, float* __restrict__ tiles, I n) {
-  for (I e = blockIdx.x * I(blockDim.x) + threadIdx.x; e < n; e += I(gridDim.x) * I(blockDim.x))
-    tiles[e] = g.gather<I>(src, e);
+__global__ void gather_kernel(TileCopy g, const float* __restrict__ src, float* __restrict__ tiled, I rows) {
+  const I warps = I(gridDim.x) * I(blockDim.x / 32);
+  for (I r = I(blockIdx.x) * I(blockDim.x / 32) + I(threadIdx.x / 32); r < rows; r += warps)
+    g.gather_row<I>(src, tiled, r, int(threadIdx.x % 32), 32);
 }
 
 template <class I>
-__global__ void sum_tiles_kernel(TileCopy g, const float* __restrict__ tiles, float* __restrict__ dst, I n) {
-  for (I e = blockIdx.x * I(blockDim.x) + threadIdx.x; e < n; e += I(gridDim.x) * I(blockDim.x))
-    dst[e] = g.sum_tiles<I>(tiles, e);
+__global__ void sum_tiles_kernel(TileCopy g, const float* __restrict__ tiled, float* __restrict__ dst, I rows) {
+  const I warps = I(gridDim.x) * I(blockDim.x / 32);
+  for (I r = I(blockIdx.x) * I(blockDim.x / 32) + I(threadIdx.x / 32); r < rows; r += warps)
+    g.sum_row<I>(tiled, dst, r, int(threadIdx.x % 32), 32);
 }
 
-// 32-bit indexing when every index of both tensors fits, the grid-stride loop's last step
-// (below 2n + block) included.
+// 32-bit indexing when every element index of both tensors fits, with room for the grid-stride
+// loop's last step.
 bool fits_int32(const TileCopy& g) {
-  const int64_t limit = (int64_t(1) << 30) - kBlock;
+  const int64_t limit = (int64_t(1) << 30);
   return g.tiled_elems() < limit && g.full_elems() < limit;
 }
+
+// Blocks for one warp per row.
+unsigned blocks_for_rows(int64_t rows) { return cuda::grid_for(rows * 32, kBlock); }
 
 class CudaTiles final : public TiledAlgorithm {
  public:
@@ -42,17 +49,17 @@ class CudaTiles final : public TiledAlgorithm {
     return std::shared_ptr<float>(buffer, buffer->as<float>());
   }
   void gather(const TileCopy& g, const float* src, float* tiles) override {
-    const int64_t n = g.tiled_elems();
+    const int64_t rows = g.tiled_rows();
     const cudaStream_t s = cuda::as_stream(stream());
-    if (fits_int32(g)) gather_kernel<int32_t><<<cuda::grid_for(n, kBlock), kBlock, 0, s>>>(g, src, tiles, int32_t(n));
-    else gather_kernel<int64_t><<<cuda::grid_for(n, kBlock), kBlock, 0, s>>>(g, src, tiles, n);
+    if (fits_int32(g)) gather_kernel<int32_t><<<blocks_for_rows(rows), kBlock, 0, s>>>(g, src, tiles, int32_t(rows));
+    else gather_kernel<int64_t><<<blocks_for_rows(rows), kBlock, 0, s>>>(g, src, tiles, rows);
     CB_LAUNCH("gather_kernel");
   }
   void sum_tiles(const TileCopy& g, const float* tiles, float* dst) override {
-    const int64_t n = g.full_elems();
+    const int64_t rows = g.full_rows();
     const cudaStream_t s = cuda::as_stream(stream());
-    if (fits_int32(g)) sum_tiles_kernel<int32_t><<<cuda::grid_for(n, kBlock), kBlock, 0, s>>>(g, tiles, dst, int32_t(n));
-    else sum_tiles_kernel<int64_t><<<cuda::grid_for(n, kBlock), kBlock, 0, s>>>(g, tiles, dst, n);
+    if (fits_int32(g)) sum_tiles_kernel<int32_t><<<blocks_for_rows(rows), kBlock, 0, s>>>(g, tiles, dst, int32_t(rows));
+    else sum_tiles_kernel<int64_t><<<blocks_for_rows(rows), kBlock, 0, s>>>(g, tiles, dst, rows);
     CB_LAUNCH("sum_tiles_kernel");
   }
 };

@@ -31,48 +31,74 @@ struct TileCopy {
   CB_HD int64_t tiled_elems() const { return batch * tiles * channels * tile_volume(); }
   CB_HD int64_t full_elems() const { return batch * channels * full_volume(); }
 
-  // Element e of the tiled tensor: the tensor element it covers, 0 outside the tensor. I: the
-  // index type (CUDA kernels use 32 bits when the tensors allow: 64-bit division is slow there).
+  // Rows along W: the tiled tensor has tiled_rows() rows of tile[2] elements, the tensor
+  // full_rows() rows of full[2]. A row's index arithmetic is done once and its elements are
+  // shared by `lanes` workers (a warp on the GPU), worker `lane` taking lane, lane + lanes, ...
+  // I: the index type (CUDA kernels use 32 bits when the tensors allow: 64-bit division is slow).
+  CB_HD int64_t tiled_rows() const { return batch * tiles * channels * tile[0] * tile[1]; }
+  CB_HD int64_t full_rows() const { return batch * channels * full[0] * full[1]; }
+
+  // Row r of the tiled tensor: the tensor elements it covers, 0 outside the tensor.
   template <class I>
-  CB_HD float gather(const float* src, I e) const {
-    I u[kMaxDims], j[kMaxDims];
-    for (int i = kMaxDims - 1; i >= 0; --i) u[i] = e % I(tile[i]), e /= I(tile[i]);
-    const I c = e % I(channels);
-    e /= I(channels);
-    I t = e % I(tiles);
-    const I n = e / I(tiles);
-    for (int i = kMaxDims - 1; i >= 0; --i) j[i] = t % I(count[i]), t /= I(count[i]);
-    I index = n * I(channels) + c;
-    for (int i = 0; i < kMaxDims; ++i) {
-      const I z = j[i] * I(step[i]) + u[i] - I(offset[i]);
-      if (z < 0 || z >= I(full[i])) return 0.0f;
-      index = index * I(full[i]) + z;
-    }
-    return src[index];
+  CB_HD void gather_row(const float* src, float* tiled, I r, int lane, int lanes) const {
+    I q = r;
+    const I u1 = q % I(tile[1]);
+    q /= I(tile[1]);
+    const I u0 = q % I(tile[0]);
+    q /= I(tile[0]);
+    const I c = q % I(channels);
+    q /= I(channels);
+    I t = q % I(tiles);
+    const I n = q / I(tiles);
+    const I j2 = t % I(count[2]);
+    t /= I(count[2]);
+    const I j1 = t % I(count[1]), j0 = t / I(count[1]);
+    const I z0 = j0 * I(step[0]) + u0 - I(offset[0]), z1 = j1 * I(step[1]) + u1 - I(offset[1]);
+    const I z2 = j2 * I(step[2]) - I(offset[2]);  // tensor position of u2 = 0
+    const bool inside = z0 >= 0 && z0 < I(full[0]) && z1 >= 0 && z1 < I(full[1]);
+    const I base = (((n * I(channels) + c) * I(full[0]) + z0) * I(full[1]) + z1) * I(full[2]) + z2;
+    float* out = tiled + r * I(tile[2]);
+    for (I u2 = lane; u2 < I(tile[2]); u2 += lanes)
+      out[u2] = inside && z2 + u2 >= 0 && z2 + u2 < I(full[2]) ? src[base + u2] : 0.0f;
   }
 
-  // Element e of the tensor: the sum of the tile elements covering it (one term where tiles do
-  // not overlap, none where no tile reaches).
+  // Row r of the tensor: each element the sum of the tile elements covering it (one term where
+  // tiles do not overlap, none where no tile reaches).
   template <class I>
-  CB_HD float sum_tiles(const float* tiles_src, I e) const {
-    I z[kMaxDims], lo[kMaxDims], hi[kMaxDims];
-    for (int i = kMaxDims - 1; i >= 0; --i) z[i] = e % I(full[i]) + I(offset[i]), e /= I(full[i]);
-    const I c = e % I(channels), n = e / I(channels);
-    for (int i = 0; i < kMaxDims; ++i) {
-      lo[i] = z[i] < I(tile[i]) ? I(0) : (z[i] - I(tile[i])) / I(step[i]) + 1;  // first tile ending after z
-      hi[i] = z[i] / I(step[i]) < I(count[i]) - 1 ? z[i] / I(step[i]) : I(count[i]) - 1;
-    }
+  CB_HD void sum_row(const float* tiled, float* dst, I r, int lane, int lanes) const {
+    I q = r;
+    const I z1 = q % I(full[1]) + I(offset[1]);
+    q /= I(full[1]);
+    const I z0 = q % I(full[0]) + I(offset[0]);
+    q /= I(full[0]);
+    const I c = q % I(channels), n = q / I(channels);
+    I lo0, hi0, lo1, hi1;
+    covering(z0, 0, lo0, hi0);
+    covering(z1, 1, lo1, hi1);
     const I volume = I(tile_volume());
-    float sum = 0.0f;
-    for (I j0 = lo[0]; j0 <= hi[0]; ++j0)
-      for (I j1 = lo[1]; j1 <= hi[1]; ++j1)
-        for (I j2 = lo[2]; j2 <= hi[2]; ++j2) {
-          const I t = (j0 * I(count[1]) + j1) * I(count[2]) + j2;
-          const I u = ((z[0] - j0 * I(step[0])) * I(tile[1]) + (z[1] - j1 * I(step[1]))) * I(tile[2]) +
-                      (z[2] - j2 * I(step[2]));
-          sum += tiles_src[((n * I(tiles) + t) * I(channels) + c) * volume + u];
-        }
-    return sum;
+    float* out = dst + r * I(full[2]);
+    for (I x = lane; x < I(full[2]); x += lanes) {
+      const I z2 = x + I(offset[2]);
+      I lo2, hi2;
+      covering(z2, 2, lo2, hi2);
+      float sum = 0.0f;
+      for (I j0 = lo0; j0 <= hi0; ++j0)
+        for (I j1 = lo1; j1 <= hi1; ++j1)
+          for (I j2 = lo2; j2 <= hi2; ++j2) {
+            const I t = (j0 * I(count[1]) + j1) * I(count[2]) + j2;
+            const I u = ((z0 - j0 * I(step[0])) * I(tile[1]) + (z1 - j1 * I(step[1]))) * I(tile[2]) +
+                        (z2 - j2 * I(step[2]));
+            sum += tiled[((n * I(tiles) + t) * I(channels) + c) * volume + u];
+          }
+      out[x] = sum;
+    }
+  }
+
+  // The tiles [lo, hi] of dim i whose span holds position z (offset included); empty: lo > hi.
+  template <class I>
+  CB_HD void covering(I z, int i, I& lo, I& hi) const {
+    lo = z < I(tile[i]) ? I(0) : (z - I(tile[i])) / I(step[i]) + 1;  // first tile ending after z
+    hi = z / I(step[i]) < I(count[i]) - 1 ? z / I(step[i]) : I(count[i]) - 1;
   }
 };
 
