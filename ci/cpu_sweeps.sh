@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU results committed under results/<machine>/ besides quick (ci/run.sh), bandlimited and
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
-# Fig 3, the core comparison of issue 2 and the CPU performance target. Each sweep resumes, so an
+# Fig 3, the core comparison of issue 2, the CPU performance target and tiled vs whole-input FFT. Each sweep resumes, so an
 # interrupted run picks up where it stopped; then the figures are regenerated.
 # ~30 min on a 2-core VM. Run on a quiet machine: these are timings.
 #
@@ -15,7 +15,7 @@ dir=${OUT_DIR:-results/$("$bin" machine)}
 mkdir -p "$dir"
 sweeps=("$@")
 [ ${#sweeps[@]} -gt 0 ] || sweeps=(seed_input_size seed_kernel_size seed_dims cpu_core cpu_target
-                                   mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu)
+                                   mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu fft_tiled)
 for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
