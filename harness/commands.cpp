@@ -33,8 +33,8 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
       ->check(CLI::IsMember({"smooth", "pow2"}));
   cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
   cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(CLI::PositiveNumber);
+      ->check(kPositiveInteger);
+  cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it");
   cmd->add_flag("--resume", o->resume, "Skip rows already in --out and append the rest");
   cmd->add_option("--shard", *shard, "i/n: run every n-th case starting at i (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/8");

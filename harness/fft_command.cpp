@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "bench.hpp"
+#include "commands.hpp"
 #include "convbench/cuda_algorithms.hpp"
 #include "device.hpp"
 #include "env_info.hpp"
@@ -120,8 +121,8 @@ void add_fft_command(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--dims", o->dims, "Transform dims, comma list of 1, 2 (default 1,2)")->delimiter(',');
   cmd->add_option("--sizes", o->sizes, "Sizes per dim, comma list (default 8,12,16,24,32,48,64,96,128)")->delimiter(',');
   cmd->add_option("--impl", o->impls, "Implementations, comma list of cufft, cuda.fbfft (default both)")->delimiter(',');
-  cmd->add_option("--batch", o->batch, "Planes per batched transform (default 16384)")->check(CLI::PositiveNumber);
-  cmd->add_option("--reps", o->reps, "Timed repetitions (default 20), L2 flushed before each")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "Planes per batched transform (default 16384)")->check(kPositiveInteger);
+  cmd->add_option("--reps", o->reps, "Timed repetitions (default 20), L2 flushed before each")->check(kPositiveInteger);
   cmd->add_option("--out", o->out, "CSV (default results/<machine>/fft_transform_r2c.csv); FILE.env.json beside it");
   cmd->callback([o] {
     const int rc = run_fft_bench(*o);

@@ -73,6 +73,22 @@ def test_unsupported_cases_are_skipped_rows_with_a_reason(convbench_bin, tmp_pat
     assert rows[1]["time_ms"] == ""  # an unmeasured cell stays empty
 
 
+def test_tiled_fft_rows_name_their_tiles_and_an_impossible_tile_is_skipped(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    shape = "N=1,C=2,K=3,in=40x40,k=5x5,pad=2"
+    bench(convbench_bin, "--shape", shape, "--algo", "cpu.fft_tiled", "--pass", "fprop,step", "--fft-tile", "12",
+          "--reps", "1", "--out", str(out))
+    rows = read_rows(out)
+    assert [r["status"] for r in rows] == ["ok", "ok"], rows
+    # 12-point tiles, 8 outputs each: 40 outputs -> 5 x 5 tiles; transforms of 12 x 12
+    assert all(r["detail"].startswith("tiles 5x5 of 8x8 outputs") and r["fft_size"] == "12x12" for r in rows)
+    out2 = tmp_path / "r2.csv"
+    bench(convbench_bin, "--shape", shape, "--algo", "cpu.fft_tiled", "--pass", "fprop", "--fft-tile", "4",
+          "--reps", "1", "--out", str(out2))
+    (row,) = read_rows(out2)
+    assert row["status"] == "skipped" and "below the dilated kernel (5)" in row["reason"], row
+
+
 def test_sigkill_loses_no_row_and_resume_adds_no_duplicate(convbench_bin, tmp_path):
     out = tmp_path / "r.csv"
     shapes = [f"N=2,C=8,K=8,in={n}x{n},k=5x5" for n in range(12, 40, 2)]
@@ -138,6 +154,8 @@ def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
     (["--shape", "in=8", "--shard", "3/2"], "--shard"),
     (["--shape", "in=8", "--compression", "2"], "--compression"),
     (["--shape", "in=8", "--frobnicate"], "unknown option '--frobnicate'"),
+    (["--shape", "in=8", "--fft-tile", "0"], "--fft-tile: must be a positive integer, got '0'"),
+    (["--shape", "in=8", "--reps", "2.5"], "--reps: must be a positive integer, got '2.5'"),
     ([], "give --sweep FILE and/or --shape SPEC"),
 ])
 def test_bad_input_gets_one_line(convbench_bin, tmp_path, args, message):
