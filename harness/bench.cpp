@@ -204,6 +204,10 @@ class Runner {
     opt.compression = c.compression;
     opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
+    if (fft) {  // the FFT model counts the problem the algorithm runs (a tiled one: its batch of tiles)
+      const PassModel executed = model(algo->modelled_shape(s, c.pass), c.pass, c.policy);
+      row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
+    }
     BenchDevice* dev = nullptr;
     try {
       dev = &device(algo->device());

@@ -48,6 +48,15 @@ TilePlan TiledAlgorithm::plan(const Shape& s, Pass p) const {
   return plan_tiles(s, extent);
 }
 
+Shape TiledAlgorithm::modelled_shape(const Shape& s, Pass p) const {
+  try {
+    const TilePlan pl = plan(s, p);
+    return pl.tiles == 1 ? s : pl.sub;
+  } catch (const std::invalid_argument&) {
+    return s;
+  }
+}
+
 std::string TiledAlgorithm::supports(const Shape& s, Pass p) const {
   try {
     plan(s, p);

@@ -82,6 +82,12 @@ def test_tiled_fft_rows_name_their_tiles_and_an_impossible_tile_is_skipped(convb
     assert [r["status"] for r in rows] == ["ok", "ok"], rows
     # 12-point tiles, 8 outputs each: 40 outputs -> 5 x 5 tiles; transforms of 12 x 12
     assert all(r["detail"].startswith("tiles 5x5 of 8x8 outputs") and r["fft_size"] == "12x12" for r in rows)
+    # the FFT model counts what runs: 25 images of 12 x 12, as `convbench model` does for that shape
+    model = subprocess.run([str(convbench_bin), "model", "--shape", "N=25,C=2,K=3,in=12x12,k=5x5"],
+                           capture_output=True, text=True, check=True).stdout
+    (fft,) = [r for r in csv.DictReader(model.splitlines()) if r["pass"] == "fprop" and r["method"] == "fft"]
+    assert float(rows[0]["model_flops"]) == pytest.approx(float(fft["model_flops"]), rel=1e-6)
+    assert float(rows[0]["model_bytes"]) == pytest.approx(float(fft["model_bytes"]), rel=1e-6)
     out2 = tmp_path / "r2.csv"
     bench(convbench_bin, "--shape", shape, "--algo", "cpu.fft_tiled", "--pass", "fprop", "--fft-tile", "4",
           "--reps", "1", "--out", str(out2))

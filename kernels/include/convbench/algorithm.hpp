@@ -82,6 +82,9 @@ class Algorithm {
   // stream). Called before prepare(), or later to move a prepared algorithm to another stream;
   // run() returns without waiting for the device.
   virtual void set_stream(void* /*stream*/) {}
+  // The problem the theoretical FFT model should count for (shape, pass): the shape itself, or
+  // what the algorithm actually transforms (a tiled algorithm: its batch of tiles).
+  virtual Shape modelled_shape(const Shape& s, Pass /*p*/) const { return s; }
   // What prepare() chose, for the row's `detail` column (cuDNN algorithm, math type,
   // determinism); empty when there is nothing to say.
   virtual std::string detail() const { return {}; }

@@ -29,6 +29,8 @@ class TiledAlgorithm : public Algorithm {
   void set_stream(void* stream) override;
   // "tiles 3x3 of 30x30 outputs" (or "one tile"), then the inner algorithm's detail.
   std::string detail() const override;
+  // The batch of tiles (the shape itself when it is not cut or cannot run).
+  Shape modelled_shape(const Shape& s, Pass p) const override;
 
   // The plan prepare() would make; throws std::invalid_argument with the reason when none fits.
   TilePlan plan(const Shape& s, Pass p) const;
