@@ -70,7 +70,7 @@ std::size_t TiledAlgorithm::workspace_bytes(const Shape& s, Pass p) const {
   const TilePlan pl = plan(s, p);
   if (pl.tiles == 1) return inner_->workspace_bytes(s, p);
   const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
-  const TileCopy in = pl.input(s, s.C), out = pl.output(s);
+  const TileCopy in = pl.input(s), out = pl.output(s);
   const int64_t elems = (fp || wg ? in.tiled_elems() : 0) + (dg || wg ? out.tiled_elems() : 0) +
                         (fp ? out.tiled_elems() : 0) + (dg ? in.tiled_elems() : 0);
   return static_cast<std::size_t>(elems) * sizeof(float) + inner_->workspace_bytes(pl.sub, p);
@@ -89,7 +89,7 @@ void TiledAlgorithm::prepare(const Shape& s, Pass p) {
   inner_->prepare(pl.tiles == 1 ? s : pl.sub, p);
   if (pl.tiles > 1) {
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
-    const TileCopy in = pl.input(s, s.C), out = pl.output(s);
+    const TileCopy in = pl.input(s), out = pl.output(s);
     if (fp || wg) x_ = allocate(in.tiled_elems());
     if (dg || wg) dy_ = allocate(out.tiled_elems());
     if (fp) y_ = allocate(out.tiled_elems());
@@ -111,7 +111,7 @@ void TiledAlgorithm::run(Pass p, const ConvBuffers& t) {
   if (!t.x && (fp || wg)) throw std::invalid_argument(name_ + ": missing input tensor x");
   if (!t.dy && (dg || wg)) throw std::invalid_argument(name_ + ": missing input tensor dy");
   if ((fp && !t.y) || (dg && !t.dx)) throw std::invalid_argument(name_ + ": missing output tensor");
-  const TileCopy in = plan_.input(shape_, shape_.C), out = plan_.output(shape_);
+  const TileCopy in = plan_.input(shape_), out = plan_.output(shape_);
   if (fp || wg) gather(in, t.x, x_.get());
   if (dg || wg) gather(out, t.dy, dy_.get());
   inner_->run(p, {x_.get(), t.w, dy_.get(), y_.get(), dx_.get(), t.dw});
@@ -124,7 +124,7 @@ void TiledAlgorithm::run_backward(const ConvBuffers& t) {
   if (prepared_ != Pass::step) throw std::logic_error(name_ + ": run_backward() needs prepare(step)");
   if (plan_.tiles == 1) return inner_->run_backward(t);
   if (!t.dy) throw std::invalid_argument(name_ + ": missing input tensor dy");
-  const TileCopy in = plan_.input(shape_, shape_.C), out = plan_.output(shape_);
+  const TileCopy in = plan_.input(shape_), out = plan_.output(shape_);
   if (!x_gathered_ && t.dw) {  // no fprop before: the inner algorithm runs wgrad on its own
     if (!t.x) throw std::invalid_argument(name_ + ": missing input tensor x");
     gather(in, t.x, x_.get());

@@ -37,9 +37,9 @@ TilePlan plan_tiles(const Shape& s, int64_t extent) {
   return plan;
 }
 
-TileCopy TilePlan::input(const Shape& s, int64_t channels) const {
+TileCopy TilePlan::input(const Shape& s) const {
   TileCopy g;
-  g.batch = s.N, g.channels = channels, g.tiles = tiles;
+  g.batch = s.N, g.channels = s.C, g.tiles = tiles;
   for (int i = 0; i < kMaxDims; ++i) {
     g.full[i] = s.in[i], g.tile[i] = sub.in[i], g.step[i] = sub.out[i] * s.stride[i];
     g.offset[i] = s.pad[i], g.count[i] = count[i];

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
+
+#include "convbench/algorithm.hpp"
 
 #include "convbench/reference.hpp"
 #include "random_shapes.hpp"
@@ -22,6 +25,20 @@ inline Case make_case(std::mt19937_64& rng, const Shape& s) {
     c.ref[static_cast<int>(p)] = reference(s, p, c.x.data(), c.w.data(), c.dy.data());
   return c;
 }
+
+// y, dx, dw on the host, pre-filled with NaN: an element an algorithm forgets to write fails
+// the check.
+struct HostOutputs {
+  std::vector<float> y, dx, dw;
+  explicit HostOutputs(const Shape& s)
+      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
+        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
+  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
+  ConvBuffers buffers(const float* x, const float* w, const float* dy) {
+    return {x, w, dy, y.data(), dx.data(), dw.data()};
+  }
+};
 
 // ||a - b|| / ||b|| in float64.
 template <class A, class B>

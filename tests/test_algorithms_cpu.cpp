@@ -23,15 +23,7 @@ using testing::test_seed;
 
 constexpr int kRandomShapesPerDims = 70;  // x3 dims + edge cases: > 200 shapes per algorithm
 
-// Output buffers pre-filled with NaN: an element the algorithm forgets to write fails the check.
-struct Outputs {
-  std::vector<float> y, dx, dw;
-  explicit Outputs(const Shape& s)
-      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
-  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
-};
+using Outputs = testing::HostOutputs;
 
 Outputs run_pass(Algorithm& algo, const Case& c, Pass p) {
   Outputs out(c.shape);

@@ -114,14 +114,7 @@ Data random_data(std::mt19937_64& rng, const Shape& s) {
   return {random_tensor(rng, s.x_elems()), random_tensor(rng, s.w_elems()), random_tensor(rng, s.y_elems())};
 }
 
-struct Outputs {
-  std::vector<float> y, dx, dw;
-  explicit Outputs(const Shape& s)
-      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
-  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
-};
+using Outputs = testing::HostOutputs;
 
 AlgoOptions with_compression(double c, int threads = 0) {
   AlgoOptions o;

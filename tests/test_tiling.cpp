@@ -8,7 +8,6 @@
 #include "algorithms.hpp"
 #include "conv_case.hpp"
 #include "convbench/reference.hpp"
-#include "convbench/tiled_algorithm.hpp"
 #include "convbench/tiling.hpp"
 #include "random_shapes.hpp"
 
@@ -104,7 +103,7 @@ TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
       const int lanes = int(uniform_int(rng, 1, 33));
       SCOPED_TRACE(s.to_string() + " extent " + std::to_string(extent) + " lanes " + std::to_string(lanes));
       const TilePlan p = plan_tiles(s, extent);
-      for (const TileCopy& g : {p.input(s, s.C), p.output(s)}) {
+      for (const TileCopy& g : {p.input(s), p.output(s)}) {
         const std::vector<float> full = random_tensor(rng, g.full_elems());
         std::vector<float> tiles, back;
         copy_with_lanes(g, full, tiles, back, lanes);
@@ -146,17 +145,8 @@ TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
     }
 }
 
-struct Outputs {
-  std::vector<float> y, dx, dw;
-  explicit Outputs(const Shape& s)
-      : y(s.y_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dx(s.x_elems(), std::numeric_limits<float>::quiet_NaN()),
-        dw(s.w_elems(), std::numeric_limits<float>::quiet_NaN()) {}
-  const std::vector<float>& of(Pass p) const { return p == Pass::fprop ? y : p == Pass::dgrad ? dx : dw; }
-  ConvBuffers buffers(const Case& c) {
-    return {c.x.data(), c.w.data(), c.dy.data(), y.data(), dx.data(), dw.data()};
-  }
-};
+using Outputs = testing::HostOutputs;
+ConvBuffers buffers(Outputs& out, const Case& c) { return out.buffers(c.x.data(), c.w.data(), c.dy.data()); }
 
 void expect_matches_reference(const Case& c, const Outputs& out, Pass p, const std::string& what) {
   EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(c.shape, p, c.ref[int(p)].condition))
@@ -182,16 +172,16 @@ TEST(CpuFftTiled, MatchesReferenceWithForcedTiles) {
       for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
         Outputs out(s);
         algo->prepare(s, p);
-        algo->run(p, out.buffers(c));
+        algo->run(p, buffers(out, c));
         expect_matches_reference(c, out, p, "separate");
       }
       algo->prepare(s, Pass::step);
       Outputs step(s);
-      algo->run(Pass::step, step.buffers(c));
+      algo->run(Pass::step, buffers(step, c));
       for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) expect_matches_reference(c, step, p, "step");
       for (int variant = 0; variant < 3; ++variant) {  // fprop + backward; dw only; backward alone
         Outputs out(s);
-        ConvBuffers t = out.buffers(c);
+        ConvBuffers t = buffers(out, c);
         if (variant < 2) algo->run(Pass::fprop, t);
         if (variant == 1) t.dx = nullptr;
         algo->run_backward(t);
@@ -216,7 +206,7 @@ TEST(CpuFftTiled, PlannerTilesALargeInputAndShrinksTheWorkspace) {
   EXPECT_LT(tiled->workspace_bytes(s, Pass::step), whole->workspace_bytes(s, Pass::step));
   const Case c = make_case(rng, s);
   Outputs out(s);
-  tiled->run(Pass::step, out.buffers(c));
+  tiled->run(Pass::step, buffers(out, c));
   for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) expect_matches_reference(c, out, p, "planned tiles");
 }
 

@@ -1,6 +1,8 @@
 // cpu.fft over overlap-save tiles. The copies run row by row (contiguous runs along W, zero
 // fill at the borders), one (image, channel) plane per OpenMP iteration: dx's overlapping tiles
-// are added in sequence within a plane, so no two threads write one element.
+// are added in sequence within a plane, so no two threads write one element. (TileCopy's row
+// functions, which the CUDA kernels share, divide to locate every row; on the CPU these loops
+// walk the rows instead, and the copies stay a small part of the time.)
 #include <algorithm>
 #include <cstring>
 

@@ -32,9 +32,6 @@ class TiledAlgorithm : public Algorithm {
   // The batch of tiles (the shape itself when it is not cut or cannot run).
   Shape modelled_shape(const Shape& s, Pass p) const override;
 
-  // The plan prepare() would make; throws std::invalid_argument with the reason when none fits.
-  TilePlan plan(const Shape& s, Pass p) const;
-
  protected:
   // Backend: memory on the inner algorithm's device, and the copies (enqueued on stream()).
   virtual std::shared_ptr<float> allocate(int64_t elems) = 0;
@@ -43,6 +40,9 @@ class TiledAlgorithm : public Algorithm {
   void* stream() const { return stream_; }
 
  private:
+  // The plan prepare() makes; throws std::invalid_argument with the reason when none fits.
+  TilePlan plan(const Shape& s, Pass p) const;
+
   std::string name_;
   std::unique_ptr<Algorithm> inner_;
   AlgoOptions opt_;

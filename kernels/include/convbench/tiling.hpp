@@ -109,8 +109,8 @@ struct TilePlan {
   Extent count{1, 1, 1};  // tiles per dim
   int64_t tiles = 1;
 
-  TileCopy input(const Shape& s, int64_t channels) const;  // x and dx tiles
-  TileCopy output(const Shape& s) const;                   // y and dy tiles
+  TileCopy input(const Shape& s) const;   // x and dx tiles
+  TileCopy output(const Shape& s) const;  // y and dy tiles
 };
 
 // Tiles whose inputs span at most `extent` points per active dim (a dim whose padded input is
