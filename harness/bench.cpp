@@ -19,6 +19,7 @@
 
 #include "algorithms.hpp"
 #include "convbench/cuda_info.hpp"
+#include "convbench/fft_size.hpp"
 #include "convbench/model.hpp"
 #include "convbench/reference.hpp"
 #include "device.hpp"
@@ -180,7 +181,7 @@ class Runner {
     ResultRow row;
     row.sweep = c.sweep, row.shape = s, row.algo = c.algo, row.pass = std::string(to_string(c.pass));
     row.precision = c.precision, row.compression = c.compression;
-    row.fft_policy = c.policy == FftSizePolicy::pow2 ? "pow2" : "smooth";
+    row.fft_policy = std::string(to_string(c.policy));
     row.threads = omp_get_max_threads();
     const PassModel m = model(s, c.pass, c.policy);
     const bool fft = c.algo.find("fft") != std::string::npos;
@@ -204,8 +205,10 @@ class Runner {
     opt.compression = c.compression;
     opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
-    if (fft) {  // the FFT model counts the problem the algorithm runs (a tiled one: its batch of tiles)
-      const PassModel executed = model(algo->modelled_shape(s, c.pass), c.pass, c.policy);
+    if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
+      const Shape run = algo->modelled_shape(s, c.pass);
+      const Extent nf = algo->transform_sizes(s, c.pass);
+      const PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
       row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
     }
     BenchDevice* dev = nullptr;
@@ -383,9 +386,11 @@ int run_bench(const BenchOptions& o) {
     for (double cv : compression)
       if (!(cv >= 0 && cv <= 0.95)) throw std::invalid_argument(fmt::format("--compression: {} not in [0, 0.95]", cv));
     FftSizePolicy policy = sw.fft_size;
-    if (o.fft_size == "pow2") policy = FftSizePolicy::pow2;
-    else if (o.fft_size == "smooth") policy = FftSizePolicy::smooth;
-    else if (!o.fft_size.empty()) throw std::invalid_argument(fmt::format("--fft-size: unknown '{}' (smooth, pow2)", o.fft_size));
+    if (!o.fft_size.empty()) {
+      const auto parsed = parse_fft_size_policy(o.fft_size);
+      if (!parsed) throw std::invalid_argument(fmt::format("--fft-size: unknown '{}' (cheapest, smooth, pow2)", o.fft_size));
+      policy = *parsed;
+    }
     for (const Shape& s : sw.shapes)
       for (const auto& a : algos)
         for (Pass p : passes)
@@ -412,7 +417,7 @@ int run_bench(const BenchOptions& o) {
       ResultRow probe;
       probe.sweep = c.sweep, probe.shape = c.shape, probe.algo = c.algo, probe.pass = std::string(to_string(c.pass));
       probe.precision = c.precision, probe.compression = c.compression;
-      probe.fft_policy = c.policy == FftSizePolicy::pow2 ? "pow2" : "smooth";
+      probe.fft_policy = std::string(to_string(c.policy));
       if (done.count(row_key(probe))) ++already;
       else left.push_back(c);
     }

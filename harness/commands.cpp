@@ -11,6 +11,7 @@
 
 #include "algorithms.hpp"
 #include "bench.hpp"
+#include "convbench/fft_size.hpp"
 #include "convbench/model.hpp"
 #include "env_info.hpp"
 #include "results_csv.hpp"
@@ -29,8 +30,7 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--pass", o->passes, "Passes: comma list of fprop,dgrad,wgrad,step; default: the sweep's")->delimiter(',');
   cmd->add_option("--precision", o->precisions, "fp32 and/or tf32 (tf32: CUDA algorithms only)")->delimiter(',');
   cmd->add_option("--compression", o->compression, "Band-limiting fractions, comma list in [0, 0.95]")->delimiter(',');
-  cmd->add_option("--fft-size", o->fft_size, "FFT transform size policy: smooth (default) or pow2")
-      ->check(CLI::IsMember({"smooth", "pow2"}));
+  cmd->add_option("--fft-size", o->fft_size, kFftSizeHelp)->check(kFftSizePolicy);
   cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
   cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
       ->check(kPositiveInteger);
@@ -62,19 +62,20 @@ void add_model_command(CLI::App& app, const std::string& command_line) {
   auto* cmd = app.add_subcommand("model", "Theoretical counts (Mathieu et al. and our executed ones) as CSV");
   auto sweeps = std::make_shared<std::vector<std::string>>();
   auto shapes = std::make_shared<std::vector<std::string>>();
-  auto fft_size = std::make_shared<std::string>("smooth");
+  auto fft_size = std::make_shared<std::string>("cheapest");
   auto out = std::make_shared<std::string>();
   cmd->add_option("--sweep", *sweeps, "Sweep file(s)")->check(CLI::ExistingFile);
   cmd->add_option("--out", *out, "CSV file with FILE.env.json beside it (default: stdout, no sidecar)");
   cmd->add_option("--shape", *shapes, "Shape spec, repeatable");
-  cmd->add_option("--fft-size", *fft_size, "smooth or pow2")->check(CLI::IsMember({"smooth", "pow2"}));
+  cmd->add_option("--fft-size", *fft_size, "FFT transform sizes: cheapest (default; counted: the smallest 7-smooth), smooth or pow2")
+      ->check(kFftSizePolicy);
   cmd->callback([sweeps, shapes, fft_size, out, command_line] {
     if (sweeps->empty() && shapes->empty()) throw std::invalid_argument("model: give --sweep FILE and/or --shape SPEC");
     std::vector<std::pair<std::string, Shape>> list;
     for (const auto& f : *sweeps)
       for (const auto& s : load_sweep(f).shapes) list.emplace_back(load_sweep(f).name, s);
     for (const auto& spec : *shapes) list.emplace_back("cli", parse_shape_spec(spec));
-    const FftSizePolicy policy = *fft_size == "pow2" ? FftSizePolicy::pow2 : FftSizePolicy::smooth;
+    const FftSizePolicy policy = *parse_fft_size_policy(*fft_size);
     std::FILE* f = stdout;
     if (!out->empty()) {
       f = std::fopen(out->c_str(), "w");

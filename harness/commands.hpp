@@ -20,6 +20,13 @@ inline const CLI::Validator kPositiveInteger(
     },
     "POSITIVE");
 
+// --fft-size, the same in every command.
+inline constexpr const char* kFftSizeHelp =
+    "FFT transform sizes: cheapest (default: the 7-smooth size >= n, up to the next power of two, that "
+    "the planner's cost model finds cheapest; CPU: FFTW and GEMM timings), smooth (the smallest 7-smooth "
+    "size >= n) or pow2 (the next power of two, the papers' padding)";
+inline const CLI::Validator kFftSizePolicy = CLI::IsMember({"cheapest", "smooth", "pow2"});
+
 // command_line is recorded in the env sidecar.
 void add_bench_command(CLI::App& app, int& exit_code, const std::string& command_line);
 void add_model_command(CLI::App& app, const std::string& command_line);

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "algorithms.hpp"
+#include "commands.hpp"
+#include "convbench/fft_size.hpp"
 #include "convbench/algorithm.hpp"
 #include "convbench/shape.hpp"
 #include "npy.hpp"
@@ -23,7 +25,7 @@ namespace {
 struct ConvArgs {
   std::string algo, pass, x, w, dy, out;
   std::string pad = "0", stride = "1", dilation = "1", groups = "1";
-  std::string fft_size = "smooth";
+  std::string fft_size = "cheapest";
   std::string fft_tile = "0";
 };
 
@@ -81,9 +83,8 @@ void run_conv(const ConvArgs& a) {
     throw std::invalid_argument(fmt::format("conv: --dy is required for {}", a.pass));
 
   AlgoOptions opt;
-  if (a.fft_size == "smooth") opt.fft_size = FftSizePolicy::smooth;
-  else if (a.fft_size == "pow2") opt.fft_size = FftSizePolicy::pow2;
-  else throw std::invalid_argument(fmt::format("--fft-size: '{}' is not smooth or pow2", a.fft_size));
+  if (const auto policy = parse_fft_size_policy(a.fft_size)) opt.fft_size = *policy;
+  else throw std::invalid_argument(fmt::format("--fft-size: '{}' is not cheapest, smooth or pow2", a.fft_size));
   opt.fft_tile = parse_int(a.fft_tile, "--fft-tile");
   if (opt.fft_tile < 0) throw std::invalid_argument(fmt::format("--fft-tile: must be >= 0, got {}", opt.fft_tile));
 
@@ -190,7 +191,7 @@ void add_conv_command(CLI::App& app) {
   conv->add_option("--stride", args->stride, "Stride: one value or a comma list")->capture_default_str();
   conv->add_option("--dilation", args->dilation, "Dilation: one value or a comma list")->capture_default_str();
   conv->add_option("--groups", args->groups, "Groups (divides C and K)")->capture_default_str();
-  conv->add_option("--fft-size", args->fft_size, "FFT transform sizes: smooth or pow2")->capture_default_str();
+  conv->add_option("--fft-size", args->fft_size, kFftSizeHelp)->capture_default_str();
   conv->add_option("--fft-tile", args->fft_tile, "Tiled FFT algorithms: tile input extent per dim (0: the planner's)")
       ->capture_default_str();
   conv->add_option("--out", args->out, "Output .npy: y (fprop), dx (dgrad) or dw (wgrad)");

@@ -14,7 +14,7 @@ namespace convbench {
 struct ResultRow {
   std::string sweep;
   Shape shape;
-  std::string algo, pass, precision = "fp32", fft_policy = "smooth", fft_size;
+  std::string algo, pass, precision = "fp32", fft_policy = "cheapest", fft_size;
   double compression = 0;
   std::string status = "ok", reason;  // ok | skipped | failed
   int reps = 0;

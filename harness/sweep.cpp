@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "convbench/fft_size.hpp"
 #include "shape_spec.hpp"
 
 namespace convbench {
@@ -251,9 +252,8 @@ Sweep parse_sweep(std::string_view text, const std::string& origin) {
   }
   if (doc.contains("fft_size")) {
     const std::string f = r.string(doc["fft_size"], "fft_size");
-    if (f == "smooth") sw.fft_size = FftSizePolicy::smooth;
-    else if (f == "pow2") sw.fft_size = FftSizePolicy::pow2;
-    else r.fail("fft_size", fmt::format("must be \"smooth\" or \"pow2\", got \"{}\"", f));
+    if (const auto policy = parse_fft_size_policy(f)) sw.fft_size = *policy;
+    else r.fail("fft_size", fmt::format("must be \"cheapest\", \"smooth\" or \"pow2\", got \"{}\"", f));
   }
   if (doc.contains("reps")) sw.reps = static_cast<int>(std::min<int64_t>(r.integer(doc["reps"], "reps", 1), 100000));
   if (doc.contains("grids")) {

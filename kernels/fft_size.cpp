@@ -1,6 +1,10 @@
 #include "convbench/fft_size.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <vector>
 
 namespace convbench {
 
@@ -11,8 +15,6 @@ bool is_smooth(int64_t n) {
   return n == 1;
 }
 
-// The smallest admissible size is also the cheapest here: FFTW's codelets make every
-// 7-smooth size run in O(n log n) with similar constants, so fewer points always wins.
 int64_t fft_size(int64_t n, FftSizePolicy policy) {
   if (n < 1) throw std::invalid_argument("fft_size: n must be >= 1");
   int64_t m = n;
@@ -23,6 +25,97 @@ int64_t fft_size(int64_t n, FftSizePolicy policy) {
   }
   while (!is_smooth(m)) ++m;
   return m;
+}
+
+std::string_view to_string(FftSizePolicy policy) {
+  switch (policy) {
+    case FftSizePolicy::cheapest: return "cheapest";
+    case FftSizePolicy::smooth: return "smooth";
+    case FftSizePolicy::pow2: return "pow2";
+  }
+  return "?";
+}
+
+std::optional<FftSizePolicy> parse_fft_size_policy(std::string_view name) {
+  for (FftSizePolicy p : {FftSizePolicy::cheapest, FftSizePolicy::smooth, FftSizePolicy::pow2})
+    if (name == to_string(p)) return p;
+  return std::nullopt;
+}
+
+namespace {
+
+class CountedCost final : public FftCostModel {
+ public:
+  double transform(const Extent& nf) const override {
+    const double volume = double(nf[0] * nf[1] * nf[2]);
+    return 4 * 2.5 * volume * std::log2(std::max(volume, 2.0));
+  }
+  double gemm(int64_t M, int64_t N, int64_t K) const override { return 8 * double(M) * double(N) * double(K); }
+};
+
+}  // namespace
+
+const FftCostModel& counted_fft_cost() {
+  static const CountedCost model;
+  return model;
+}
+
+double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compression, const FftCostModel& cost) {
+  const int last = kMaxDims - 1;
+  const double half = double(nf[last] / 2 + 1);
+  double volume = 1;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) volume *= double(nf[i]);
+  const double bins = volume / double(nf[last]) * half;
+  const double planes = double(s.N * s.C + s.K * s.Cg() + s.N * s.K);
+  const int64_t G = s.groups, Cg = s.Cg(), Kg = s.Kg();
+  double gemms = 0;  // per bin, all groups
+  if (pass_covered(p, Pass::fprop)) gemms += double(G) * cost.gemm(s.N, Kg, Cg);
+  if (pass_covered(p, Pass::dgrad)) gemms += double(G) * cost.gemm(s.N, Cg, Kg);
+  if (pass_covered(p, Pass::wgrad)) gemms += double(G) * cost.gemm(Kg, Cg, s.N);
+  const double kept = std::max(1.0, std::round(bins * (1 - compression)));
+  return (p == Pass::step ? 2 : 1) * planes * cost.transform(nf) + kept * gemms;
+}
+
+Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost) {
+  Extent nf{1, 1, 1};
+  std::vector<int64_t> candidates[kMaxDims];
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
+    const int64_t n = s.padded(i);
+    nf[i] = fft_size(n, policy);
+    if (policy != FftSizePolicy::cheapest) continue;
+    const int64_t ceiling = fft_size(n, FftSizePolicy::pow2);
+    const auto per_dim = static_cast<size_t>(std::pow(double(kMaxCombinations), 1.0 / s.dims) + 1e-9);
+    for (int64_t m = nf[i]; m <= ceiling && candidates[i].size() < per_dim; m = fft_size(m + 1, policy))
+      candidates[i].push_back(m);
+    if (candidates[i].back() != ceiling) candidates[i].back() = ceiling;  // the power of two stays a choice
+  }
+  if (policy != FftSizePolicy::cheapest) return nf;
+  struct Option {
+    double cost, volume;
+    Extent nf;
+  };
+  std::vector<Option> options;
+  Extent at = nf;
+  auto search = [&](auto&& self, int i) -> void {
+    if (i == kMaxDims) {
+      options.push_back({fft_conv_cost(s, Pass::step, at, 0, cost), double(at[0] * at[1] * at[2]), at});
+      return;
+    }
+    for (int64_t m : candidates[i]) {
+      at[i] = m;
+      self(self, i + 1);
+    }
+  };
+  search(search, kMaxDims - s.dims);
+  // Within kCostTolerance of the least cost (about the spread of repeated timings) the fewest
+  // points win: less memory, and the same choice from run to run. Options come in ascending
+  // order, so equal volumes keep the smaller last dims.
+  double least = std::numeric_limits<double>::infinity();
+  for (const Option& o : options) least = std::min(least, o.cost);
+  const Option* pick = nullptr;
+  for (const Option& o : options)
+    if (o.cost <= least * (1 + kCostTolerance) && (!pick || o.volume < pick->volume)) pick = &o;
+  return pick->nf;
 }
 
 }  // namespace convbench

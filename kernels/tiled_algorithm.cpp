@@ -27,6 +27,8 @@ std::string TiledAlgorithm::description() const {
                           "size (--fft-tile forces one), the tiles run as one batch; all passes, step reuse";
 }
 
+// The tile size is chosen by the cost of a training step, so that every pass of a layer runs
+// the same tiles (and the step the same arithmetic as its separate passes).
 TilePlan TiledAlgorithm::plan(const Shape& s, Pass p) const {
   if (opt_.compression != 0)
     throw std::invalid_argument("band-limiting is not offered over tiles (" + inner_->name() + " has it)");
@@ -42,10 +44,20 @@ TilePlan TiledAlgorithm::plan(const Shape& s, Pass p) const {
       throw std::invalid_argument(fmt::format("tiles of {} points: {}", opt_.fft_tile, why));
     return pl;
   }
-  const int64_t extent = choose_tile_extent(s, opt_.fft_size, [&](const Shape& run) { return inner_reason(run).empty(); });
+  const int64_t extent = choose_tile_extent(
+      s, opt_.fft_size, [&](const Shape& run) { return inner_->modelled_cost(run, Pass::step); },
+      [&](const Shape& run) { return inner_reason(run).empty(); });
   if (extent == 0)
     throw std::invalid_argument("no tile size that " + inner_->name() + " runs (whole shape: " + inner_reason(s) + ")");
   return plan_tiles(s, extent);
+}
+
+Extent TiledAlgorithm::transform_sizes(const Shape& s, Pass p) const {
+  return inner_->transform_sizes(modelled_shape(s, p), p);
+}
+
+double TiledAlgorithm::modelled_cost(const Shape& s, Pass p) const {
+  return inner_->modelled_cost(modelled_shape(s, p), p);
 }
 
 Shape TiledAlgorithm::modelled_shape(const Shape& s, Pass p) const {

@@ -57,25 +57,11 @@ TileCopy TilePlan::output(const Shape& s) const {
   return g;
 }
 
-namespace {
-
-// Modelled cost of one pass over the tiles: the transforms (inputs and outputs per tile, filters
-// once) at 2.5 N log2 N flops, weighted by 4 for their lower arithmetic intensity, plus the
-// complex GEMMs (8 flops per complex multiply-add) over the half-spectrum's bins.
-double tile_cost(const Shape& sub, FftSizePolicy policy) {
-  double volume = 1, bins = 1;
-  for (int i = kMaxDims - sub.dims; i < kMaxDims; ++i) {
-    const auto n = double(fft_size(sub.in[i], policy));
-    volume *= n;
-    bins *= i == kMaxDims - 1 ? std::floor(n / 2) + 1 : n;
-  }
-  const double transforms = double(sub.N) * double(sub.C + sub.K) + double(sub.K * sub.Cg());
-  return 4 * 2.5 * volume * std::log2(std::max(volume, 2.0)) * transforms + 8 * bins * double(sub.N * sub.K * sub.Cg());
-}
-
-}  // namespace
-
-int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<bool(const Shape&)>& accepts) {
+int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
+                           const std::function<bool(const Shape&)>& accepts) {
+  // Tile extents are transform sizes: powers of two under pow2, else 7-smooth sizes (the inner
+  // planner may still pad a tile to a cheaper size).
+  const FftSizePolicy sizes = policy == FftSizePolicy::pow2 ? policy : FftSizePolicy::smooth;
   int64_t smallest = 1, largest = 1;
   for (int i = kMaxDims - s.dims; i < kMaxDims; ++i)
     smallest = std::max(smallest, s.dilated_kernel(i)), largest = std::max(largest, s.padded(i));
@@ -84,9 +70,10 @@ int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::func
     int64_t extent;
   };
   std::vector<Candidate> candidates;
-  for (int64_t e = fft_size(smallest, policy);; e = fft_size(e + 1, policy)) {
+  for (int64_t e = fft_size(smallest, sizes);; e = fft_size(e + 1, sizes)) {
     const int64_t extent = std::min(e, largest);
-    candidates.push_back({tile_cost(plan_tiles(s, extent).sub, policy), extent});
+    const TilePlan plan = plan_tiles(s, extent);
+    candidates.push_back({cost(plan.tiles == 1 ? s : plan.sub), extent});
     if (extent == largest) break;
   }
   // Cheapest first; on a tie, the larger extent (fewer tiles, fewer copies).

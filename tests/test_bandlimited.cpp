@@ -47,11 +47,6 @@ double radius2(const Extent& nf, int64_t d, int64_t h, int64_t w) {
   return r2;
 }
 
-Extent transform_size(const Shape& s) {
-  Extent nf{1, 1, 1};
-  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = fft_size(s.padded(i), FftSizePolicy::smooth);
-  return nf;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The mask itself.
@@ -116,12 +111,16 @@ Data random_data(std::mt19937_64& rng, const Shape& s) {
 
 using Outputs = testing::HostOutputs;
 
-AlgoOptions with_compression(double c, int threads = 0) {
+AlgoOptions with_compression(double c, int threads = 0, FftSizePolicy sizes = FftSizePolicy::cheapest) {
   AlgoOptions o;
   o.compression = c;
   o.threads = threads;
+  o.fft_size = sizes;
   return o;
 }
+
+// The transform sizes cpu.fft picks for s under o.
+Extent transform_size(const Shape& s, const AlgoOptions& o) { return make_algorithm("cpu.fft", o)->transform_sizes(s, Pass::step); }
 
 Outputs run(Algorithm& algo, const Shape& s, Pass p, const Data& d) {
   Outputs out(s);
@@ -170,7 +169,7 @@ TEST(BandLimited, CompressionZeroIsTheFullFft) {
       const Shape s = random_shape(rng, dims);
       SCOPED_TRACE(s.to_string() + seed_note());
       const Data d = random_data(rng, s);
-      const double tiny = 0.4 / double(half_spectrum_bins(transform_size(s)));  // rounds to every bin
+      const double tiny = 0.4 / double(half_spectrum_bins(transform_size(s, with_compression(0))));  // rounds to every bin
       for (Pass p : kAllPasses) {
         const Outputs full = run(AlgoOptions{}, s, p, d), zero = run(with_compression(0), s, p, d),
                       almost = run(with_compression(tiny), s, p, d);
@@ -269,8 +268,9 @@ void circular(const Grid& g, const std::vector<double>& a, const std::vector<dou
 // Pass q of shape s on explicitly low-passed grids, cropped like cpu.fft crops:
 //   fprop y1 = sum_c corr(xp, we) -> y[o] = y1[o*stride];  dgrad dxp = sum_k conv(dy1, we) ->
 //   dx[i] = dxp[i+pad];  wgrad dwe = sum_n corr(xp, dy1) -> dw[r] = dwe[r*dil].
-std::vector<double> band_limited_model(const Shape& s, Pass q, const Data& data, const std::vector<int64_t>& kept) {
-  const Grid g{transform_size(s)};
+std::vector<double> band_limited_model(const Shape& s, Pass q, const Data& data, const Extent& nf,
+                                       const std::vector<int64_t>& kept) {
+  const Grid g{nf};
   const std::set<int64_t> mask(kept.begin(), kept.end());
   const int64_t Cg = s.Cg(), Kg = s.Kg();
   const Extent zero{0, 0, 0}, one{1, 1, 1};
@@ -322,7 +322,7 @@ std::vector<double> band_limited_model(const Shape& s, Pass q, const Data& data,
 Shape model_shape(std::mt19937_64& rng, int dims) {
   for (;;) {
     const Shape s = random_shape(rng, dims);
-    const double grid = double(half_spectrum_bins(transform_size(s))) * 2;
+    const double grid = double(half_spectrum_bins(transform_size(s, with_compression(0)))) * 2;
     if (double(s.N * s.C * s.K) / double(s.groups) * grid * grid < 3e6) return s;
   }
 }
@@ -333,15 +333,15 @@ TEST(BandLimited, EqualsConvolutionOfExplicitlyLowPassedInputs) {
     for (int i = 0; i < 8; ++i) {
       const Shape s = model_shape(rng, dims);
       const Data d = random_data(rng, s);
-      const Extent nf = transform_size(s);
       Reference ref[3];
       for (Pass q : kPasses) ref[int(q)] = reference(s, q, d.x.data(), d.w.data(), d.dy.data());
       for (double c : {0.25, 0.5, 0.9}) {
         SCOPED_TRACE(s.to_string() + " compression " + std::to_string(c) + seed_note());
+        const Extent nf = transform_size(s, with_compression(c));
         const std::vector<int64_t> kept = band_limit_bins(nf, c);
         const Outputs step = run(with_compression(c), s, Pass::step, d);
         for (Pass q : kPasses) {
-          const std::vector<double> model = band_limited_model(s, q, d, kept);
+          const std::vector<double> model = band_limited_model(s, q, d, nf, kept);
           const Outputs single = run(with_compression(c), s, q, d);
           // fp32 rounding is relative to the unfiltered result's scale as much as to the
           // filtered one (much smaller at high compression, or larger where the exact result is
@@ -363,7 +363,9 @@ TEST(BandLimited, EqualsConvolutionOfExplicitlyLowPassedInputs) {
 // A signal made of known frequencies: a 1x1 identity kernel passes exactly the kept ones.
 TEST(BandLimited, KeepsExactlyTheMaskedFrequencies) {
   const Shape s = Shape::make({1, 1, 1, 1, {12, 10}, {1, 1}, {0}, {1}, {1}});
-  const Extent nf = transform_size(s);
+  // The smallest sizes: the signal's periods.
+  auto smallest = [](double c) { return with_compression(c, 0, FftSizePolicy::smooth); };
+  const Extent nf = transform_size(s, smallest(0));
   ASSERT_EQ(nf, (Extent{1, 12, 10}));
   std::mt19937_64 rng(test_seed() ^ 0xb3);
   for (double c : {0.0, 0.2, 0.5, 0.7, 0.95}) {
@@ -389,8 +391,8 @@ TEST(BandLimited, KeepsExactlyTheMaskedFrequencies) {
       }
     double kept_energy = 0;
     for (double v : expect) kept_energy += v * v;
-    const Outputs y = run(with_compression(c), s, Pass::fprop, d), dx = run(with_compression(c), s, Pass::dgrad, d),
-                  dw = run(with_compression(c), s, Pass::wgrad, d);
+    const Outputs y = run(smallest(c), s, Pass::fprop, d), dx = run(smallest(c), s, Pass::dgrad, d),
+                  dw = run(smallest(c), s, Pass::wgrad, d);
     EXPECT_LE(rel_diff(y.y, expect), 1e-5);
     EXPECT_LE(rel_diff(dx.dx, expect), 1e-5);
     // dw = <low-passed dy, low-passed x> = the energy of the kept part (dy = x).

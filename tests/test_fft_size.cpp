@@ -1,6 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+
+#include "algorithms.hpp"
 #include "convbench/fft_size.hpp"
+#include "random_shapes.hpp"
 
 namespace convbench {
 namespace {
@@ -38,6 +46,174 @@ TEST(FftSize, Pow2PolicyReproducesThePapersPadding) {
 }
 
 TEST(FftSize, RejectsNonPositive) { EXPECT_THROW(fft_size(0, FftSizePolicy::smooth), std::invalid_argument); }
+
+TEST(FftSizePolicy, NamesRoundTrip) {
+  for (FftSizePolicy p : {FftSizePolicy::cheapest, FftSizePolicy::smooth, FftSizePolicy::pow2})
+    EXPECT_EQ(parse_fft_size_policy(to_string(p)), p);
+  EXPECT_EQ(parse_fft_size_policy("Smooth"), std::nullopt);
+  EXPECT_EQ(parse_fft_size_policy(""), std::nullopt);
+  EXPECT_EQ(AlgoOptions{}.fft_size, FftSizePolicy::cheapest);
+}
+
+// A cost model from two functions, counting what it is asked.
+class FnCost final : public FftCostModel {
+ public:
+  FnCost(std::function<double(const Extent&)> t, std::function<double(int64_t, int64_t, int64_t)> g)
+      : t_(std::move(t)), g_(std::move(g)) {}
+  double transform(const Extent& nf) const override {
+    asked.insert(nf);
+    return t_(nf);
+  }
+  double gemm(int64_t M, int64_t N, int64_t K) const override { return g_(M, N, K); }
+  mutable std::set<Extent> asked;
+
+ private:
+  std::function<double(const Extent&)> t_;
+  std::function<double(int64_t, int64_t, int64_t)> g_;
+};
+
+Shape layer(std::vector<int64_t> in, int64_t groups = 1) {
+  ShapeParams p;
+  p.N = 3, p.C = 4 * groups, p.K = 6 * groups, p.groups = groups;
+  p.in = in;
+  for (int64_t n : in) p.kernel.push_back(std::min<int64_t>(3, n));
+  return Shape::make(p);
+}
+
+TEST(FftConvCost, CountsTransformsOncePerPassTwicePerStepAndGemmsPerKeptBin) {
+  const Shape s = layer({10, 14}, 2);  // N=3, C=8, K=12, groups 2: Cg=4, Kg=6
+  const Extent nf{1, 12, 16};
+  const double planes = 3 * 8 + 12 * 4 + 3 * 12, bins = 12 * 9;
+  const FnCost transforms([](const Extent&) { return 1.0; }, [](int64_t, int64_t, int64_t) { return 0.0; });
+  const FnCost macs([](const Extent&) { return 0.0; }, [](int64_t M, int64_t N, int64_t K) { return double(M * N * K); });
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+    EXPECT_EQ(fft_conv_cost(s, p, nf, 0, transforms), planes) << to_string(p);
+    EXPECT_EQ(fft_conv_cost(s, p, nf, 0, macs), bins * 2 * 3 * 4 * 6) << to_string(p);  // groups * N*Cg*Kg
+  }
+  EXPECT_EQ(fft_conv_cost(s, Pass::step, nf, 0, transforms), 2 * planes);  // 6 transforms, not 9
+  EXPECT_EQ(fft_conv_cost(s, Pass::step, nf, 0, macs), 3 * bins * 2 * 3 * 4 * 6);
+  EXPECT_EQ(fft_conv_cost(s, Pass::fprop, nf, 0.5, macs), std::round(bins * 0.5) * 2 * 3 * 4 * 6);
+}
+
+TEST(ChooseFftSizes, FixedPoliciesAndOperationCountsGiveTheSmallestSizes) {
+  std::mt19937_64 rng(testing::test_seed());
+  const FnCost never([](const Extent&) -> double { throw std::logic_error("cost asked"); },
+                     [](int64_t, int64_t, int64_t) -> double { throw std::logic_error("cost asked"); });
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 50; ++i) {
+      const Shape s = testing::random_shape(rng, dims);
+      SCOPED_TRACE(s.to_string());
+      Extent smallest{1, 1, 1}, pow2{1, 1, 1};
+      for (int d = kMaxDims - dims; d < kMaxDims; ++d)
+        smallest[d] = fft_size(s.padded(d), FftSizePolicy::smooth), pow2[d] = fft_size(s.padded(d), FftSizePolicy::pow2);
+      EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::smooth, never), smallest);
+      EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::pow2, never), pow2);
+      EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::cheapest, counted_fft_cost()), smallest);
+    }
+}
+
+// Candidates: per dim 7-smooth sizes from the smallest up to the power of two, which is always
+// among them; at most kMaxCombinations asked for.
+TEST(ChooseFftSizes, CheapestAsksOnlyAdmissibleCandidates) {
+  for (const auto& in : std::vector<std::vector<int64_t>>{{300}, {31, 46}, {9, 30, 17}, {1, 1}, {129, 2}}) {
+    const Shape s = layer(in);
+    SCOPED_TRACE(s.to_string());
+    const FnCost cost([](const Extent& nf) { return double(nf[0] * nf[1] * nf[2]); },
+                      [](int64_t, int64_t, int64_t) { return 1.0; });
+    choose_fft_sizes(s, FftSizePolicy::cheapest, cost);
+    EXPECT_LE(cost.asked.size(), size_t(kMaxCombinations));
+    std::set<int64_t> seen[kMaxDims];
+    for (const Extent& nf : cost.asked)
+      for (int d = 0; d < kMaxDims; ++d) {
+        seen[d].insert(nf[d]);
+        if (d < kMaxDims - s.dims) {
+          EXPECT_EQ(nf[d], 1);
+          continue;
+        }
+        EXPECT_GE(nf[d], s.padded(d));
+        EXPECT_LE(nf[d], fft_size(s.padded(d), FftSizePolicy::pow2));
+        EXPECT_TRUE(is_smooth(nf[d])) << nf[d];
+      }
+    for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) {
+      EXPECT_TRUE(seen[d].count(fft_size(s.padded(d), FftSizePolicy::pow2))) << "dim " << d;
+      EXPECT_TRUE(seen[d].count(fft_size(s.padded(d), FftSizePolicy::smooth))) << "dim " << d;
+      // Every smooth size in range, up to an even share of the combinations per dim.
+      size_t in_range = 0;
+      for (int64_t m = s.padded(d); m <= fft_size(s.padded(d), FftSizePolicy::pow2); ++m) in_range += is_smooth(m);
+      const auto share = size_t(std::pow(double(kMaxCombinations), 1.0 / s.dims) + 1e-9);
+      EXPECT_EQ(seen[d].size(), std::min(in_range, share)) << "dim " << d;
+    }
+  }
+}
+
+TEST(ChooseFftSizes, CheapestFollowsTheCostModel) {
+  // Sizes with a factor 3 (or 5, 7) cost ten times as much per point: 32 beats 30.
+  const auto slow = [](int64_t m) { return m % 3 == 0 || m % 5 == 0 || m % 7 == 0 ? 10.0 : 1.0; };
+  const FnCost pow2_fast([&](const Extent& nf) { return double(nf[1] * nf[2]) * slow(nf[1]) * slow(nf[2]); },
+                         [](int64_t, int64_t, int64_t) { return 0.0; });
+  EXPECT_EQ(choose_fft_sizes(layer({30, 30}), FftSizePolicy::cheapest, pow2_fast), (Extent{1, 32, 32}));
+  // Per dim: only the last dim is slow at 35 and 36: the first keeps 35, the last takes 40.
+  const FnCost last_slow(
+      [](const Extent& nf) { return double(nf[1] * nf[2]) * (nf[2] == 35 || nf[2] == 36 ? 10.0 : 1.0); },
+      [](int64_t, int64_t, int64_t) { return 0.0; });
+  EXPECT_EQ(choose_fft_sizes(layer({34, 34}), FftSizePolicy::cheapest, last_slow), (Extent{1, 35, 40}));
+  // Expensive GEMMs favour fewer bins even where transforms are slow.
+  const FnCost gemm_bound([&](const Extent& nf) { return double(nf[1] * nf[2]) * slow(nf[1]) * slow(nf[2]); },
+                          [](int64_t, int64_t, int64_t) { return 1e9; });
+  EXPECT_EQ(choose_fft_sizes(layer({30, 30}), FftSizePolicy::cheapest, gemm_bound), (Extent{1, 30, 30}));
+}
+
+TEST(ChooseFftSizes, NearTiesGoToTheFewestPoints) {
+  const Shape s = layer({30});  // candidates 30, 32
+  auto with = [&](double at32) {
+    const FnCost cost([=](const Extent& nf) { return nf[2] == 30 ? 1.0 : nf[2] == 32 ? at32 : 100.0; },
+                      [](int64_t, int64_t, int64_t) { return 0.0; });
+    return choose_fft_sizes(s, FftSizePolicy::cheapest, cost)[2];
+  };
+  EXPECT_EQ(with(1 - kCostTolerance / 2), 30) << "within the tolerance: fewer points";
+  EXPECT_EQ(with(1 - 2 * kCostTolerance), 32);
+  EXPECT_EQ(with(2.0), 30);
+}
+
+// cpu.fft's measured planner: admissible sizes, one choice per layer (every pass, every
+// compression, and what prepare() reports), stable within the process.
+TEST(ChooseFftSizes, CpuFftPicksOneAdmissibleSizePerLayer) {
+  std::mt19937_64 rng(testing::test_seed() ^ 0xf5);
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 6; ++i) {
+      const Shape s = testing::random_shape(rng, dims);
+      SCOPED_TRACE(s.to_string());
+      AlgoOptions opt;
+      const auto algo = make_algorithm("cpu.fft", opt);
+      const Extent nf = algo->transform_sizes(s, Pass::step);
+      std::string label;
+      for (int d = 0; d < kMaxDims; ++d) {
+        if (d < kMaxDims - dims) {
+          EXPECT_EQ(nf[d], 1);
+          continue;
+        }
+        EXPECT_GE(nf[d], s.padded(d));
+        EXPECT_LE(nf[d], fft_size(s.padded(d), FftSizePolicy::pow2));
+        EXPECT_TRUE(is_smooth(nf[d]));
+        if (!label.empty()) label += 'x';
+        label += std::to_string(nf[d]);
+      }
+      for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+        EXPECT_EQ(algo->transform_sizes(s, p), nf) << to_string(p);
+        const double cost = algo->modelled_cost(s, p);
+        EXPECT_TRUE(std::isfinite(cost) && cost > 0) << cost;
+        algo->prepare(s, p);
+        EXPECT_EQ(algo->fft_size(), label) << to_string(p);
+      }
+      opt.compression = 0.5;
+      EXPECT_EQ(make_algorithm("cpu.fft", opt)->transform_sizes(s, Pass::fprop), nf);
+      opt.compression = 0, opt.fft_size = FftSizePolicy::smooth;
+      EXPECT_EQ(make_algorithm("cpu.fft", opt)->transform_sizes(s, Pass::fprop),
+                choose_fft_sizes(s, FftSizePolicy::smooth, counted_fft_cost()));
+    }
+  EXPECT_TRUE(std::isnan(make_algorithm("cpu.direct")->modelled_cost(layer({8}), Pass::fprop)));
+  EXPECT_EQ(make_algorithm("cpu.direct")->transform_sizes(layer({8}), Pass::fprop), (Extent{0, 0, 0}));
+}
 
 }  // namespace
 }  // namespace convbench

@@ -102,7 +102,7 @@ TEST(Sweep, ErrorsNameFileKeyAndExpectedType) {
   EXPECT_EQ(err(R"({"grids": [{"k": 3}]})"), "s.json: key 'grids[0]' needs an 'in' axis");
   EXPECT_EQ(err(R"({"passes": ["fwd"], "shapes": []})"), "s.json: key 'passes[0]' must be fprop, dgrad, wgrad or step, got \"fwd\"");
   EXPECT_EQ(err(R"({"compression": [0.99], "shapes": []})"), "s.json: key 'compression[0]' must be in [0, 0.95], got 0.99");
-  EXPECT_EQ(err(R"({"fft_size": "odd", "shapes": []})"), "s.json: key 'fft_size' must be \"smooth\" or \"pow2\", got \"odd\"");
+  EXPECT_EQ(err(R"({"fft_size": "odd", "shapes": []})"), "s.json: key 'fft_size' must be \"cheapest\", \"smooth\" or \"pow2\", got \"odd\"");
   EXPECT_EQ(err(R"({"shapes": ["in=4,k=9"]})"), "s.json: key 'shapes[0]' is invalid: kernel 9 > padded input 4 in dim W");
   EXPECT_EQ(err(R"({"name": "x"})"), "s.json: needs 'grids' or 'shapes'");
   EXPECT_EQ(err(R"([1, 2])"), "s.json: must hold a JSON object at the top level");

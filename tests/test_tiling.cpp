@@ -7,6 +7,7 @@
 
 #include "algorithms.hpp"
 #include "conv_case.hpp"
+#include "convbench/fft_size.hpp"
 #include "convbench/reference.hpp"
 #include "convbench/tiling.hpp"
 #include "random_shapes.hpp"
@@ -210,18 +211,44 @@ TEST(CpuFftTiled, PlannerTilesALargeInputAndShrinksTheWorkspace) {
   for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) expect_matches_reference(c, out, p, "planned tiles");
 }
 
+// Operation counts at the smallest 7-smooth sizes, as a tile planner's cost.
+double counted(const Shape& run) {
+  const FftCostModel& m = counted_fft_cost();
+  return fft_conv_cost(run, Pass::fprop, choose_fft_sizes(run, FftSizePolicy::smooth, m), 0, m);
+}
+
+TEST(TilePlanner, PicksTheExtentOfLeastCost) {
+  const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
+  const auto all = [](const Shape&) { return true; };
+  // A cost with its minimum at tiles of 30 inputs (28 outputs), then one flat from 40 on.
+  const auto dip = [](const Shape& run) { return std::abs(double(run.in[2]) - 30); };
+  EXPECT_EQ(choose_tile_extent(s, FftSizePolicy::smooth, dip, all), 30);
+  const auto flat = [](const Shape& run) { return std::max(0.0, 40.0 - double(run.in[2])); };
+  EXPECT_EQ(choose_tile_extent(s, FftSizePolicy::smooth, flat, all), 102) << "a tie goes to the larger extent";
+  // The cost sees the batch of tiles (N times the tile count), or the shape itself for one tile.
+  int seen = 0;
+  const auto check = [&](const Shape& run) {
+    ++seen;
+    const TilePlan pl = plan_tiles(s, run.in[2]);
+    EXPECT_TRUE(run == s || (run.N == s.N * pl.tiles && pl.tiles > 1)) << run.to_string();
+    return 0.0;
+  };
+  choose_tile_extent(s, FftSizePolicy::smooth, check, all);
+  EXPECT_GT(seen, 5);
+}
+
 TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
   const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
-  const int64_t any = choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape&) { return true; });
+  const int64_t any = choose_tile_extent(s, FftSizePolicy::smooth, counted, [](const Shape&) { return true; });
   EXPECT_GT(any, 0);
   EXPECT_LT(any, 102) << "a 100x100 input with a 3x3 kernel and one image should be tiled";
   const int64_t capped =
-      choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape& run) { return run.in[2] <= 10; });
+      choose_tile_extent(s, FftSizePolicy::smooth, counted, [](const Shape& run) { return run.in[2] <= 10; });
   EXPECT_GT(capped, 0);
   EXPECT_LE(plan_tiles(s, capped).sub.in[2], 10);
-  EXPECT_EQ(choose_tile_extent(s, FftSizePolicy::smooth, [](const Shape&) { return false; }), 0);
+  EXPECT_EQ(choose_tile_extent(s, FftSizePolicy::smooth, counted, [](const Shape&) { return false; }), 0);
   // pow2: every tile extent the planner considers is a power of two (or the whole input).
-  const int64_t p2 = choose_tile_extent(s, FftSizePolicy::pow2, [](const Shape&) { return true; });
+  const int64_t p2 = choose_tile_extent(s, FftSizePolicy::pow2, counted, [](const Shape&) { return true; });
   EXPECT_TRUE((p2 & (p2 - 1)) == 0 || p2 == 102) << p2;
 }
 

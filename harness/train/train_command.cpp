@@ -17,6 +17,8 @@
 #include <stdexcept>
 
 #include "algorithms.hpp"
+#include "commands.hpp"
+#include "convbench/fft_size.hpp"
 #include "device.hpp"
 #include "bench.hpp"
 #include "env_info.hpp"
@@ -136,8 +138,8 @@ void run_train(const TrainOptions& o) {
   const bool lenet = o.net == "lenet";
   if (!lenet && o.net != "fftnet") throw std::invalid_argument(fmt::format("--net: unknown '{}' (lenet, fftnet)", o.net));
   if (o.algo.empty()) throw std::invalid_argument("--algo is required (see convbench list)");
-  if (o.fft_size != "smooth" && o.fft_size != "pow2")
-    throw std::invalid_argument(fmt::format("--fft-size: unknown '{}' (smooth, pow2)", o.fft_size));
+  const auto fft_policy = parse_fft_size_policy(o.fft_size);
+  if (!fft_policy) throw std::invalid_argument(fmt::format("--fft-size: unknown '{}' (cheapest, smooth, pow2)", o.fft_size));
   auto positive = [](int64_t v, const char* opt) {
     if (v < 0) throw std::invalid_argument(fmt::format("{} must be positive, got {}", opt, v));
   };
@@ -160,7 +162,7 @@ void run_train(const TrainOptions& o) {
   }
   train::NetConfig cfg;
   cfg.net = o.net, cfg.algo = o.algo, cfg.input = input, cfg.kernel = kernel, cfg.seed = o.seed;
-  cfg.algo_options.fft_size = o.fft_size == "pow2" ? FftSizePolicy::pow2 : FftSizePolicy::smooth;
+  cfg.algo_options.fft_size = *fft_policy;
   if (kernel > input) throw std::invalid_argument(fmt::format("--kernel {} > --input {}", kernel, input));
   make_algorithm(o.algo);  // an unknown name gets make_algorithm's message, listing the known ones
   // Misfit layers (lenet's second conv or a pool left with nothing): one-line errors before any
@@ -271,7 +273,7 @@ void add_train_command(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--momentum", o->momentum, "SGD momentum (default 0.9)");
   cmd->add_option("--seed", o->seed, "Seed of the weights, the synthetic data and the shuffling (default 1)");
   cmd->add_option("--cifar", o->cifar, "Directory with CIFAR-10 binary batches data_batch_*.bin (default: synthetic data)");
-  cmd->add_option("--fft-size", o->fft_size, "FFT transform size policy: smooth (default) or pow2");
+  cmd->add_option("--fft-size", o->fft_size, kFftSizeHelp);
   cmd->add_option("--out", o->out, "Per-minibatch CSV (default results/<machine>/train_<net>.csv); FILE.stats.csv and FILE.csv.env.json beside it; appended to");
   cmd->add_flag("--progress", o->progress, "Show the progress line even when stderr is not a terminal");
   cmd->callback([o] { run_train(*o); });

@@ -19,7 +19,7 @@ struct TrainOptions {
   double lr = 0.001, momentum = 0.9;
   uint64_t seed = 1;
   std::string cifar;  // directory with data_batch_*.bin; empty: synthetic data
-  std::string fft_size = "smooth";
+  std::string fft_size = "cheapest";
   std::string out;    // per-minibatch CSV; "" -> results/<machine>/train_<net>.csv
   bool progress = false;
   std::string command_line;

@@ -36,21 +36,17 @@
 #include "convbench/band_limit.hpp"
 #include "convbench/cpu_algorithms.hpp"
 #include "convbench/fft_size.hpp"
+#include "fft_cost.hpp"
+#include "fft_parts.hpp"
 
 namespace convbench {
 namespace {
 
 using cf = std::complex<float>;
 
-// FFTW's planner keeps global state: every plan creation and destruction goes through here.
-std::mutex& planner_mutex() {
-  static std::mutex m;
-  return m;
-}
-
 void destroy_plan(fftwf_plan& p) {
   if (!p) return;
-  std::lock_guard lock(planner_mutex());
+  std::lock_guard lock(fftw_planner_mutex());
   fftwf_destroy_plan(p);
   p = nullptr;
 }
@@ -90,7 +86,7 @@ struct Layout {
 
   Layout() = default;
   Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads) {
-    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = fft_size(s.padded(i), opt.fft_size);
+    nf = choose_fft_sizes(s, opt.fft_size, measured_fft_cost(opt.fft_measure));
     pitch = 2 * (nf[2] / 2 + 1);
     bins = half_spectrum_bins(nf);
     kept = band_limit_bins(nf, opt.compression);
@@ -231,33 +227,6 @@ void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<std
   }
 }
 
-// Row-major C (M x N) = op(A) * op(B), op = identity or conjugate transpose. Per-bin products
-// are often tiny (single channel, depthwise groups) and a BLAS call would cost more than the
-// arithmetic, so those run inline; real/imag parts are spelled out to avoid __mulsc3.
-void cgemm(bool conj_a, bool conj_b, int64_t M, int64_t N, int64_t K, const cf* A, int64_t lda, const cf* B,
-           int64_t ldb, cf* C, int64_t ldc) {
-  if (M * N * K > 64) {
-    const cf one{1.0f, 0.0f}, zero{0.0f, 0.0f};
-    cblas_cgemm(CblasRowMajor, conj_a ? CblasConjTrans : CblasNoTrans, conj_b ? CblasConjTrans : CblasNoTrans,
-                blasint(M), blasint(N), blasint(K), &one, A, blasint(lda), B, blasint(ldb), &zero, C,
-                blasint(ldc));
-    return;
-  }
-  const float sa = conj_a ? -1.0f : 1.0f, sb = conj_b ? -1.0f : 1.0f;
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) {
-      float re = 0, im = 0;
-      for (int64_t l = 0; l < K; ++l) {
-        const cf a = conj_a ? A[l * lda + i] : A[i * lda + l];
-        const cf b = conj_b ? B[j * ldb + l] : B[l * ldb + j];
-        const float ar = a.real(), ai = sa * a.imag(), br = b.real(), bi = sb * b.imag();
-        re += ar * br - ai * bi;
-        im += ar * bi + ai * br;
-      }
-      C[i * ldc + j] = {re, im};
-    }
-}
-
 // A multi-dim transform as separable 1D stages (FFTW guru plans), so that each stage skips
 // what it need not touch: the forward r2c starts from the rows of the grid the tensor
 // occupies (the rest is zero padding: a 3x3 kernel fills 3 of 35 rows), and the stages after
@@ -306,6 +275,12 @@ class CpuFft final : public Algorithm {
   }
   std::string fft_size() const override { return fft_size_; }
   bool supports_compression() const override { return true; }
+  Extent transform_sizes(const Shape& s, Pass) const override {
+    return choose_fft_sizes(s, opt_.fft_size, measured_fft_cost(opt_.fft_measure));
+  }
+  double modelled_cost(const Shape& s, Pass p) const override {
+    return fft_conv_cost(s, p, transform_sizes(s, p), opt_.compression, measured_fft_cost(opt_.fft_measure));
+  }
 
   void prepare(const Shape& s, Pass p) override {
     release();
@@ -444,8 +419,6 @@ class CpuFft final : public Algorithm {
     for (const auto& l : loops) key.insert(key.end(), l.begin(), l.end());
     for (const PlanEntry& e : plans_)
       if (e.key == key) return e.plan;
-    static std::once_flag threads_init;
-    std::call_once(threads_init, [] { fftwf_init_threads(); });
     const int ni = static_cast<int>(n), si = static_cast<int>(stride);
     fftwf_iodim dim{ni, si, si};
     std::vector<fftwf_iodim> vec;
@@ -456,7 +429,7 @@ class CpuFft final : public Algorithm {
     const int vr = static_cast<int>(vec.size());
     const unsigned flags = opt_.fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
 
-    std::lock_guard lock(planner_mutex());
+    std::lock_guard lock(fftw_planner_mutex());
     fftwf_plan_with_nthreads(nthreads);
     fftwf_plan plan = nullptr;
     switch (kind) {

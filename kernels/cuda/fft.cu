@@ -41,6 +41,12 @@
 namespace convbench {
 namespace {
 
+// The planner's sizes. Its cost here is the operation count (no cuFFT timings yet), whose
+// cheapest size is the smallest 7-smooth one.
+Extent transform_sizes(const Shape& s, FftSizePolicy policy) {
+  return choose_fft_sizes(s, policy, counted_fft_cost());
+}
+
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -58,7 +64,8 @@ struct Layout {
     own = own_transforms;
     // A padded extent of 1 would ask cuFFT for a length-1 transform; 2 is as valid (nf >= n)
     // and keeps every plan an ordinary one.
-    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, fft_size(s.padded(i), policy));
+    nf = transform_sizes(s, policy);
+    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, nf[i]);
     pitch = 2 * (nf[2] / 2 + 1);
     bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
     kept = compression > 0 ? static_cast<int64_t>(band_limit_bins(nf, compression).size()) : bins;
@@ -217,6 +224,10 @@ class CudaFft final : public Algorithm {
            (own_ ? 0 : plans_for(s, p).work_bytes);
   }
   std::string fft_size() const override { return fft_size_; }
+  Extent transform_sizes(const Shape& s, Pass p) const override { return layout(s, p).nf; }
+  double modelled_cost(const Shape& s, Pass p) const override {
+    return fft_conv_cost(s, p, layout(s, p).nf, opt_.compression, counted_fft_cost());
+  }
   void set_stream(void* s) override {
     stream_ = cuda::as_stream(s);
     if (blas_) CB_CUBLAS(cublasSetStream(blas_, stream_));  // already prepared: move plans and handle too

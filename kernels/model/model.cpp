@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "convbench/fft_size.hpp"
 
@@ -19,10 +20,10 @@ struct Fft {
   std::string label;
 };
 
-Fft transform(const Shape& s, FftSizePolicy policy) {
+Fft transform(const Shape& s, const Extent& nf) {
   Fft f;
   for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
-    const int64_t n = fft_size(s.padded(i), policy);
+    const int64_t n = nf[i];
     f.points *= double(n);
     f.bins *= i == kMaxDims - 1 ? double(n / 2 + 1) : double(n);
     if (!f.label.empty()) f.label += 'x';
@@ -35,10 +36,16 @@ Fft transform(const Shape& s, FftSizePolicy policy) {
 }  // namespace
 
 PassModel model(const Shape& s, Pass p, FftSizePolicy policy) {
+  return model(s, p, choose_fft_sizes(s, policy, counted_fft_cost()));
+}
+
+PassModel model(const Shape& s, Pass p, const Extent& nf) {
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i)
+    if (nf[i] < s.padded(i)) throw std::invalid_argument("model: transform size below the padded input");
   if (p == Pass::step) {
-    PassModel sum = model(s, Pass::fprop, policy);
+    PassModel sum = model(s, Pass::fprop, nf);
     for (Pass q : {Pass::dgrad, Pass::wgrad}) {
-      const PassModel m = model(s, q, policy);
+      const PassModel m = model(s, q, nf);
       sum.mathieu_direct_macs += m.mathieu_direct_macs;
       sum.mathieu_fft_ops += m.mathieu_fft_ops;
       sum.direct_macs += m.direct_macs;
@@ -48,7 +55,7 @@ PassModel model(const Shape& s, Pass p, FftSizePolicy policy) {
       sum.transforms += m.transforms;
     }
     // Reuse: FFT(x), FFT(w), FFT(dy) once each, and three inverses.
-    const Fft f = transform(s, policy);
+    const Fft f = transform(s, nf);
     const double per = kFftConstant * f.points * std::log2(std::max(f.points, 2.0));
     const double planes = double(s.N * s.C + s.K * s.Cg() + s.N * s.K);
     sum.fft_flops -= (sum.transforms - 2 * planes) * per;
@@ -74,7 +81,7 @@ PassModel model(const Shape& s, Pass p, FftSizePolicy policy) {
   for (int i = kMaxDims - d; i < kMaxDims - 1; ++i) rest *= double(s.padded(i));
   m.mathieu_fft_mem_bytes = 4 * rest * (last + 1) * (S * f + S * fp + f * fp);
 
-  const Fft t = transform(s, policy);
+  const Fft t = transform(s, nf);
   m.fft_size = t.label;
   m.bins = t.bins;
   const double tn = t.mathieu_n;

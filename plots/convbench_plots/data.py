@@ -246,6 +246,7 @@ def _add_shape_columns(df: pd.DataFrame) -> pd.DataFrame:
     cube_k = ((d < 2) | (df["k_h"] == df["k_w"])) & ((d < 3) | (df["k_d"] == df["k_w"]))
     df["cube"] = cube_in & cube_k
     df["plain"] = all_eq("pad", "0") & all_eq("stride", "1") & all_eq("dilation", "1") & (df["groups"] == 1)
+    # Files written before the column existed ran the smallest 7-smooth size.
     if "fft_policy" not in df.columns:
         df["fft_policy"] = "smooth"
     df["fft_policy"] = df["fft_policy"].fillna("smooth")

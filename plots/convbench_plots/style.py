@@ -112,12 +112,13 @@ def colour(name: str) -> str:
 
 def algo_style(name: str, policy: str | None = None) -> dict:
     """Keyword arguments for ax.plot: colour, marker, line style and label of one algorithm.
-    A non-default FFT size policy (pow2) is a separate series: same colour, dotted, labelled."""
+    A non-default FFT size policy (smooth: the smallest 7-smooth size, or pow2) is a separate
+    series: same colour, dotted, labelled. The default is the planner's cheapest size."""
     backend, _, method = name.partition(".")
     marker = "X" if backend == "cudnn" and method != "best" else _METHOD_MARKERS.get(method, "o")
     style = {"color": colour(name), "marker": marker, "linestyle": _BACKEND_LINES.get(backend, "-"),
              "label": name, "markersize": 5, "linewidth": 1.6}
-    if policy and policy not in ("smooth", "nan", "") and "fft" in method:
+    if policy and policy not in ("cheapest", "nan", "") and "fft" in method:
         style["label"] = f"{name} ({policy})"
         style["linestyle"] = ":"
     return style

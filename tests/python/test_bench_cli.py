@@ -3,6 +3,7 @@ SIGKILL without lost or duplicated rows, shards, and one-line errors."""
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -77,7 +78,7 @@ def test_tiled_fft_rows_name_their_tiles_and_an_impossible_tile_is_skipped(convb
     out = tmp_path / "r.csv"
     shape = "N=1,C=2,K=3,in=40x40,k=5x5,pad=2"
     bench(convbench_bin, "--shape", shape, "--algo", "cpu.fft_tiled", "--pass", "fprop,step", "--fft-tile", "12",
-          "--reps", "1", "--out", str(out))
+          "--fft-size", "smooth", "--reps", "1", "--out", str(out))
     rows = read_rows(out)
     assert [r["status"] for r in rows] == ["ok", "ok"], rows
     # 12-point tiles, 8 outputs each: 40 outputs -> 5 x 5 tiles; transforms of 12 x 12
@@ -93,6 +94,32 @@ def test_tiled_fft_rows_name_their_tiles_and_an_impossible_tile_is_skipped(convb
           "--reps", "1", "--out", str(out2))
     (row,) = read_rows(out2)
     assert row["status"] == "skipped" and "below the dilated kernel (5)" in row["reason"], row
+
+
+def test_fft_size_policies_and_the_model_counts_the_sizes_that_ran(convbench_bin, tmp_path):
+    # 2D, padded 34 x 21: smallest 7-smooth 35 x 21, powers of two 64 x 32
+    shape = "N=2,C=3,K=4,in=32x19,k=5x3,pad=1"
+    sizes = {}
+    for policy in ("cheapest", "smooth", "pow2", None):
+        out = tmp_path / f"{policy}.csv"
+        bench(convbench_bin, "--shape", shape, "--algo", "cpu.fft", "--pass", "fprop,step", "--reps", "1",
+              *(["--fft-size", policy] if policy else []), "--out", str(out))
+        rows = read_rows(out)
+        assert all(r["status"] == "ok" and r["fft_policy"] == (policy or "cheapest") for r in rows), rows
+        assert len({r["fft_size"] for r in rows}) == 1, "one transform size per layer, every pass"
+        sizes[policy] = [int(v) for v in rows[0]["fft_size"].split("x")]
+        # model_flops: 3 planes' worth of transforms per pass (6 in the step) at P points, plus
+        # 8 flops per complex multiply-add over the half spectrum's bins, at the sizes that ran
+        h, w = sizes[policy]
+        points, bins = h * w, h * (w // 2 + 1)
+        planes = 2 * 3 + 4 * 3 + 2 * 4
+        per_pass = planes * 2.5 * points * math.log2(points) + 8 * bins * 2 * 3 * 4
+        want = {"fprop": per_pass, "step": 3 * per_pass - planes * 2.5 * points * math.log2(points)}
+        for r in rows:
+            assert float(r["model_flops"]) == pytest.approx(want[r["pass"]], rel=1e-6), (policy, r["pass"])
+    assert sizes["smooth"] == [35, 21] and sizes["pow2"] == [64, 32]
+    for got in (sizes["cheapest"], sizes[None]):
+        assert 35 <= got[0] <= 64 and 21 <= got[1] <= 32, got
 
 
 def test_sigkill_loses_no_row_and_resume_adds_no_duplicate(convbench_bin, tmp_path):

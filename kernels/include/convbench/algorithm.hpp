@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -28,11 +29,13 @@ struct ConvBuffers {
   float* dw = nullptr;
 };
 
-enum class FftSizePolicy { smooth, pow2 };
+// Transform sizes: the cheapest 7-smooth size under the backend's cost (default), the smallest
+// 7-smooth size, or the next power of two (the papers' padding).
+enum class FftSizePolicy { cheapest, smooth, pow2 };
 
 // Knobs shared by algorithms; each uses what applies to it.
 struct AlgoOptions {
-  FftSizePolicy fft_size = FftSizePolicy::smooth;
+  FftSizePolicy fft_size = FftSizePolicy::cheapest;
   bool fft_measure = false;  // FFTW_MEASURE planning instead of FFTW_ESTIMATE
   // Tiled FFT algorithms: the tiles' input extent per dim (0: the planner chooses).
   int64_t fft_tile = 0;
@@ -85,6 +88,12 @@ class Algorithm {
   // The problem the theoretical FFT model should count for (shape, pass): the shape itself, or
   // what the algorithm actually transforms (a tiled algorithm: its batch of tiles).
   virtual Shape modelled_shape(const Shape& s, Pass /*p*/) const { return s; }
+  // FFT algorithms: the transform size per dim their planner picks for (shape, pass), 1 on
+  // inactive dims; all 0 for other algorithms.
+  virtual Extent transform_sizes(const Shape& /*s*/, Pass /*p*/) const { return {0, 0, 0}; }
+  // FFT algorithms: their planner's modelled cost of (shape, pass) at those sizes, in their own
+  // unit (a tile planner compares it across tile sizes); NaN for other algorithms.
+  virtual double modelled_cost(const Shape& /*s*/, Pass /*p*/) const { return std::numeric_limits<double>::quiet_NaN(); }
   // What prepare() chose, for the row's `detail` column (cuDNN algorithm, math type,
   // determinism); empty when there is nothing to say.
   virtual std::string detail() const { return {}; }

@@ -1,15 +1,56 @@
-// Transform-size planner for FFT convolution.
+// Transform-size planner for FFT convolution: per dim the cheapest admissible size under a
+// backend's cost model (FFTW's way: plan once, execute many, the planner chooses).
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "convbench/algorithm.hpp"
+#include "convbench/shape.hpp"
 
 namespace convbench {
 
 // True when n > 0 has no prime factor above 7.
 bool is_smooth(int64_t n);
-// Smallest transform size >= n allowed by the policy: smooth (2^a 3^b 5^c 7^d) or power of two.
+// Smallest transform size >= n allowed by the policy: a 7-smooth size (smooth, and cheapest
+// when no cost is known) or a power of two (pow2).
 int64_t fft_size(int64_t n, FftSizePolicy policy);
+
+std::string_view to_string(FftSizePolicy policy);
+// "cheapest", "smooth" or "pow2"; nullopt otherwise.
+std::optional<FftSizePolicy> parse_fft_size_policy(std::string_view name);
+
+// What a backend's FFT convolution costs, in any one unit (the planners only compare).
+class FftCostModel {
+ public:
+  virtual ~FftCostModel() = default;
+  // One plane's real transform at sizes nf (1 on inactive dims), forward or inverse.
+  virtual double transform(const Extent& nf) const = 0;
+  // One complex GEMM (M x K) times (K x N), as the per-bin products run it.
+  virtual double gemm(int64_t M, int64_t N, int64_t K) const = 0;
+};
+
+// Operation counts: 2.5 V log2 V flops per transform of V points, weighted by 4 for its lower
+// arithmetic intensity; 8 flops per complex multiply-add. It grows with every size, so its
+// cheapest size is the smallest.
+const FftCostModel& counted_fft_cost();
+
+// Modelled cost of pass p of s at transform sizes nf: each tensor family's planes transformed
+// (once per single pass, twice in a step), plus the per-bin GEMMs over the bins the
+// compression keeps (one per single pass, three in a step).
+double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compression, const FftCostModel& cost);
+
+// Transform sizes for s (1 on inactive dims). smooth and pow2: fft_size() per dim. cheapest:
+// per dim the smallest 7-smooth sizes >= the padded extent and the next power of two (at most
+// kMaxCombinations in all, so a measured cost stays quick to fill), the combination of least
+// fft_conv_cost of an exact training step, where costs within kCostTolerance of the least
+// count as equal and then the fewest points win. One choice per layer: every pass, and every
+// compression, runs at the sizes of the exact step (so a step does the same arithmetic as its
+// separate passes, and band-limiting changes only what it drops).
+constexpr int kMaxCombinations = 64;
+constexpr double kCostTolerance = 0.05;
+Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost);
 
 }  // namespace convbench

@@ -30,6 +30,9 @@ struct PassModel {
 };
 
 // Model of one pass; `step` sums the three passes with transform reuse (6 transforms, not 9).
+// The FFT counts are at transform sizes nf (per dim, >= the padded input), or at the sizes the
+// policy gives under operation counts (cheapest then means the smallest 7-smooth size).
+PassModel model(const Shape& s, Pass p, const Extent& nf);
 PassModel model(const Shape& s, Pass p, FftSizePolicy policy);
 
 }  // namespace convbench

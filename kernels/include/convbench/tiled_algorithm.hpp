@@ -31,6 +31,8 @@ class TiledAlgorithm : public Algorithm {
   std::string detail() const override;
   // The batch of tiles (the shape itself when it is not cut or cannot run).
   Shape modelled_shape(const Shape& s, Pass p) const override;
+  Extent transform_sizes(const Shape& s, Pass p) const override;
+  double modelled_cost(const Shape& s, Pass p) const override;
 
  protected:
   // Backend: memory on the inner algorithm's device, and the copies (enqueued on stream()).

@@ -119,9 +119,11 @@ struct TilePlan {
 TilePlan plan_tiles(const Shape& s, int64_t extent);
 
 // The planner: among tile extents that are transform sizes of the policy (from the largest
-// dilated kernel up to the whole padded input), the one with the lowest modelled cost (tile
-// transforms + per-bin GEMMs over the tiles) that `accepts` takes (called with the shape the
-// inner algorithm would run: the sub-problem, or the shape itself for one tile). 0 when none.
-int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<bool(const Shape&)>& accepts);
+// dilated kernel up to the whole padded input), the one of least `cost` that `accepts` takes.
+// Both are called with the shape the inner algorithm would run: the batch of tiles, or the
+// shape itself for one tile. On a tie, the larger extent (fewer tiles, fewer copies). 0 when
+// none is accepted.
+int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
+                           const std::function<bool(const Shape&)>& accepts);
 
 }  // namespace convbench

@@ -1,0 +1,151 @@
+#include "fft_cost.hpp"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <complex>
+#include <map>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+#include "fft_parts.hpp"
+
+namespace convbench {
+namespace {
+
+using cf = std::complex<float>;
+using Clock = std::chrono::steady_clock;
+
+// Complex elements a timed batch spans: about a chunk of cpu.fft's (256 KiB), in cache.
+constexpr int64_t kBatchElems = 32 * 1024;
+// Largest GEMM timed as it is (about a millisecond).
+constexpr int64_t kGemmMacs = int64_t(1) << 22;
+
+void fill_random(float* p, int64_t n) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
+}
+
+// Best of several runs of fn, in ns: the first run warms caches and is not counted; runs
+// continue until 5 were counted and 1 ms was spent.
+template <class Fn>
+double best_ns(const Fn& fn) {
+  fn();
+  double best = 1e300, spent = 0;
+  for (int rep = 0; rep < 5 || (spent < 1e6 && rep < 1000); ++rep) {
+    const auto t0 = Clock::now();
+    fn();
+    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+    best = std::min(best, ns), spent += ns;
+  }
+  return best;
+}
+
+class MeasuredCost final : public FftCostModel {
+ public:
+  explicit MeasuredCost(bool measure_plans) : flags_(measure_plans ? FFTW_MEASURE : FFTW_ESTIMATE) {}
+
+  double transform(const Extent& nf) const override {
+    std::lock_guard lock(mutex_);
+    auto [it, fresh] = transforms_.try_emplace(nf, 0.0);
+    if (fresh) it->second = time_transform(nf);
+    return it->second;
+  }
+
+  double gemm(int64_t M, int64_t N, int64_t K) const override {
+    std::lock_guard lock(mutex_);
+    auto [it, fresh] = gemms_.try_emplace({M, N, K}, 0.0);
+    if (fresh) it->second = time_gemm(M, N, K);
+    return it->second;
+  }
+
+ private:
+  // ns per plane of a forward transform laid out as cpu.fft's stages (without their pruning):
+  // in-place r2c rows along the last dim, then complex columns along each other dim.
+  double time_transform(const Extent& nf) const {
+    const int64_t half = nf[2] / 2 + 1, bins = nf[0] * nf[1] * half;
+    const int64_t planes = std::max<int64_t>(1, kBatchElems / bins);
+    const int64_t elems = planes * bins;
+    cf* buf = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
+    if (!buf) throw std::bad_alloc();
+    auto* c = reinterpret_cast<fftwf_complex*>(buf);
+    auto* r = reinterpret_cast<float*>(buf);
+    auto i = [](int64_t v) { return static_cast<int>(v); };
+    std::vector<fftwf_plan> stages;
+    {
+      std::lock_guard lock(fftw_planner_mutex());
+      fftwf_plan_with_nthreads(1);
+      const fftwf_iodim row{i(nf[2]), 1, 1};
+      const fftwf_iodim rows[2] = {{i(planes), i(2 * bins), i(bins)}, {i(nf[0] * nf[1]), i(2 * half), i(half)}};
+      stages.push_back(fftwf_plan_guru_dft_r2c(1, &row, 2, rows, r, c, flags_));
+      for (int d = 1; d >= 0; --d) {
+        if (nf[d] == 1) continue;
+        const int64_t stride = d == 1 ? half : nf[1] * half;  // the columns are the inner dims
+        const fftwf_iodim column{i(nf[d]), i(stride), i(stride)};
+        const fftwf_iodim columns[3] = {{i(planes), i(bins), i(bins)}, {i(bins / (stride * nf[d])), i(stride * nf[d]), i(stride * nf[d])}, {i(stride), 1, 1}};
+        stages.push_back(fftwf_plan_guru_dft(1, &column, 3, columns, c, c, FFTW_FORWARD, flags_));
+      }
+    }
+    const bool planned = std::none_of(stages.begin(), stages.end(), [](fftwf_plan p) { return p == nullptr; });
+    double ns = 0;
+    if (planned) {
+      fill_random(r, 2 * elems);  // after planning: FFTW_MEASURE overwrites the buffer
+      ns = best_ns([&] {
+        for (fftwf_plan p : stages) fftwf_execute(p);
+      });
+    }
+    {
+      std::lock_guard lock(fftw_planner_mutex());
+      for (fftwf_plan p : stages)
+        if (p) fftwf_destroy_plan(p);
+    }
+    fftwf_free(buf);
+    if (!planned) throw std::runtime_error("cpu.fft cost model: FFTW could not plan a transform");
+    return ns / double(planes);
+  }
+
+  // ns per call of cpu.fft's cgemm, on one thread as its per-bin loop runs it (OpenBLAS's
+  // OpenMP build does not thread inside an active parallel region). A large product is timed
+  // with its largest dim cut to kGemmMacs multiply-adds and scaled back: time is linear there.
+  static double time_gemm(int64_t M, int64_t N, int64_t K) {
+    const int64_t macs = M * N * K;
+    if (macs > kGemmMacs) {
+      int64_t* largest = &M;
+      if (N > *largest) largest = &N;
+      if (K > *largest) largest = &K;
+      const int64_t full = *largest;
+      *largest = std::max<int64_t>(1, full * kGemmMacs / macs);
+      return time_gemm(M, N, K) * double(full) / double(*largest);
+    }
+    std::vector<float> a(2 * M * K), b(2 * K * N);
+    std::vector<cf> c(M * N);
+    fill_random(a.data(), int64_t(a.size()));
+    fill_random(b.data(), int64_t(b.size()));
+    const cf* A = reinterpret_cast<const cf*>(a.data());
+    const cf* B = reinterpret_cast<const cf*>(b.data());
+    double ns = 0;
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    ns = best_ns([&] { cgemm(false, false, M, N, K, A, K, B, N, c.data(), N); });
+    return ns;
+  }
+
+  unsigned flags_;
+  mutable std::mutex mutex_;
+  mutable std::map<Extent, double> transforms_;
+  mutable std::map<std::tuple<int64_t, int64_t, int64_t>, double> gemms_;
+};
+
+}  // namespace
+
+const FftCostModel& measured_fft_cost(bool measure_plans) {
+  static const MeasuredCost estimate(false), measure(true);
+  return measure_plans ? measure : estimate;
+}
+
+}  // namespace convbench
