@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The CPU results committed under results/<machine>/ besides quick (ci/run.sh), bandlimited and
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
-# Fig 3, the core comparison of issue 2, the CPU performance target and tiled vs whole-input FFT. Each sweep resumes, so an
-# interrupted run picks up where it stopped; then the figures are regenerated.
+# Fig 3, the core comparison of issue 2, the CPU performance target, tiled vs whole-input FFT and
+# the transform size policies (fft_sizes: one run per --fft-size policy, into one file). Each
+# sweep resumes, so an interrupted run picks up where it stopped; then the figures are regenerated.
 # ~30 min on a 2-core VM. Run on a quiet machine: these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
@@ -15,12 +16,19 @@ dir=${OUT_DIR:-results/$("$bin" machine)}
 mkdir -p "$dir"
 sweeps=("$@")
 [ ${#sweeps[@]} -gt 0 ] || sweeps=(seed_input_size seed_kernel_size seed_dims cpu_core cpu_target
-                                   mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu fft_tiled)
+                                   mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu fft_tiled fft_sizes)
 for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
   case "$s" in seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;; esac
-  echo "== $s" >&2
-  "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" --out "$dir/$s.csv" --resume --progress
+  # fft_sizes: once per size policy, into one file; the others with their own policy.
+  policies=(own)
+  [ "$s" = fft_sizes ] && policies=(cheapest smooth pow2)
+  for p in "${policies[@]}"; do
+    size=()
+    [ "$p" = own ] || size=(--fft-size "$p")
+    echo "== $s ${size[*]}" >&2
+    "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" "${size[@]}" --out "$dir/$s.csv" --resume --progress
+  done
 done
 if [ -x .venv/bin/python ]; then PYTHONPATH=plots .venv/bin/python -m convbench_plots "$dir"; fi

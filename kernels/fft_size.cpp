@@ -108,8 +108,8 @@ Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel
   };
   search(search, kMaxDims - s.dims);
   // Within kCostTolerance of the least cost (about the spread of repeated timings) the fewest
-  // points win: less memory, and the same choice from run to run. Options come in ascending
-  // order, so equal volumes keep the smaller last dims.
+  // points win: less memory, and the same choice from run to run. Of equal volumes the first
+  // found wins (the smaller leading dims).
   double least = std::numeric_limits<double>::infinity();
   for (const Option& o : options) least = std::min(least, o.cost);
   const Option* pick = nullptr;

@@ -31,13 +31,15 @@ void fill_random(float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
 }
 
-// Best of several runs of fn, in ns: the first run warms caches and is not counted; runs
-// continue until 5 were counted and 1 ms was spent.
-template <class Fn>
-double best_ns(const Fn& fn) {
+// Best of several runs of fn, in ns, each after an untimed reset(): the first run warms caches
+// and is not counted; runs continue until 5 were counted and 1 ms was spent.
+template <class Fn, class Reset>
+double best_ns(const Fn& fn, const Reset& reset) {
+  reset();
   fn();
   double best = 1e300, spent = 0;
   for (int rep = 0; rep < 5 || (spent < 1e6 && rep < 1000); ++rep) {
+    reset();
     const auto t0 = Clock::now();
     fn();
     const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
@@ -52,16 +54,15 @@ class MeasuredCost final : public FftCostModel {
 
   double transform(const Extent& nf) const override {
     std::lock_guard lock(mutex_);
-    auto [it, fresh] = transforms_.try_emplace(nf, 0.0);
-    if (fresh) it->second = time_transform(nf);
-    return it->second;
+    if (const auto it = transforms_.find(nf); it != transforms_.end()) return it->second;
+    return transforms_[nf] = time_transform(nf);  // not cached when timing throws
   }
 
   double gemm(int64_t M, int64_t N, int64_t K) const override {
     std::lock_guard lock(mutex_);
-    auto [it, fresh] = gemms_.try_emplace({M, N, K}, 0.0);
-    if (fresh) it->second = time_gemm(M, N, K);
-    return it->second;
+    const auto key = std::make_tuple(M, N, K);
+    if (const auto it = gemms_.find(key); it != gemms_.end()) return it->second;
+    return gemms_[key] = time_gemm(M, N, K);
   }
 
  private:
@@ -94,10 +95,13 @@ class MeasuredCost final : public FftCostModel {
     const bool planned = std::none_of(stages.begin(), stages.end(), [](fftwf_plan p) { return p == nullptr; });
     double ns = 0;
     if (planned) {
-      fill_random(r, 2 * elems);  // after planning: FFTW_MEASURE overwrites the buffer
+      // The same random data before every run: planning with FFTW_MEASURE overwrites the
+      // buffer, and repeated unnormalised transforms would overflow.
+      std::vector<float> data(static_cast<size_t>(2 * elems));
+      fill_random(data.data(), 2 * elems);
       ns = best_ns([&] {
         for (fftwf_plan p : stages) fftwf_execute(p);
-      });
+      }, [&] { std::copy(data.begin(), data.end(), r); });
     }
     {
       std::lock_guard lock(fftw_planner_mutex());
@@ -131,7 +135,7 @@ class MeasuredCost final : public FftCostModel {
     double ns = 0;
 #pragma omp parallel num_threads(2)
 #pragma omp single
-    ns = best_ns([&] { cgemm(false, false, M, N, K, A, K, B, N, c.data(), N); });
+    ns = best_ns([&] { cgemm(false, false, M, N, K, A, K, B, N, c.data(), N); }, [] {});
     return ns;
   }
 

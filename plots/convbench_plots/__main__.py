@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from . import (data, fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
-               fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled, style)
+               fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled, fig11_fft_sizes, style)
 from .base import Skip
 
 FIGURES = [
@@ -29,6 +29,7 @@ FIGURES = [
     ("8", "Band-limited: time, workspace, error vs compression", fig8_bandlimited),
     ("9", "Own FFT vs cuFFT: transform time vs size", fig9_fft_transform),
     ("10", "Tiled vs whole-input FFT: time and workspace vs n", fig10_tiled),
+    ("11", "FFT transform size policies: time and size vs n", fig11_fft_sizes),
 ]
 OUR_SUFFIXES = (".png", ".svg", ".md")
 

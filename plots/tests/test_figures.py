@@ -9,6 +9,7 @@ from matplotlib.collections import LineCollection, QuadMesh
 
 from convbench_plots import (fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                              fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
+                             fig11_fft_sizes,
                              style)
 from convbench_plots.base import Skip, fmt
 
@@ -201,8 +202,25 @@ def test_fig10_tiled(full_ds):
     assert "cpu.fft_tiled tiles" in p.table and "tiles " in p.table
 
 
+def test_fig11_fft_sizes(full_ds):
+    (p,) = fig11_fft_sizes.build(full_ds)
+    axes = panels(p.fig)
+    assert len(axes) == 4  # time and size, for cpu.fft and cuda.fft
+    assert set(line_labels(axes[0])) == {"cpu.fft (cheapest)", "cpu.fft (smooth)", "cpu.fft (pow2)"}
+    assert axes[0].get_yscale() == "log"
+    # the size panel plots the last dim of the size each policy ran, against the padded n
+    size_axes = [ax for ax in axes if ax.get_ylabel() == "transform size" and "cpu.fft" in ax.get_title()]
+    (cheapest,) = [ln for ln in size_axes[0].get_lines() if ln.get_label() == "cpu.fft (cheapest)"]
+    assert list(cheapest.get_xdata()) == [18, 30, 35] and list(cheapest.get_ydata()) == [20, 32, 36]
+    # fixture: cpu.fft step at padded 30 takes 7.5 ms cheapest, 15 ms smooth -> 0.5
+    assert "| cpu.fft | step | 30 | 32x32 | 30x30 | 32x32 | 7.5 | 15 | 7.5 | 0.5 | 1 |" in p.table
+    assert "| cuda.fft | step | 30 | 30x30 | – |" in p.table  # no smooth run there: the cell stays empty
+    assert "cpu.fft step: cheapest / smooth geometric mean" in p.table
+
+
 @pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
-                                    fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled])
+                                    fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
+                                    fig11_fft_sizes])
 def test_every_figure_skips_cleanly_without_data(module, folder_with):
     from convbench_plots import data
     ds = data.load(folder_with())  # an empty results folder
