@@ -2,9 +2,9 @@
 # The CPU results committed under results/<machine>/ besides quick (ci/run.sh), bandlimited and
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
 # Fig 3, the core comparison of issue 2, the CPU performance target, tiled vs whole-input FFT and
-# the transform size policies (fft_sizes: one run per --fft-size policy, into one file). Each
-# sweep resumes, so an interrupted run picks up where it stopped; then the figures are regenerated.
-# ~30 min on a 2-core VM. Run on a quiet machine: these are timings.
+# the transform size policies. Each sweep resumes, so an interrupted run picks up where it
+# stopped; then the figures are regenerated.
+# ~15 min on a 2-core VM. Run on a quiet machine: these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
 # Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).
@@ -21,14 +21,7 @@ for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
   case "$s" in seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;; esac
-  # fft_sizes: once per size policy, into one file; the others with their own policy.
-  policies=(own)
-  [ "$s" = fft_sizes ] && policies=(cheapest smooth pow2)
-  for p in "${policies[@]}"; do
-    size=()
-    [ "$p" = own ] || size=(--fft-size "$p")
-    echo "== $s ${size[*]}" >&2
-    "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" "${size[@]}" --out "$dir/$s.csv" --resume --progress
-  done
+  echo "== $s" >&2
+  "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" --out "$dir/$s.csv" --resume --progress
 done
 if [ -x .venv/bin/python ]; then PYTHONPATH=plots .venv/bin/python -m convbench_plots "$dir"; fi

@@ -14,7 +14,7 @@ struct BenchOptions {
   std::vector<std::string> passes;       // idem
   std::vector<std::string> precisions;   // idem
   std::vector<double> compression;       // idem
-  std::string fft_size;                  // "cheapest" | "smooth" | "pow2" | "" (sweep's own)
+  std::vector<std::string> fft_size;     // of "cheapest", "smooth", "pow2"; empty: the sweep's
   int reps = 0;                          // 0: the sweep's own
   bool fft_measure = false;              // FFTW_MEASURE planning
   int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)

@@ -30,7 +30,9 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--pass", o->passes, "Passes: comma list of fprop,dgrad,wgrad,step; default: the sweep's")->delimiter(',');
   cmd->add_option("--precision", o->precisions, "fp32 and/or tf32 (tf32: CUDA algorithms only)")->delimiter(',');
   cmd->add_option("--compression", o->compression, "Band-limiting fractions, comma list in [0, 0.95]")->delimiter(',');
-  cmd->add_option("--fft-size", o->fft_size, kFftSizeHelp)->check(kFftSizePolicy);
+  cmd->add_option("--fft-size", o->fft_size, std::string(kFftSizeHelp) + "; a comma list runs each in turn per case")
+      ->delimiter(',')
+      ->check(kFftSizePolicy);
   cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
   cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
       ->check(kPositiveInteger);

@@ -251,9 +251,11 @@ Sweep parse_sweep(std::string_view text, const std::string& origin) {
     }
   }
   if (doc.contains("fft_size")) {
-    const std::string f = r.string(doc["fft_size"], "fft_size");
-    if (const auto policy = parse_fft_size_policy(f)) sw.fft_size = *policy;
-    else r.fail("fft_size", fmt::format("must be \"cheapest\", \"smooth\" or \"pow2\", got \"{}\"", f));
+    const auto names = r.strings(doc["fft_size"], "fft_size");
+    sw.fft_size.clear();
+    for (const auto& f : names)
+      if (const auto policy = parse_fft_size_policy(f)) sw.fft_size.push_back(*policy);
+      else r.fail("fft_size", fmt::format("must be \"cheapest\", \"smooth\" or \"pow2\", got \"{}\"", f));
   }
   if (doc.contains("reps")) sw.reps = static_cast<int>(std::min<int64_t>(r.integer(doc["reps"], "reps", 1), 100000));
   if (doc.contains("grids")) {

@@ -19,7 +19,7 @@ struct Sweep {
   std::vector<std::string> passes{"fprop", "dgrad", "wgrad", "step"};
   std::vector<std::string> precisions{"fp32"};
   std::vector<double> compression{0.0};
-  FftSizePolicy fft_size = FftSizePolicy::cheapest;
+  std::vector<FftSizePolicy> fft_size{FftSizePolicy::cheapest};  // an axis: each policy in turn per case
   int reps = 5;
   std::vector<Shape> shapes;        // grids expanded, explicit shapes appended, duplicates removed
   int64_t dropped = 0;              // grid points that cannot exist (e.g. kernel > padded input)

@@ -84,6 +84,14 @@ TEST(Sweep, PerDimExtentsAndDefaults) {
   EXPECT_EQ(sw.reps, 5);
   EXPECT_EQ(sw.algorithms, (std::vector<std::string>{"*"}));
   EXPECT_EQ(sw.compression, (std::vector<double>{0.0}));
+  EXPECT_EQ(sw.fft_size, (std::vector<FftSizePolicy>{FftSizePolicy::cheapest}));
+}
+
+TEST(Sweep, FftSizeIsAPolicyOrAListOfThem) {
+  EXPECT_EQ(parse_sweep(R"({"fft_size": "pow2", "shapes": ["in=8,k=3"]})", "s.json").fft_size,
+            (std::vector<FftSizePolicy>{FftSizePolicy::pow2}));
+  EXPECT_EQ(parse_sweep(R"({"fft_size": ["smooth", "cheapest"], "shapes": ["in=8,k=3"]})", "s.json").fft_size,
+            (std::vector<FftSizePolicy>{FftSizePolicy::smooth, FftSizePolicy::cheapest}));
 }
 
 TEST(Sweep, ErrorsNameFileKeyAndExpectedType) {
@@ -103,6 +111,8 @@ TEST(Sweep, ErrorsNameFileKeyAndExpectedType) {
   EXPECT_EQ(err(R"({"passes": ["fwd"], "shapes": []})"), "s.json: key 'passes[0]' must be fprop, dgrad, wgrad or step, got \"fwd\"");
   EXPECT_EQ(err(R"({"compression": [0.99], "shapes": []})"), "s.json: key 'compression[0]' must be in [0, 0.95], got 0.99");
   EXPECT_EQ(err(R"({"fft_size": "odd", "shapes": []})"), "s.json: key 'fft_size' must be \"cheapest\", \"smooth\" or \"pow2\", got \"odd\"");
+  EXPECT_EQ(err(R"({"fft_size": ["pow2", "odd"], "shapes": []})"), "s.json: key 'fft_size' must be \"cheapest\", \"smooth\" or \"pow2\", got \"odd\"");
+  EXPECT_EQ(err(R"({"fft_size": [], "shapes": []})"), "s.json: key 'fft_size' must be a string or a non-empty list of strings, got []");
   EXPECT_EQ(err(R"({"shapes": ["in=4,k=9"]})"), "s.json: key 'shapes[0]' is invalid: kernel 9 > padded input 4 in dim W");
   EXPECT_EQ(err(R"({"name": "x"})"), "s.json: needs 'grids' or 'shapes'");
   EXPECT_EQ(err(R"([1, 2])"), "s.json: must hold a JSON object at the top level");

@@ -122,6 +122,26 @@ def test_fft_size_policies_and_the_model_counts_the_sizes_that_ran(convbench_bin
         assert 35 <= got[0] <= 64 and 21 <= got[1] <= 32, got
 
 
+def test_a_list_of_size_policies_runs_each_in_turn_per_case(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", "N=1,C=2,K=2,in=30x30,k=3x3", "--shape", "N=1,C=2,K=2,in=18,k=3",
+          "--algo", "cpu.fft,cpu.direct", "--pass", "fprop", "--fft-size", "pow2,smooth", "--reps", "1",
+          "--out", str(out))
+    rows = read_rows(out)
+    got = [(r["in_w"], r["algo"], r["fft_policy"], r["fft_size"]) for r in rows]
+    # per shape: cpu.fft under each policy, back to back; cpu.direct (no transforms) once
+    assert got == [("30", "cpu.fft", "pow2", "32x32"), ("30", "cpu.fft", "smooth", "30x30"),
+                   ("30", "cpu.direct", "pow2", ""),
+                   ("18", "cpu.fft", "pow2", "32"), ("18", "cpu.fft", "smooth", "18"),
+                   ("18", "cpu.direct", "pow2", "")], got
+    assert all(r["status"] == "ok" for r in rows)
+    # resume knows both policies' rows
+    bench(convbench_bin, "--shape", "N=1,C=2,K=2,in=30x30,k=3x3", "--shape", "N=1,C=2,K=2,in=18,k=3",
+          "--algo", "cpu.fft,cpu.direct", "--pass", "fprop", "--fft-size", "pow2,smooth", "--reps", "1",
+          "--out", str(out), "--resume")
+    assert len(read_rows(out)) == len(rows)
+
+
 def test_sigkill_loses_no_row_and_resume_adds_no_duplicate(convbench_bin, tmp_path):
     out = tmp_path / "r.csv"
     shapes = [f"N=2,C=8,K=8,in={n}x{n},k=5x5" for n in range(12, 40, 2)]
