@@ -18,12 +18,13 @@ POLICIES = {"cheapest": {"linestyle": "-", "marker": "o"}, "smooth": {"linestyle
 PASS = "step"
 
 
-def _last_dim(size: str) -> float:
-    """Transform size along the last dim ("36x40" -> 40); NaN when missing."""
+def _mean_size(size: str) -> float:
+    """Geometric mean of the transform size's dims ("32x50" -> 40); NaN when missing."""
     try:
-        return float(str(size).split("x")[-1])
+        dims = [float(v) for v in str(size).split("x")]
     except ValueError:
         return math.nan
+    return math.prod(dims) ** (1 / len(dims))
 
 
 def build(ds) -> list[Product]:
@@ -41,7 +42,7 @@ def build(ds) -> list[Product]:
         d = r[(r["algo"] == algo) & (r["pass"] == PASS)]
         t_ax, s_ax = axes[0][col], axes[1][col]
         t_ax.set_title(f"{algo}: {PASS}", fontsize=9)
-        s_ax.set_title(f"{algo}: transform size (last dim)", fontsize=9)
+        s_ax.set_title(f"{algo}: transform size (geometric mean of the dims)", fontsize=9)
         if d.empty:
             style.no_data(t_ax, f"no ok {PASS} rows")
             style.no_data(s_ax, f"no ok {PASS} rows")
@@ -53,7 +54,7 @@ def build(ds) -> list[Product]:
             kw = {**style.algo_style(algo), **look, "label": f"{algo} ({policy})"}
             t = dp.groupby("padded")["time_ms"].median().sort_index()
             t_ax.plot(t.index, t.values, **kw)
-            sizes = dp.groupby("padded")["fft_size"].first().map(_last_dim).sort_index()
+            sizes = dp.groupby("padded")["fft_size"].first().map(_mean_size).sort_index()
             s_ax.plot(sizes.index, sizes.values, **kw)
         lo, hi = int(d["padded"].min()), int(d["padded"].max())
         s_ax.plot([lo, hi], [lo, hi], color="#999999", linewidth=0.8, label="_n")
