@@ -12,7 +12,7 @@ printf 'in=5x6x7,k=3x3x3,stride=2,groups=1' > build/fuzz/corpus/shape2
 if [ ! -x build/fuzz/fuzz_parsers ] || [ -n "$(find harness kernels tests/fuzz -newer build/fuzz/fuzz_parsers -name '*.[ch]pp' | head -1)" ]; then
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Iharness -Ikernels/include tests/fuzz/fuzz_parsers.cpp harness/sweep.cpp harness/shape_spec.cpp \
-    kernels/shape.cpp -lfmt -o build/fuzz/fuzz_parsers
+    kernels/shape.cpp kernels/fft_size.cpp -lfmt -o build/fuzz/fuzz_parsers
 fi
 cd build/fuzz
 ./fuzz_parsers -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 corpus 2>fuzz.log \
