@@ -205,12 +205,6 @@ class Runner {
     opt.compression = c.compression;
     opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
-    if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
-      const Shape run = algo->modelled_shape(s, c.pass);
-      const Extent nf = algo->transform_sizes(s, c.pass);
-      const PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
-      row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
-    }
     BenchDevice* dev = nullptr;
     try {
       dev = &device(algo->device());
@@ -226,6 +220,12 @@ class Runner {
     if (std::string why = algo->supports(s, c.pass); !why.empty()) return skip(why);
 
     try {
+      if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
+        const Shape run = algo->modelled_shape(s, c.pass);
+        const Extent nf = algo->transform_sizes(s, c.pass);
+        const PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
+        row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
+      }
       const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());
       const double workspace = double(algo->workspace_bytes(s, c.pass));
       row.workspace_bytes = workspace;

@@ -69,13 +69,17 @@ int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::func
     double cost;
     int64_t extent;
   };
+  // Tiles pay with small transforms: extents up to kMaxTileExtent (or 8 dilated kernels), then
+  // the whole input as one tile. That bounds the planner's work (and a measured cost's timings)
+  // on large inputs.
+  const int64_t ceiling = std::max(kMaxTileExtent, 8 * smallest);
   std::vector<Candidate> candidates;
-  for (int64_t e = fft_size(smallest, sizes);; e = fft_size(e + 1, sizes)) {
-    const int64_t extent = std::min(e, largest);
+  auto consider = [&](int64_t extent) {
     const TilePlan plan = plan_tiles(s, extent);
     candidates.push_back({cost(plan.tiles == 1 ? s : plan.sub), extent});
-    if (extent == largest) break;
-  }
+  };
+  for (int64_t e = fft_size(smallest, sizes); e < largest && e <= ceiling; e = fft_size(e + 1, sizes)) consider(e);
+  consider(largest);
   // Cheapest first; on a tie, the larger extent (fewer tiles, fewer copies).
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;

@@ -211,6 +211,14 @@ TEST(ChooseFftSizes, CpuFftPicksOneAdmissibleSizePerLayer) {
       EXPECT_EQ(make_algorithm("cpu.fft", opt)->transform_sizes(s, Pass::fprop),
                 choose_fft_sizes(s, FftSizePolicy::smooth, counted_fft_cost()));
     }
+  // A plane past the timed limit is timed shrunk and scaled: finite, and dearer than a small one.
+  const auto fft = make_algorithm("cpu.fft");
+  const Shape large = layer({3000, 3000}), small = layer({300, 300});
+  const Extent big = fft->transform_sizes(large, Pass::step);
+  EXPECT_GE(big[1], 3000);
+  EXPECT_LE(big[2], 4096);
+  EXPECT_TRUE(std::isfinite(fft->modelled_cost(large, Pass::step)));
+  EXPECT_GT(fft->modelled_cost(large, Pass::step), 50 * fft->modelled_cost(small, Pass::step));
   EXPECT_TRUE(std::isnan(make_algorithm("cpu.direct")->modelled_cost(layer({8}), Pass::fprop)));
   EXPECT_EQ(make_algorithm("cpu.direct")->transform_sizes(layer({8}), Pass::fprop), (Extent{0, 0, 0}));
 }

@@ -237,6 +237,22 @@ TEST(TilePlanner, PicksTheExtentOfLeastCost) {
   EXPECT_GT(seen, 5);
 }
 
+// Large inputs: extents up to kMaxTileExtent (or 8 kernels) and the whole input, no more.
+TEST(TilePlanner, BoundsTheExtentsItCosts) {
+  for (const auto& [in, k] : {std::pair<int64_t, int64_t>{100000, 3}, {5000, 101}}) {
+    const Shape s = Shape::make({1, 1, 1, 1, {in}, {k}, {0}, {1}, {1}});
+    std::vector<int64_t> seen;
+    choose_tile_extent(s, FftSizePolicy::smooth, [&](const Shape& run) {
+      seen.push_back(run.in[2]);
+      return 1.0;
+    }, [](const Shape&) { return true; });
+    SCOPED_TRACE(s.to_string());
+    EXPECT_EQ(seen.back(), in) << "the whole input is always a candidate";
+    for (size_t i = 0; i + 1 < seen.size(); ++i) EXPECT_LE(seen[i], std::max(kMaxTileExtent, 8 * k));
+    EXPECT_GE(seen.size(), 10u);
+  }
+}
+
 TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
   const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
   const int64_t any = choose_tile_extent(s, FftSizePolicy::smooth, counted, [](const Shape&) { return true; });

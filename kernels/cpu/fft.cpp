@@ -71,6 +71,11 @@ enum Family { fX = 0, fW = 1, fY = 2 };
 // spectrum is still cached when it is transposed into the frequency-major buffer.
 constexpr int64_t kChunkBytes = 256 * 1024;
 
+// The layer's transform sizes: the planner's, with costs timed on this machine.
+Extent planned_sizes(const Shape& s, const AlgoOptions& opt) {
+  return choose_fft_sizes(s, opt.fft_size, measured_fft_cost(opt.fft_measure));
+}
+
 // Everything sized by (shape, pass, options); workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};        // transform size per dim
@@ -86,7 +91,7 @@ struct Layout {
 
   Layout() = default;
   Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads) {
-    nf = choose_fft_sizes(s, opt.fft_size, measured_fft_cost(opt.fft_measure));
+    nf = planned_sizes(s, opt);
     pitch = 2 * (nf[2] / 2 + 1);
     bins = half_spectrum_bins(nf);
     kept = band_limit_bins(nf, opt.compression);
@@ -275,9 +280,7 @@ class CpuFft final : public Algorithm {
   }
   std::string fft_size() const override { return fft_size_; }
   bool supports_compression() const override { return true; }
-  Extent transform_sizes(const Shape& s, Pass) const override {
-    return choose_fft_sizes(s, opt_.fft_size, measured_fft_cost(opt_.fft_measure));
-  }
+  Extent transform_sizes(const Shape& s, Pass) const override { return planned_sizes(s, opt_); }
   double modelled_cost(const Shape& s, Pass p) const override {
     return fft_conv_cost(s, p, transform_sizes(s, p), opt_.compression, measured_fft_cost(opt_.fft_measure));
   }

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <complex>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
-#include <stdexcept>
 #include <tuple>
 #include <vector>
 
@@ -22,6 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 // Complex elements a timed batch spans: about a chunk of cpu.fft's (256 KiB), in cache.
 constexpr int64_t kBatchElems = 32 * 1024;
+// Largest plane timed as it is (complex elements, 2 MiB): a larger one is timed with its
+// largest dim divided by its smallest prime factor until it fits, scaled back by operation
+// count, so that a planner's timings stay quick on large inputs.
+constexpr int64_t kTimedBins = int64_t(1) << 18;
 // Largest GEMM timed as it is (about a millisecond).
 constexpr int64_t kGemmMacs = int64_t(1) << 22;
 
@@ -32,14 +36,14 @@ void fill_random(float* p, int64_t n) {
 }
 
 // Best of several runs of fn, in ns, each after an untimed reset(): the first run warms caches
-// and is not counted; runs continue until 10 were counted and 4 ms were spent, so that the
-// best is rarely one of this VM's slow spells (one run of a 64x64 plane batch: ~0.3 ms).
+// and is not counted; runs continue until 4 ms were spent (at least 3), so that the best is
+// rarely one of this VM's slow spells (one run of a 64x64 plane batch: ~0.3 ms).
 template <class Fn, class Reset>
 double best_ns(const Fn& fn, const Reset& reset) {
   reset();
   fn();
   double best = 1e300, spent = 0;
-  for (int rep = 0; rep < 10 || (spent < 4e6 && rep < 1000); ++rep) {
+  for (int rep = 0; rep < 3 || (spent < 4e6 && rep < 1000); ++rep) {
     reset();
     const auto t0 = Clock::now();
     fn();
@@ -56,7 +60,15 @@ class MeasuredCost final : public FftCostModel {
   double transform(const Extent& nf) const override {
     std::lock_guard lock(mutex_);
     if (const auto it = transforms_.find(nf); it != transforms_.end()) return it->second;
-    return transforms_[nf] = time_transform(nf);  // not cached when timing throws
+    Extent timed = nf;
+    while (timed[0] * timed[1] * (timed[2] / 2 + 1) > kTimedBins) {
+      int64_t& d = *std::max_element(timed.begin(), timed.end());
+      int64_t p = 2;
+      while (d % p != 0) ++p;  // the smallest prime factor
+      d /= p;
+    }
+    const double scale = counted_fft_cost().transform(nf) / counted_fft_cost().transform(timed);
+    return transforms_[nf] = time_transform(timed) * scale;
   }
 
   double gemm(int64_t M, int64_t N, int64_t K) const override {
@@ -68,50 +80,56 @@ class MeasuredCost final : public FftCostModel {
 
  private:
   // ns per plane of a forward transform laid out as cpu.fft's stages (without their pruning):
-  // in-place r2c rows along the last dim, then complex columns along each other dim.
+  // in-place r2c rows along the last dim, then complex columns along each other dim (at most
+  // kTimedBins per plane). Infinity when there is no memory or no plan for it.
   double time_transform(const Extent& nf) const {
+    constexpr double kUntimeable = std::numeric_limits<double>::infinity();
     const int64_t half = nf[2] / 2 + 1, bins = nf[0] * nf[1] * half;
     const int64_t planes = std::max<int64_t>(1, kBatchElems / bins);
     const int64_t elems = planes * bins;
+    // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,
+    // and repeated unnormalised transforms would overflow.
+    std::vector<float> data;
+    try {
+      data.resize(static_cast<size_t>(2 * elems));
+    } catch (const std::bad_alloc&) {
+      return kUntimeable;
+    }
+    fill_random(data.data(), 2 * elems);
     cf* buf = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
-    if (!buf) throw std::bad_alloc();
+    if (!buf) return kUntimeable;
     auto* c = reinterpret_cast<fftwf_complex*>(buf);
     auto* r = reinterpret_cast<float*>(buf);
     auto i = [](int64_t v) { return static_cast<int>(v); };
-    std::vector<fftwf_plan> stages;
+    fftwf_plan stages[kMaxDims] = {};
+    int count = 0;
     {
       std::lock_guard lock(fftw_planner_mutex());
       fftwf_plan_with_nthreads(1);
       const fftwf_iodim row{i(nf[2]), 1, 1};
       const fftwf_iodim rows[2] = {{i(planes), i(2 * bins), i(bins)}, {i(nf[0] * nf[1]), i(2 * half), i(half)}};
-      stages.push_back(fftwf_plan_guru_dft_r2c(1, &row, 2, rows, r, c, flags_));
+      stages[count++] = fftwf_plan_guru_dft_r2c(1, &row, 2, rows, r, c, flags_);
       for (int d = 1; d >= 0; --d) {
         if (nf[d] == 1) continue;
         const int64_t stride = d == 1 ? half : nf[1] * half;  // the columns are the inner dims
         const fftwf_iodim column{i(nf[d]), i(stride), i(stride)};
         const fftwf_iodim columns[3] = {{i(planes), i(bins), i(bins)}, {i(bins / (stride * nf[d])), i(stride * nf[d]), i(stride * nf[d])}, {i(stride), 1, 1}};
-        stages.push_back(fftwf_plan_guru_dft(1, &column, 3, columns, c, c, FFTW_FORWARD, flags_));
+        stages[count++] = fftwf_plan_guru_dft(1, &column, 3, columns, c, c, FFTW_FORWARD, flags_);
       }
     }
-    const bool planned = std::none_of(stages.begin(), stages.end(), [](fftwf_plan p) { return p == nullptr; });
-    double ns = 0;
-    if (planned) {
-      // The same random data before every run: planning with FFTW_MEASURE overwrites the
-      // buffer, and repeated unnormalised transforms would overflow.
-      std::vector<float> data(static_cast<size_t>(2 * elems));
-      fill_random(data.data(), 2 * elems);
+    const bool planned = std::all_of(stages, stages + count, [](fftwf_plan p) { return p != nullptr; });
+    double ns = kUntimeable;
+    if (planned)
       ns = best_ns([&] {
-        for (fftwf_plan p : stages) fftwf_execute(p);
-      }, [&] { std::copy(data.begin(), data.end(), r); });
-    }
+        for (int s = 0; s < count; ++s) fftwf_execute(stages[s]);
+      }, [&] { std::copy(data.begin(), data.end(), r); }) / double(planes);
     {
       std::lock_guard lock(fftw_planner_mutex());
-      for (fftwf_plan p : stages)
-        if (p) fftwf_destroy_plan(p);
+      for (int s = 0; s < count; ++s)
+        if (stages[s]) fftwf_destroy_plan(stages[s]);
     }
     fftwf_free(buf);
-    if (!planned) throw std::runtime_error("cpu.fft cost model: FFTW could not plan a transform");
-    return ns / double(planes);
+    return ns;
   }
 
   // ns per call of cpu.fft's cgemm, on one thread as its per-bin loop runs it (OpenBLAS's

@@ -41,12 +41,6 @@
 namespace convbench {
 namespace {
 
-// The planner's sizes. Its cost here is the operation count (no cuFFT timings yet), whose
-// cheapest size is the smallest 7-smooth one.
-Extent transform_sizes(const Shape& s, FftSizePolicy policy) {
-  return choose_fft_sizes(s, policy, counted_fft_cost());
-}
-
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -64,7 +58,9 @@ struct Layout {
     own = own_transforms;
     // A padded extent of 1 would ask cuFFT for a length-1 transform; 2 is as valid (nf >= n)
     // and keeps every plan an ordinary one.
-    nf = transform_sizes(s, policy);
+    // The planner's cost here is the operation count (no cuFFT timings yet): its cheapest size is
+    // the smallest 7-smooth one.
+    nf = choose_fft_sizes(s, policy, counted_fft_cost());
     for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, nf[i]);
     pitch = 2 * (nf[2] / 2 + 1);
     bins = nf[0] * nf[1] * (nf[2] / 2 + 1);

@@ -123,6 +123,11 @@ class Dataset:
             return 0
         return int(((r["sweep"] == sweep) & (r["status"] == "failed")).sum())
 
+    def failed_notes(self, sweep) -> list[str]:
+        """The figure note for a sweep's failed rows (over tolerance, left out), if any."""
+        failed = self.failed_count(sweep)
+        return [f"{failed} failed row(s) (over tolerance) not shown"] if failed else []
+
     def caption(self, sources, devices=(), timed: bool = True) -> str:
         """Provenance line: machine folder, CPU/GPU from the env sidecars and rows, run dates, files."""
         sources = sorted({str(s) for s in sources})

@@ -24,7 +24,6 @@ def build(ds) -> list[Product]:
     combos = r[["N", "k"]].drop_duplicates().sort_values(["N", "k"]).itertuples(index=False)
     combos = [(int(n), int(k)) for n, k in combos]
     fig, axes = style.new_figure(len(ROWS), len(combos), width=3.9 * len(combos) + 2.4, height=3.2 * len(ROWS) + 1.2)
-    notes = []
     for col, (batch, k) in enumerate(combos):
         d = r[(r["N"] == batch) & (r["k"] == k)]
         for row, (p, metric, ylabel) in enumerate(ROWS):
@@ -62,9 +61,7 @@ def build(ds) -> list[Product]:
         table.append(entry)
     tab = pd.DataFrame(table)
     tab = tab[[c for c in tab.columns if not c.endswith("tiles")] + [c for c in tab.columns if c.endswith("tiles")]]
-    failed = ds.failed_count(SWEEP)
-    if failed:
-        notes.append(f"{failed} failed row(s) (over tolerance) not shown")
+    notes = ds.failed_notes(SWEEP)
     caption = ds.caption(r["source"].unique(), r["device"].unique())
     title = "Tiled (overlap-save) FFT vs whole-input FFT: time and workspace vs input size"
     style.finish(fig, title, caption, legend_axes=axes[0])

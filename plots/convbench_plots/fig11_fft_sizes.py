@@ -37,7 +37,7 @@ def build(ds) -> list[Product]:
     r["padded"] = r["n"] + 2 * r["pad"].astype(str).str.split("x").str[-1].astype(int)
     algos = style.sort_algos(r["algo"].unique())
     fig, axes = style.new_figure(2, len(algos), width=4.6 * len(algos) + 2.4, height=7.6)
-    notes, table, summary = [], [], []
+    table, summary = [], []
     for col, algo in enumerate(algos):
         d = r[(r["algo"] == algo) & (r["pass"] == PASS)]
         t_ax, s_ax = axes[0][col], axes[1][col]
@@ -82,9 +82,7 @@ def build(ds) -> list[Product]:
                 geo = math.exp(sum(math.log(v) for v in ratios) / len(ratios))
                 summary.append(f"{algo} {p}: cheapest / {other} geometric mean {geo:.2f} over {len(ratios)} sizes "
                              f"(range {ratios.min():.2f}–{ratios.max():.2f})")
-    failed = ds.failed_count(SWEEP)
-    if failed:
-        notes.append(f"{failed} failed row(s) (over tolerance) not shown")
+    notes = ds.failed_notes(SWEEP)
     caption = ds.caption(r["source"].unique(), r["device"].unique())
     title = "FFT transform size policies: cheapest vs smallest 7-smooth vs power of two"
     style.finish(fig, title, caption, legend_axes=axes[0])

@@ -219,6 +219,17 @@ def test_fig11_fft_sizes(full_ds):
     assert "cpu.fft step: cheapest / smooth geometric mean" in p.table
 
 
+def test_fig11_notes_failed_rows(folder_with):
+    from convbench_plots import data
+    folder = folder_with("fft_sizes.csv")
+    csv = folder / "fft_sizes.csv"
+    df = pd.read_csv(csv)
+    df.loc[0, "status"] = "failed"  # one cpu.fft row over tolerance
+    df.to_csv(csv, index=False)
+    (p,) = fig11_fft_sizes.build(data.load(folder))
+    assert p.notes == ["1 failed row(s) (over tolerance) not shown"]
+
+
 @pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                                     fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
                                     fig11_fft_sizes])

@@ -26,7 +26,8 @@ std::optional<FftSizePolicy> parse_fft_size_policy(std::string_view name);
 class FftCostModel {
  public:
   virtual ~FftCostModel() = default;
-  // One plane's real transform at sizes nf (1 on inactive dims), forward or inverse.
+  // One plane's real transform at sizes nf (1 on inactive dims), forward or inverse; infinity
+  // for a size the backend cannot run or time.
   virtual double transform(const Extent& nf) const = 0;
   // One complex GEMM (M x K) times (K x N), as the per-bin products run it.
   virtual double gemm(int64_t M, int64_t N, int64_t K) const = 0;

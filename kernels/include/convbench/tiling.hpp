@@ -119,10 +119,12 @@ struct TilePlan {
 TilePlan plan_tiles(const Shape& s, int64_t extent);
 
 // The planner: among tile extents that are transform sizes of the policy (from the largest
-// dilated kernel up to the whole padded input), the one of least `cost` that `accepts` takes.
+// dilated kernel up to kMaxTileExtent or 8 of those kernels, and the whole padded input as one
+// tile), the one of least `cost` that `accepts` takes.
 // Both are called with the shape the inner algorithm would run: the batch of tiles, or the
 // shape itself for one tile. On a tie, the larger extent (fewer tiles, fewer copies). 0 when
 // none is accepted.
+constexpr int64_t kMaxTileExtent = 256;
 int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
                            const std::function<bool(const Shape&)>& accepts);
 
