@@ -110,6 +110,72 @@ Sum wgrad_at(const Shape& s, int64_t index, const float* x, const float* dy) {
   return acc;
 }
 
+// Squared L2 norm of each of the A planes of `volume` elements at t.
+std::vector<double> plane_norms2(const float* t, int64_t A, int64_t volume) {
+  std::vector<double> out(A);
+  for (int64_t a = 0; a < A; ++a) {
+    double sum = 0;
+    for (int64_t i = 0; i < volume; ++i) sum += double(t[a * volume + i]) * double(t[a * volume + i]);
+    out[a] = sum;
+  }
+  return out;
+}
+
+// Elements in one (n, k) / (n, c) / (k, c) plane of pass p's output.
+int64_t plane_volume(const Shape& s, Pass p) {
+  const Extent& e = p == Pass::fprop ? s.out : p == Pass::dgrad ? s.in : s.kernel;
+  return e[0] * e[1] * e[2];
+}
+
+// A transform method (FFT) correlates whole signals: its rounding error in every element of an
+// output plane is about eps * sqrt(log2 P / P) * sqrt(sum over the summed channel pairs of
+// ||a||^2 ||b||^2), P the padded input volume (transform sizes are >= P and larger ones only
+// spread the error thinner). This returns the square of that scale without eps, per plane.
+std::vector<double> transform_error_scale2(const Shape& s, Pass p, const float* x, const float* w, const float* dy) {
+  const int64_t Cg = s.Cg(), Kg = s.Kg();
+  double P = 1;
+  for (int i = 0; i < kMaxDims; ++i) P *= double(s.padded(i));
+  const double per_plane = std::log2(2 * P) / P;
+  const int64_t in_vol = s.in[0] * s.in[1] * s.in[2], out_vol = s.out[0] * s.out[1] * s.out[2];
+  const int64_t k_vol = s.kernel[0] * s.kernel[1] * s.kernel[2];
+  std::vector<double> xn, wn, dyn;
+  if (p != Pass::dgrad) xn = plane_norms2(x, s.N * s.C, in_vol);
+  if (p != Pass::wgrad) wn = plane_norms2(w, s.K * Cg, k_vol);
+  if (p != Pass::fprop) dyn = plane_norms2(dy, s.N * s.K, out_vol);
+  std::vector<double> scale2;
+  switch (p) {
+    case Pass::fprop:  // y[n, k] sums x[n, c] * w[k, c] over c in k's group
+      scale2.resize(s.N * s.K);
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t k = 0; k < s.K; ++k) {
+          double sum = 0;
+          for (int64_t c = 0; c < Cg; ++c) sum += xn[n * s.C + (k / Kg) * Cg + c] * wn[k * Cg + c];
+          scale2[n * s.K + k] = per_plane * sum;
+        }
+      break;
+    case Pass::dgrad:  // dx[n, c] sums dy[n, k] * w[k, c] over k in c's group
+      scale2.resize(s.N * s.C);
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t c = 0; c < s.C; ++c) {
+          double sum = 0;
+          for (int64_t k = (c / Cg) * Kg; k < (c / Cg + 1) * Kg; ++k) sum += dyn[n * s.K + k] * wn[k * Cg + c % Cg];
+          scale2[n * s.C + c] = per_plane * sum;
+        }
+      break;
+    case Pass::wgrad:  // dw[k, c] sums x[n, c] * dy[n, k] over n
+      scale2.resize(s.K * Cg);
+      for (int64_t k = 0; k < s.K; ++k)
+        for (int64_t c = 0; c < Cg; ++c) {
+          double sum = 0;
+          for (int64_t n = 0; n < s.N; ++n) sum += xn[n * s.C + (k / Kg) * Cg + c] * dyn[n * s.K + k];
+          scale2[k * Cg + c] = per_plane * sum;
+        }
+      break;
+    case Pass::step: throw std::invalid_argument("reference: step has no single output");
+  }
+  return scale2;
+}
+
 }  // namespace
 
 static Sum reference_sum(const Shape& s, Pass p, int64_t index, const float* x, const float* w, const float* dy) {
@@ -147,6 +213,11 @@ Reference reference(const Shape& s, Pass p, const std::vector<int64_t>& indices,
   double val2 = 0;
   for (double v : r.values) val2 += v * v;
   r.condition = val2 > 0 ? std::sqrt(mag2 / val2) : 1.0;
+  const std::vector<double> scale2 = transform_error_scale2(s, p, x, w, dy);
+  const int64_t plane = plane_volume(s, p);
+  double spread2 = 0;
+  for (int64_t i = 0; i < n; ++i) spread2 += scale2[(indices.empty() ? i : indices[i]) / plane];
+  r.transform_condition = val2 > 0 ? std::sqrt(spread2 / val2) : 1.0;
   return r;
 }
 
@@ -179,23 +250,23 @@ int64_t reduction_length(const Shape& s, Pass p) {
 
 // fp32 rounding in a length-L sum grows like eps*sqrt(L) relative to its result for random
 // data, and like eps*condition where terms cancel (a near-zero result of large products: a
-// one-element output, say). FFT algorithms add an O(eps log n) transform error, covered by the
-// floor. The factor 8 leaves headroom for unlucky draws while staying orders of magnitude
+// one-element output, say). FFT algorithms correlate whole signals, so their error follows
+// transform_condition instead when few of the signals' products reach the result. The factor 8 leaves headroom for unlucky draws while staying orders of magnitude
 // below what any indexing bug produces.
-double tolerance(const Shape& s, Pass p, double condition) {
+double tolerance(const Shape& s, Pass p, const Reference& ref) {
   constexpr double eps = 1.1920929e-7;  // FLT_EPSILON
   const double L = static_cast<double>(reduction_length(s, p));
-  return 1e-5 + 8 * eps * std::max(std::sqrt(L), condition);
+  return 1e-5 + 8 * eps * std::max({std::sqrt(L), ref.condition, ref.transform_condition});
 }
 
 // TF32 rounds each input to 10 mantissa bits (unit roundoff 2^-11) and accumulates in fp32.
 // Those rounding errors are independent per product, so relative to the result they stay
 // near 2^-11 * sqrt(2) * condition whatever the reduction length; 8x headroom as above.
-double tolerance(const Shape& s, Pass p, double condition, const std::string& precision) {
-  if (precision == "fp32") return tolerance(s, p, condition);
+double tolerance(const Shape& s, Pass p, const Reference& ref, const std::string& precision) {
+  if (precision == "fp32") return tolerance(s, p, ref);
   if (precision != "tf32") throw std::invalid_argument("tolerance: unknown precision '" + precision + "'");
   constexpr double tf32_unit = 1.0 / 2048;  // 2^-11
-  return tolerance(s, p, condition) + 8 * tf32_unit * std::sqrt(2.0) * condition;
+  return tolerance(s, p, ref) + 8 * tf32_unit * std::sqrt(2.0) * ref.condition;
 }
 
 }  // namespace convbench

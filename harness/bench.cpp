@@ -253,7 +253,7 @@ class Runner {
         const auto& check = data_.check(p);
         const float* out = dev->output(p);
         const double err = rel_error(out, check.indices, check.ref.values);
-        const double tol = tolerance(s, p, check.ref.condition, c.precision);
+        const double tol = tolerance(s, p, check.ref, c.precision);
         row.validation = check.indices.empty() ? "full" : fmt::format("sampled:{}", check.indices.size());
         const double ratio = std::isnan(err) ? std::numeric_limits<double>::infinity() : err / tol;
         if (ratio > worst) worst = ratio, row.rel_error = std::isnan(err) ? 1e30 : err, row.tolerance = tol;

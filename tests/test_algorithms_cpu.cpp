@@ -50,16 +50,16 @@ TEST_P(CpuAlgorithm, MatchesReferenceOnRandomShapes) {
     for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
       separate[int(p)] = run_pass(*algo, c, p);
       const double err = rel_error(separate[int(p)].of(p).data(), c.ref[int(p)].values);
-      const double tol = tolerance(s, p, c.ref[int(p)].condition);
+      const double tol = tolerance(s, p, c.ref[int(p)]);
       EXPECT_LE(err, tol) << GetParam() << " " << to_string(p);
       if (!std::isnan(err)) worst = std::max(worst, err / tol);
     }
     const Outputs step = run_pass(*algo, c, Pass::step);
     for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
-      EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+      EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
           << "step " << to_string(p);
       // Same arithmetic as the separate passes, up to summation order.
-      EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), tolerance(s, p, c.ref[int(p)].condition) / 4)
+      EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), tolerance(s, p, c.ref[int(p)]) / 4)
           << "step differs from separate " << to_string(p);
     }
     if (HasFailure()) break;  // one failing shape tells the story; keep the log short
@@ -90,7 +90,7 @@ TEST_P(CpuAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
     Outputs out(s);
     algo->run(Pass::step, {c.x.data(), c.w.data(), c.dy.data(), out.y.data(), out.dx.data(), out.dw.data()});
     for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad})
-      EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+      EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
           << s.to_string() << " rep " << rep;
   }
 }
@@ -113,7 +113,7 @@ TEST_P(CpuAlgorithm, BackwardAfterFpropMatchesReference) {
         algo->run_backward(t);
         for (Pass p : {Pass::dgrad, Pass::wgrad}) {
           if (p == Pass::dgrad && variant == 1) continue;
-          EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+          EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
               << s.to_string() << " variant " << variant << " " << to_string(p);
         }
         if (variant == 1) {
@@ -122,6 +122,55 @@ TEST_P(CpuAlgorithm, BackwardAfterFpropMatchesReference) {
       }
     }
   EXPECT_EQ(algo->reuses_fprop(), GetParam() == "cpu.fft" || GetParam() == "cpu.fft_tiled");
+}
+
+// Shapes whose outputs see one or two products of whole, mostly padded signals: the FFT's
+// error follows the signals' norms, not the few products (transform_condition, not condition).
+std::vector<Shape> few_product_shapes() {
+  return {Shape::make({1, 1, 1, 1, {3, 3}, {3, 3}, {1}, {1}, {2}}),  // one output, one product
+          Shape::make({1, 1, 1, 1, {4}, {3}, {2}, {1}, {3}}),
+          Shape::make({2, 2, 1, 1, {3, 2, 3}, {2, 2, 2}, {1}, {1}, {2}})};
+}
+
+TEST(Tolerance, TransformConditionIsTheWholeSignalErrorScale) {
+  // One output y = x[1,1] * w[1,1]: condition 1, transform_condition sqrt(log2(2P)/P)||x|| ||w|| / |y|.
+  std::mt19937_64 rng(test_seed() + 3);
+  const Shape s = few_product_shapes()[0];
+  for (int draw = 0; draw < 20; ++draw) {
+    const Case c = make_case(rng, s);
+    const Reference& r = c.ref[int(Pass::fprop)];
+    ASSERT_EQ(r.values.size(), 1u);
+    const double y = double(c.x[4]) * double(c.w[4]);
+    EXPECT_NEAR(r.values[0], y, 1e-12);
+    EXPECT_NEAR(r.condition, 1.0, 1e-12);
+    double x2 = 0, w2 = 0;
+    for (float v : c.x) x2 += double(v) * v;
+    for (float v : c.w) w2 += double(v) * v;
+    const double P = 25;  // padded 5 x 5
+    EXPECT_NEAR(r.transform_condition, std::sqrt(std::log2(2 * P) / P * x2 * w2) / std::abs(y),
+                1e-9 * r.transform_condition);
+  }
+}
+
+TEST(Tolerance, CoversFftWhenFewProductsReachTheResult) {
+  // Fresh draws make |result| << ||x|| ||w|| now and then; FFT rows must stay within tolerance.
+  std::mt19937_64 rng(test_seed() + 4);
+  for (const std::string name : {"cpu.fft", "cpu.fft_tiled"}) {
+    const auto algo = make_algorithm(name);
+    for (const Shape& s : few_product_shapes()) {
+      double worst = 0;
+      for (int draw = 0; draw < 150; ++draw) {
+        const Case c = make_case(rng, s);
+        const Outputs out = run_pass(*algo, c, Pass::step);
+        for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+          const double err = rel_error(out.of(p).data(), c.ref[int(p)].values);
+          EXPECT_LE(err, tolerance(s, p, c.ref[int(p)])) << name << " " << s.to_string() << " " << to_string(p);
+          worst = std::max(worst, err / tolerance(s, p, c.ref[int(p)]));
+        }
+      }
+      std::printf("%s %s: worst rel_error/tolerance %.3g\n", name.c_str(), s.to_string().c_str(), worst);
+    }
+  }
 }
 
 std::vector<std::string> cpu_algorithm_names() {

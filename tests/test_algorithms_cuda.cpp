@@ -117,7 +117,7 @@ TEST_P(CudaAlgorithm, MatchesReferenceOnRandomShapes) {
       ran_pass[int(p)] = true;
       ++ran[std::string(to_string(p))];
       const double err = rel_error(separate[int(p)].of(p).data(), c.ref[int(p)].values);
-      const double tol = tolerance(s, p, c.ref[int(p)].condition);
+      const double tol = tolerance(s, p, c.ref[int(p)]);
       EXPECT_LE(err, tol) << to_string(p);
       if (!std::isnan(err)) worst = std::max(worst, err / tol);
     }
@@ -136,12 +136,12 @@ TEST_P(CudaAlgorithm, MatchesReferenceOnRandomShapes) {
     } else {
       ++ran["step"];
       for (Pass p : kPasses) {
-        EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+        EXPECT_LE(rel_error(step.of(p).data(), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
             << "step " << to_string(p);
         // Same arithmetic as the separate pass, up to summation order (cudnn.best may pick
         // another algorithm per run, so only ours are held to this).
         if (ran_pass[int(p)] && !is_cudnn(name)) {
-          EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), tolerance(s, p, c.ref[int(p)].condition) / 4)
+          EXPECT_LE(rel_diff(step.of(p), separate[int(p)].of(p)), tolerance(s, p, c.ref[int(p)]) / 4)
               << "step differs from separate " << to_string(p);
         }
       }
@@ -199,7 +199,7 @@ TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
     algo->run(Pass::step, fresh->buffers());
     fresh->synchronize();
     for (Pass p : kPasses)
-      EXPECT_LE(rel_error(fresh->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+      EXPECT_LE(rel_error(fresh->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
           << s.to_string() << " rep " << rep << " " << to_string(p);
     algo->set_stream(dev->stream());  // fresh's stream dies with it; the handles must not keep it
   }
@@ -232,7 +232,7 @@ TEST_P(CudaAlgorithm, BackwardAfterFpropMatchesReference) {
       dev->synchronize();
       for (Pass p : {Pass::dgrad, Pass::wgrad}) {
         if (p == Pass::dgrad && !with_dx) continue;
-        EXPECT_LE(rel_error(dev->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)].condition))
+        EXPECT_LE(rel_error(dev->output(p), c.ref[int(p)].values), tolerance(s, p, c.ref[int(p)]))
             << s.to_string() << " " << to_string(p) << (with_dx ? "" : " (dw only)");
       }
     }
@@ -291,7 +291,7 @@ TEST_P(CudaFftBandLimited, MatchesCpuFftAtTheSameCompression) {
         for (Pass q : kPasses) {
           if (!pass_covered(p, q)) continue;
           // c = 0 is the full FFT: the exact tolerance; else float error of the two pipelines
-          const double tol = c == 0 ? tolerance(s, q, k.ref[int(q)].condition) : 1e-4;
+          const double tol = c == 0 ? tolerance(s, q, k.ref[int(q)]) : 1e-4;
           EXPECT_LE(rel_diff(o.of(q), out[int(q)]), tol)
               << s.to_string() << " compression " << c << " " << to_string(p) << "/" << to_string(q);
         }
@@ -342,7 +342,7 @@ TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
         const Outputs o = run_on_device(*dev, *algo, c, p);
         for (Pass q : kPasses) {
           if (!pass_covered(p, q)) continue;
-          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)].condition))
+          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
               << to_string(p) << "/" << to_string(q) << " " << algo->detail();
         }
       }
@@ -354,7 +354,7 @@ TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
       algo->run_backward(t);
       dev->synchronize();
       for (Pass q : {Pass::dgrad, Pass::wgrad})
-        EXPECT_LE(rel_error(dev->output(q), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)].condition))
+        EXPECT_LE(rel_error(dev->output(q), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
             << "fprop + run_backward " << to_string(q);
       if (HasFailure()) return;
     }

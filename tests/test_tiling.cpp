@@ -150,7 +150,7 @@ using Outputs = testing::HostOutputs;
 ConvBuffers buffers(Outputs& out, const Case& c) { return out.buffers(c.x.data(), c.w.data(), c.dy.data()); }
 
 void expect_matches_reference(const Case& c, const Outputs& out, Pass p, const std::string& what) {
-  EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(c.shape, p, c.ref[int(p)].condition))
+  EXPECT_LE(rel_error(out.of(p).data(), c.ref[int(p)].values), tolerance(c.shape, p, c.ref[int(p)]))
       << what << " " << to_string(p);
 }
 

@@ -15,6 +15,11 @@ struct Reference {
   // ||sum |a*b| ||_2 / ||sum a*b||_2 over the elements: how much the sums cancel (>= 1), the
   // factor by which fp32 rounding error exceeds eps relative to the result.
   double condition = 1;
+  // The same for an algorithm that transforms whole signals (FFT): the error scale of a
+  // correlation of whole planes, sqrt(log2 P / P) * ||a|| ||b|| per element (P the padded input
+  // volume), over ||result||. Exceeds `condition` when few products reach the result (heavy
+  // padding or dilation, tiny outputs).
+  double transform_condition = 1;
 };
 
 // Output of one pass (fprop -> y, dgrad -> dx, wgrad -> dw) in float64. `step` is not a
@@ -32,11 +37,12 @@ double rel_error(const float* out, const std::vector<double>& ref);
 double rel_error(const float* out, const std::vector<int64_t>& indices, const std::vector<double>& ref);
 
 // Largest rel_error an fp32 result of pass p (not step) may have; grows with the pass's
-// reduction length and with the reference's condition (cancellation). The only definition of the tolerance in convbench.
-double tolerance(const Shape& s, Pass p, double condition);
+// reduction length and with the reference's conditions (cancellation, whole-signal transforms).
+// The only definition of the tolerance in convbench.
+double tolerance(const Shape& s, Pass p, const Reference& ref);
 // The same for a given arithmetic: "fp32" as above; "tf32" (CUDA tensor cores with 10-bit
 // mantissa inputs) adds the inputs' rounding, 2^-11 relative per factor.
-double tolerance(const Shape& s, Pass p, double condition, const std::string& precision);
+double tolerance(const Shape& s, Pass p, const Reference& ref, const std::string& precision);
 
 // Number of products summed into one output element of pass p.
 int64_t reduction_length(const Shape& s, Pass p);
