@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <limits>
 
 #include "algorithms.hpp"
@@ -133,8 +134,10 @@ TEST(TileCopy, GatherThenSumCountsEachElementByItsCoveringTiles) {
             for (int64_t j = 0; j < g.count[d]; ++j) c += z >= j * g.step[d] && z < j * g.step[d] + g.tile[d];
             covers *= c;
           }
-          // a sum of `covers` equal terms: exact up to float rounding
-          ASSERT_NEAR(back[e], full[e] * float(covers), 1e-6 * std::abs(full[e]) * covers) << "element " << e;
+          // A sum of `covers` equal terms: exact up to float rounding, which grows like
+          // (covers - 1) * eps relative; one tile too many or too few is off by |full[e]|.
+          ASSERT_NEAR(back[e], full[e] * float(covers), FLT_EPSILON * std::abs(full[e]) * double(covers * covers))
+              << "element " << e;
         }
       }
       // Output tiles are disjoint and cover every output exactly once: a bit-exact round trip.
