@@ -80,7 +80,7 @@ Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel
   Extent nf{1, 1, 1};
   std::vector<int64_t> candidates[kMaxDims];
   for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
-    const int64_t n = s.padded(i);
+    const int64_t n = transform_extent(s, i);
     nf[i] = fft_size(n, policy);
     if (policy != FftSizePolicy::cheapest) continue;
     const int64_t ceiling = fft_size(n, FftSizePolicy::pow2);

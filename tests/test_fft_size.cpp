@@ -105,11 +105,19 @@ TEST(ChooseFftSizes, FixedPoliciesAndOperationCountsGiveTheSmallestSizes) {
       SCOPED_TRACE(s.to_string());
       Extent smallest{1, 1, 1}, pow2{1, 1, 1};
       for (int d = kMaxDims - dims; d < kMaxDims; ++d)
-        smallest[d] = fft_size(s.padded(d), FftSizePolicy::smooth), pow2[d] = fft_size(s.padded(d), FftSizePolicy::pow2);
+        smallest[d] = fft_size(transform_extent(s, d), FftSizePolicy::smooth), pow2[d] = fft_size(transform_extent(s, d), FftSizePolicy::pow2);
       EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::smooth, never), smallest);
       EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::pow2, never), pow2);
       EXPECT_EQ(choose_fft_sizes(s, FftSizePolicy::cheapest, counted_fft_cost()), smallest);
     }
+}
+
+TEST(ChooseFftSizes, APaddedExtentOfOneGetsSizeTwoOnActiveDims) {
+  const Shape s = layer({1, 5, 1});
+  for (FftSizePolicy policy : {FftSizePolicy::cheapest, FftSizePolicy::smooth, FftSizePolicy::pow2})
+    EXPECT_EQ(choose_fft_sizes(s, policy, counted_fft_cost()), (Extent{2, 5 + (policy == FftSizePolicy::pow2) * 3, 2}))
+        << to_string(policy);
+  EXPECT_EQ(choose_fft_sizes(layer({1}), FftSizePolicy::smooth, counted_fft_cost()), (Extent{1, 1, 2}));
 }
 
 // Candidates: per dim 7-smooth sizes from the smallest up to the power of two, which is always
@@ -130,16 +138,16 @@ TEST(ChooseFftSizes, CheapestAsksOnlyAdmissibleCandidates) {
           EXPECT_EQ(nf[d], 1);
           continue;
         }
-        EXPECT_GE(nf[d], s.padded(d));
-        EXPECT_LE(nf[d], fft_size(s.padded(d), FftSizePolicy::pow2));
+        EXPECT_GE(nf[d], transform_extent(s, d));
+        EXPECT_LE(nf[d], fft_size(transform_extent(s, d), FftSizePolicy::pow2));
         EXPECT_TRUE(is_smooth(nf[d])) << nf[d];
       }
     for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) {
-      EXPECT_TRUE(seen[d].count(fft_size(s.padded(d), FftSizePolicy::pow2))) << "dim " << d;
-      EXPECT_TRUE(seen[d].count(fft_size(s.padded(d), FftSizePolicy::smooth))) << "dim " << d;
+      EXPECT_TRUE(seen[d].count(fft_size(transform_extent(s, d), FftSizePolicy::pow2))) << "dim " << d;
+      EXPECT_TRUE(seen[d].count(fft_size(transform_extent(s, d), FftSizePolicy::smooth))) << "dim " << d;
       // Every smooth size in range, up to an even share of the combinations per dim.
       size_t in_range = 0;
-      for (int64_t m = s.padded(d); m <= fft_size(s.padded(d), FftSizePolicy::pow2); ++m) in_range += is_smooth(m);
+      for (int64_t m = transform_extent(s, d); m <= fft_size(transform_extent(s, d), FftSizePolicy::pow2); ++m) in_range += is_smooth(m);
       const auto share = size_t(std::pow(double(kMaxCombinations), 1.0 / s.dims) + 1e-9);
       EXPECT_EQ(seen[d].size(), std::min(in_range, share)) << "dim " << d;
     }
@@ -192,8 +200,8 @@ TEST(ChooseFftSizes, CpuFftPicksOneAdmissibleSizePerLayer) {
           EXPECT_EQ(nf[d], 1);
           continue;
         }
-        EXPECT_GE(nf[d], s.padded(d));
-        EXPECT_LE(nf[d], fft_size(s.padded(d), FftSizePolicy::pow2));
+        EXPECT_GE(nf[d], transform_extent(s, d));
+        EXPECT_LE(nf[d], fft_size(transform_extent(s, d), FftSizePolicy::pow2));
         EXPECT_TRUE(is_smooth(nf[d]));
         if (!label.empty()) label += 'x';
         label += std::to_string(nf[d]);

@@ -56,12 +56,9 @@ struct Layout {
   Layout() = default;
   Layout(const Shape& s, Pass p, FftSizePolicy policy, double compression, bool own_transforms) {
     own = own_transforms;
-    // A padded extent of 1 would ask cuFFT for a length-1 transform; 2 is as valid (nf >= n)
-    // and keeps every plan an ordinary one.
     // The planner's cost here is the operation count (no cuFFT timings yet): its cheapest size is
     // the smallest 7-smooth one.
     nf = choose_fft_sizes(s, policy, counted_fft_cost());
-    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = std::max<int64_t>(2, nf[i]);
     pitch = 2 * (nf[2] / 2 + 1);
     bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
     kept = compression > 0 ? static_cast<int64_t>(band_limit_bins(nf, compression).size()) : bins;

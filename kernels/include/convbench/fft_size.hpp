@@ -2,6 +2,7 @@
 // backend's cost model (FFTW's way: plan once, execute many, the planner chooses).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,13 @@ bool is_smooth(int64_t n);
 // Smallest transform size >= n allowed by the policy: a 7-smooth size (smooth, and cheapest
 // when no cost is known) or a power of two (pow2).
 int64_t fft_size(int64_t n, FftSizePolicy policy);
+
+// The extent a transform covers along dim i of s: the padded input, and at least 2 on an
+// active dim. A length-1 transform is valid, but cuFFT plans it as a special case; one rule for
+// every backend gives cpu and cuda FFTs the same spectra, and band-limiting the same mask.
+inline int64_t transform_extent(const Shape& s, int i) {
+  return i < kMaxDims - s.dims ? 1 : std::max<int64_t>(2, s.padded(i));
+}
 
 std::string_view to_string(FftSizePolicy policy);
 // "cheapest", "smooth" or "pow2"; nullopt otherwise.
@@ -44,7 +52,7 @@ const FftCostModel& counted_fft_cost();
 double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compression, const FftCostModel& cost);
 
 // Transform sizes for s (1 on inactive dims). smooth and pow2: fft_size() per dim. cheapest:
-// per dim the smallest 7-smooth sizes >= the padded extent and the next power of two (at most
+// per dim the smallest 7-smooth sizes >= transform_extent() and the next power of two (at most
 // kMaxCombinations in all, so a measured cost stays quick to fill), the combination of least
 // fft_conv_cost of an exact training step, where costs within kCostTolerance of the least
 // count as equal and then the fewest points win. One choice per layer: every pass, and every
