@@ -34,7 +34,12 @@ std::string last_error() {
   return buf;
 }
 
-bool not_supported(cudnnStatus_t st) { return st >= 3000 && st < 4000; }  // CUDNN_STATUS_NOT_SUPPORTED*
+// CUDNN_STATUS_NOT_SUPPORTED*, except 3005..3009: a driver, runtime, architecture, NVRTC or
+// sub-library the installation lacks is a broken environment, not a shape cuDNN declines.
+bool broken_environment(cudnnStatus_t st) {
+  return st >= CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER && st <= CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE;
+}
+bool not_supported(cudnnStatus_t st) { return st >= 3000 && st < 4000 && !broken_environment(st); }
 bool out_of_memory(cudnnStatus_t st) {
   return st == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
          st == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
@@ -191,15 +196,22 @@ class Cudnn final : public Algorithm {
     if (cuda_device_count() == 0) return cuda_summary();
     try {
       descriptors(s);
+    } catch (const Unsupported& e) {
+      return e.what();
+    } catch (const std::logic_error&) {
+      throw;  // our shape and cuDNN's disagree: a bug, never a decline
     } catch (const std::exception& e) {
+      if (!handle_) throw;  // cudnnCreate failed: no usable cuDNN here, not a shape it declines
       return e.what();
     }
     if (spec_.best) return {};
     for (int q = 0; q < 3; ++q) {
       if (!pass_covered(p, kPassOf[q])) continue;
       std::size_t bytes = 0;
-      if (const cudnnStatus_t st = workspace_query(q, spec_.algo[q], &bytes); st != CUDNN_STATUS_SUCCESS)
-        return fmt::format("cuDNN {} for CUDNN_CONVOLUTION_{}", cudnnGetErrorString(st), algo_name(q, spec_.algo[q]));
+      const cudnnStatus_t st = workspace_query(q, spec_.algo[q], &bytes);
+      if (st == CUDNN_STATUS_SUCCESS) continue;
+      if (broken_environment(st)) CB_CUDNN(st);  // throws: the installation, not the shape
+      return fmt::format("cuDNN {} for CUDNN_CONVOLUTION_{}", cudnnGetErrorString(st), algo_name(q, spec_.algo[q]));
     }
     return {};
   }
@@ -249,7 +261,7 @@ class Cudnn final : public Algorithm {
   void run(Pass p, const ConvBuffers& t) override {
     if (!prepared_ || !pass_covered(*prepared_, p))
       throw std::logic_error(fmt::format("{}: run({}) without prepare for it", spec_.name, to_string(p)));
-    if (!(descs_->shape == shape_))  // supports()/workspace_bytes() of another shape replaced them
+    if (!descs_ || !(descs_->shape == shape_))  // supports()/workspace_bytes() of another shape replaced them
       throw std::logic_error(fmt::format("{}: run() after a query for another shape; prepare {} again", spec_.name,
                                          shape_.to_string()));
     const float one = 1.0f, zero = 0.0f;

@@ -12,7 +12,9 @@
 #   bash ci/gpu_build.sh pack      build machine: build (CUDA on) and write the bundle
 #   bash ci/gpu_build.sh env       GPU host: unpack, find the CUDA libraries, check the binaries
 #   bash ci/gpu_build.sh test      GPU host: the CUDA tests (skips are failures there)
-#   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests under compute-sanitizer memcheck
+#   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests of our algorithms and cudnn.best under
+#                                  compute-sanitizer memcheck (GTEST_FILTER overrides; random
+#                                  shapes per dims: CONVBENCH_TEST_SHAPES, default 6)
 #   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, into results/<gpu>/
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
@@ -38,9 +40,13 @@
 #               e.g. band-limited: SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32
 #   FFT_ARGS    transforms: extra `convbench fft` options (e.g. --batch 4096 --reps 50)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")  # the stages of `first` call this script again, from the repository root
+cd "$(dirname "$self")/.."
 mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
+
+# The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*'
 
 die() {
   echo "gpu_build: $*" >&2
@@ -105,7 +111,7 @@ setup_env() {
   local missing
   # Also catches symbol versions the host's runtime lacks (the binaries need GLIBC 2.34 and
   # GLIBCXX 3.4.30, i.e. a glibc and libstdc++ of 2021-22 or later).
-  missing=$(ldd "$bundle"/bin/* 2>&1 | grep "not found" | sed 's/^\s*//' | sort -u)
+  missing=$(ldd "$bundle"/bin/* 2>&1 | { grep "not found" || true; } | sed 's/^\s*//' | sort -u)
   [ -z "$missing" ] || die "unresolved: $missing (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 }
 
@@ -157,7 +163,7 @@ profile() {
   mkdir -p "$bundle/logs"
   for algo in ${ALGOS:-cuda.fft cuda.fbfft}; do
     echo "gpu_build: profiling $algo step on $shape"
-    "$ncu" --section SpeedOfLight --section Occupancy --section LaunchStats --csv --page details \
+    "$ncu" --clock-control none --section SpeedOfLight --section Occupancy --section LaunchStats --csv --page details \
       "$bundle/bin/convbench" bench --shape "$shape" --algo "$algo" --pass step --reps 1 \
       --out "$bundle/logs/profile.$algo.csv" >"$bundle/logs/ncu.$algo.csv" 2>"$bundle/logs/ncu.$algo.err" ||
       echo "gpu_build: ncu failed for $algo (see $bundle/logs/ncu.$algo.err)"
@@ -183,17 +189,16 @@ first() {
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"  # results newer than this are this run's
-  local ours='*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaCheck.*'
   stage device-tests 60 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
   if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
     echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
   fi
-  stage algorithm-tests 240 env GTEST_FILTER="$ours" bash -o pipefail -c \
+  stage algorithm-tests 240 env GTEST_FILTER="$ours:CudaCheck.*" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"
-  stage transforms 60 bash "$0" transforms
+  stage transforms 60 bash "$self" transforms
   stage mathieu-layers 150 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
-    ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$0" sweeps
-  stage bandlimited 90 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$0" sweeps
+    ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
+  stage bandlimited 90 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
   cat "$bundle/logs/stages.txt"
 }
 
@@ -205,13 +210,17 @@ case "$mode" in
   test) setup_env && print_env && run_tests ;;
   sanitize)
     setup_env
-    command -v compute-sanitizer >/dev/null || die "compute-sanitizer not on PATH"
-    run_tests compute-sanitizer --tool memcheck --error-exitcode 1 ;;
+    sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+    [ -n "$sanitizer" ] || die "compute-sanitizer not found (PATH, /usr/local/cuda/bin)"
+    # CudaCheck.* and the out-of-memory test make failing CUDA calls on purpose, which memcheck
+    # reports as errors; fewer random shapes keep the instrumented run short.
+    GTEST_FILTER=${GTEST_FILTER:-$ours} CONVBENCH_TEST_SHAPES=${CONVBENCH_TEST_SHAPES:-6} \
+      run_tests "$sanitizer" --tool memcheck --error-exitcode 1 ;;
   sweeps) setup_env && mkdir -p "$bundle/logs" && sweeps ;;
   transforms) setup_env && mkdir -p "$bundle/logs" && transforms ;;
   train)
     setup_env
     CONVBENCH_BIN="$bundle/bin/convbench" ALGOS="${ALGOS:-cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best}" \
       bash ci/train_sweeps.sh ;;
-  *) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$self" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
