@@ -235,6 +235,7 @@ class CudaFft final : public Algorithm {
     grid_.reset();
     for (auto& b : freq_) b.reset();
     scratch_.reset(), work_.reset(), bin_map_.reset();
+    if (std::string why = supports(s, p); !why.empty()) throw Unsupported(name() + ": " + why);
 
     const Layout lay = layout(s, p);
     grid_ = cuda::DeviceBuffer(lay.grid_elems() * sizeof(cuComplex));

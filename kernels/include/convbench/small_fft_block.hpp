@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "convbench/fft_grid.hpp"
 #include "convbench/host_device.hpp"
@@ -175,9 +177,11 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
   return g;
 }
 
-// Calls f.template operator()<MaxN, Pow2>() for g's instantiation (g.max_n > 0).
+// Calls f.template operator()<MaxN, Pow2>() for g's instantiation.
 template <class F>
 void with_instance(const BlockGeom& g, F&& f) {
+  if (g.max_n <= 0)  // an unsupported size has no geometry: its kernels would overrun shared memory
+    throw std::invalid_argument("small FFT: no own transform for " + std::to_string(g.nh) + "x" + std::to_string(g.nw));
   if (g.pow2) {
     switch (g.max_n) {
       case 8: return f.template operator()<8, true>();
