@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "convbench/band_limit.hpp"
+
 namespace convbench {
 
 bool is_smooth(int64_t n) {
@@ -61,18 +63,13 @@ const FftCostModel& counted_fft_cost() {
 }
 
 double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compression, const FftCostModel& cost) {
-  const int last = kMaxDims - 1;
-  const double half = double(nf[last] / 2 + 1);
-  double volume = 1;
-  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) volume *= double(nf[i]);
-  const double bins = volume / double(nf[last]) * half;
   const double planes = double(s.N * s.C + s.K * s.Cg() + s.N * s.K);
   const int64_t G = s.groups, Cg = s.Cg(), Kg = s.Kg();
   double gemms = 0;  // per bin, all groups
   if (pass_covered(p, Pass::fprop)) gemms += double(G) * cost.gemm(s.N, Kg, Cg);
   if (pass_covered(p, Pass::dgrad)) gemms += double(G) * cost.gemm(s.N, Cg, Kg);
   if (pass_covered(p, Pass::wgrad)) gemms += double(G) * cost.gemm(Kg, Cg, s.N);
-  const double kept = std::max(1.0, std::round(bins * (1 - compression)));
+  const auto kept = double(band_limit_target(half_spectrum_bins(nf), compression));
   return (p == Pass::step ? 2 : 1) * planes * cost.transform(nf) + kept * gemms;
 }
 

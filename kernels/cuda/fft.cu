@@ -60,7 +60,7 @@ struct Layout {
     // the smallest 7-smooth one.
     nf = choose_fft_sizes(s, policy, counted_fft_cost());
     pitch = 2 * (nf[2] / 2 + 1);
-    bins = nf[0] * nf[1] * (nf[2] / 2 + 1);
+    bins = half_spectrum_bins(nf);
     kept = compression > 0 ? static_cast<int64_t>(band_limit_bins(nf, compression).size()) : bins;
     planes[fX] = s.N * s.C, outer[fX] = s.N, inner[fX] = s.Cg();
     planes[fW] = s.K * s.Cg(), outer[fW] = 1, inner[fW] = s.Kg() * s.Cg();
