@@ -84,6 +84,7 @@ struct Layout {
   std::vector<int64_t> kept;  // bins the GEMMs see, ascending (all of them at compression 0)
   int64_t columns = 0;       // last-dim bins 0..columns-1 hold every kept bin
   int64_t planes[3] = {};    // per family
+  int64_t ld[3] = {};        // per family: complex elements from one bin's row of planes to the next
   int64_t chunk[3] = {};     // planes per transform chunk, per family
   int64_t buffers = 0;       // chunk buffers: one per thread transforming chunks concurrently
   int64_t buffer_planes = 0;  // planes each chunk buffer holds
@@ -100,6 +101,7 @@ struct Layout {
     planes[fW] = s.K * s.Cg();
     planes[fY] = s.N * s.K;
     for (int f = 0; f < 3; ++f) {
+      ld[f] = row_pitch(planes[f]);
       // Cache-sized chunks, at least one per thread, and at least 8 planes (a 64-byte line of
       // the frequency-major buffer per bin) when there are that many.
       const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (bins * int64_t(sizeof(cf))));
@@ -110,7 +112,7 @@ struct Layout {
     }
     // A single pass writes its GEMM result into the frequency-major buffer of the family it
     // does not read. In a step all three are still live when fprop and dgrad run.
-    if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * kept_bins();
+    if (p == Pass::step) scratch = std::max(ld[fY], ld[fX]) * kept_bins();
   }
   int64_t kept_bins() const { return static_cast<int64_t>(kept.size()); }
   int64_t chunks(int f) const { return (planes[f] + chunk[f] - 1) / chunk[f]; }
@@ -119,9 +121,17 @@ struct Layout {
   bool parallel_chunks(int f, int threads) const { return threads > 1 && chunks(f) >= 2; }
   // Per family a frequency-major copy of the kept bins, plus the chunk buffers.
   int64_t complex_elems() const {
-    return (planes[fX] + planes[fW] + planes[fY]) * kept_bins() + scratch + buffers * buffer_planes * bins;
+    return (ld[fX] + ld[fW] + ld[fY]) * kept_bins() + scratch + buffers * buffer_planes * bins;
   }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
+
+  // Whole 64-byte lines per row, and never a multiple of 4 KiB: rows a power-of-two apart would
+  // share one cache set, and pack/unpack walk several rows at once.
+  static int64_t row_pitch(int64_t planes) {
+    int64_t n = (planes + 7) / 8 * 8;
+    if (n * int64_t(sizeof(cf)) % 4096 == 0) n += 8;
+    return n;
+  }
 };
 
 // Where a tensor lives inside the zero-padded transform grid: element i of dim d sits at
@@ -223,10 +233,10 @@ void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<std
     for (int64_t j0 = 0; j0 < nk; j0 += kTile)
       for (int64_t i0 = 0; i0 < np; i0 += kTile) {
         const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
-        for (int64_t i = i0; i < i1; ++i) {
-          const cf* src = freq + i;
-          cf* dst = chunk + i * bins;
-          for (int64_t j = j0; j < j1; ++j) dst[kept[j]] = src[j * ld];
+        for (int64_t j = j0; j < j1; ++j) {
+          const cf* src = freq + j * ld;
+          cf* dst = chunk + kept[j];
+          for (int64_t i = i0; i < i1; ++i) dst[i * bins] = src[i];
         }
       }
   }
@@ -293,7 +303,7 @@ class CpuFft final : public Algorithm {
     if (2 * lay.bins > std::numeric_limits<int>::max() || lay.planes[fX] > std::numeric_limits<int>::max() ||
         lay.planes[fW] > std::numeric_limits<int>::max() || lay.planes[fY] > std::numeric_limits<int>::max())
       throw std::length_error("cpu.fft: " + s.to_string() + " exceeds FFTW's int-sized plan interface");
-    for (int f = 0; f < 3; ++f) freq_[f] = alloc(lay.planes[f] * lay.kept_bins());
+    for (int f = 0; f < 3; ++f) freq_[f] = alloc(lay.ld[f] * lay.kept_bins());
     scratch_ = alloc(lay.scratch);
     for (int64_t b = 0; b < lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_planes * lay.bins));
 
@@ -472,7 +482,7 @@ class CpuFft final : public Algorithm {
     for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
       scatter(src + p0 * vol, buf, np, pl, layout_, inner);
       execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], buf);
-      pack(buf, np, layout_, freq_[f].get() + p0, layout_.planes[f], inner);
+      pack(buf, np, layout_, freq_[f].get() + p0, layout_.ld[f], inner);
     });
   }
 
@@ -481,7 +491,7 @@ class CpuFft final : public Algorithm {
   void backward(int f, const cf* freq, float* dst, const Placement& pl) {
     const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
     for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
-      unpack(freq + p0, layout_.planes[f], layout_, dropped_, buf, np, inner);
+      unpack(freq + p0, layout_.ld[f], layout_, dropped_, buf, np, inner);
       execute(inv_[f][np == layout_.chunk[f] ? 0 : 1], buf);
       gather(buf, dst + p0 * vol, np, pl, layout_, inner);
     });
@@ -500,11 +510,12 @@ class CpuFft final : public Algorithm {
   cf* gemm_fprop(cf* dst) const {
     const Shape& s = shape_;
     const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
+    const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
     const cf *X = freq_[fX].get(), *W = freq_[fW].get();
     for_each_bin([&](int64_t b) {
       for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(false, true, N, Kg, Cg, X + b * N * C + g * Cg, C, W + b * K * Cg + g * Kg * Cg, Cg,
-              dst + b * N * K + g * Kg, K);
+        cgemm(false, true, N, Kg, Cg, X + b * ldX + g * Cg, C, W + b * ldW + g * Kg * Cg, Cg,
+              dst + b * ldY + g * Kg, K);
     });
     return dst;
   }
@@ -513,11 +524,12 @@ class CpuFft final : public Algorithm {
   cf* gemm_dgrad(cf* dst) const {
     const Shape& s = shape_;
     const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
+    const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
     const cf *DY = freq_[fY].get(), *W = freq_[fW].get();
     for_each_bin([&](int64_t b) {
       for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(false, false, N, Cg, Kg, DY + b * N * K + g * Kg, K, W + b * K * Cg + g * Kg * Cg, Cg,
-              dst + b * N * C + g * Cg, C);
+        cgemm(false, false, N, Cg, Kg, DY + b * ldY + g * Kg, K, W + b * ldW + g * Kg * Cg, Cg,
+              dst + b * ldX + g * Cg, C);
     });
     return dst;
   }
@@ -526,11 +538,12 @@ class CpuFft final : public Algorithm {
   cf* gemm_wgrad(cf* dst) const {
     const Shape& s = shape_;
     const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
+    const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
     const cf *DY = freq_[fY].get(), *X = freq_[fX].get();
     for_each_bin([&](int64_t b) {
       for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(true, false, Kg, Cg, N, DY + b * N * K + g * Kg, K, X + b * N * C + g * Cg, C,
-              dst + b * K * Cg + g * Kg * Cg, Cg);
+        cgemm(true, false, Kg, Cg, N, DY + b * ldY + g * Kg, K, X + b * ldX + g * Cg, C,
+              dst + b * ldW + g * Kg * Cg, Cg);
     });
     return dst;
   }
