@@ -182,6 +182,9 @@ class Cudnn final : public Algorithm {
     return d;
   }
   Device device() const override { return Device::cuda; }
+  bool fft_method() const override {
+    return spec_.algo[0] == CUDNN_CONVOLUTION_FWD_ALGO_FFT || spec_.algo[0] == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING;
+  }
   void set_stream(void* s) override {
     stream_ = cuda::as_stream(s);
     if (handle_) CB_CUDNN(cudnnSetStream(handle_, stream_));

@@ -183,8 +183,13 @@ class Runner {
     row.precision = c.precision, row.compression = c.compression;
     row.fft_policy = std::string(to_string(c.policy));
     row.threads = omp_get_max_threads();
+    AlgoOptions opt = base_;
+    opt.fft_size = c.policy;
+    opt.compression = c.compression;
+    opt.precision = c.precision;
+    std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
     const PassModel m = model(s, c.pass, c.policy);
-    const bool fft = c.algo.find("fft") != std::string::npos;
+    const bool fft = algo->fft_method();
     row.direct_flops = 2 * m.direct_macs;
     row.model_flops = fft ? m.fft_flops : 2 * m.direct_macs;
     row.model_bytes = fft ? m.fft_bytes : m.min_bytes;
@@ -200,11 +205,6 @@ class Runner {
       return row;
     };
 
-    AlgoOptions opt = base_;
-    opt.fft_size = c.policy;
-    opt.compression = c.compression;
-    opt.precision = c.precision;
-    std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
     BenchDevice* dev = nullptr;
     try {
       dev = &device(algo->device());
@@ -396,16 +396,17 @@ int run_bench(const BenchOptions& o) {
     }
     // Innermost axis: a case's size policies run back to back, so they share the machine's state.
     for (const Shape& s : sw.shapes)
-      for (const auto& a : algos)
+      for (const auto& a : algos) {
+        // One row for an algorithm that does not plan transform sizes (cudnn.fft plans its own).
+        const bool sized = make_algorithm(a)->plans_fft_sizes();
         for (Pass p : passes)
           for (const auto& prec : precisions)
             for (double cv : compression)
               for (FftSizePolicy policy : policies) {
-                // One row for an algorithm that does not plan transform sizes (cudnn.fft plans its own).
-                const bool sized = a.find("fft") != std::string::npos && a.rfind("cudnn.", 0) != 0;
                 if (!sized && policy != policies.front()) continue;
                 cases.push_back({sw.name, s, a, p, prec, cv, policy, o.reps > 0 ? o.reps : sw.reps});
               }
+      }
   }
   if (cases.empty())
     throw std::invalid_argument(g_cuda_left_out

@@ -209,5 +209,34 @@ TEST(AlgorithmList, NamesAreUniqueAndMatchTheObjects) {
   }
 }
 
+// The bench asks these, not the names: a size planner reports sizes for every shape, and only
+// FFT algorithms plan sizes.
+TEST(AlgorithmList, SizePlannersAreFftAlgorithmsThatReportTheirSizes) {
+  const Shape shapes[] = {Shape::make({2, 3, 4, 1, {9}, {3}, {1}, {1}, {1}}),
+                          Shape::make({1, 2, 2, 1, {7, 10}, {3, 2}, {1}, {2}, {1}}),
+                          Shape::make({1, 1, 1, 1, {5, 6, 4}, {2, 2, 2}, {0}, {1}, {1}})};
+  std::set<std::string> planners;
+  for (const auto& e : algorithm_list()) {
+    const auto a = e.make({});
+    if (a->plans_fft_sizes()) {
+      planners.insert(std::string(e.name));
+      EXPECT_TRUE(a->fft_method()) << e.name;
+    }
+    for (const Shape& s : shapes) {
+      const Extent nf = a->transform_sizes(s, Pass::fprop);
+      const Shape t = a->modelled_shape(s, Pass::fprop);  // what is transformed: tiles, for a tiled one
+      for (int i = 0; i < kMaxDims; ++i) {
+        if (!a->plans_fft_sizes()) EXPECT_EQ(nf[i], 0) << e.name << " " << s.to_string();
+        else EXPECT_GE(nf[i], i < kMaxDims - s.dims ? 1 : t.in[i] + 2 * t.pad[i]) << e.name << " " << s.to_string();
+      }
+    }
+  }
+  EXPECT_TRUE(planners.count("cpu.fft") && planners.count("cpu.fft_tiled"));
+  for (const char* n : {"cpu.direct", "cpu.im2col", "cpu.onednn"}) {
+    EXPECT_FALSE(planners.count(n)) << n;
+    EXPECT_FALSE(make_algorithm(n)->fft_method()) << n;
+  }
+}
+
 }  // namespace
 }  // namespace convbench

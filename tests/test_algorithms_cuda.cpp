@@ -462,6 +462,19 @@ TEST(CudaAlgorithmList, HasEveryAlgorithmOfTheDesign) {
   for (const auto& e : algorithm_list()) EXPECT_EQ(e.make({})->name(), e.name);
 }
 
+// What the bench asks instead of the names: the FFT model for every FFT algorithm, a row per
+// size policy only for ours (cuDNN's FFT plans its own sizes).
+TEST(CudaAlgorithmList, FftAlgorithmsAndSizePlannersAreTheOnesThatAre) {
+  const std::set<std::string> fft = {"cuda.fft", "cuda.fbfft", "cuda.fft_tiled", "cuda.fbfft_tiled", "cudnn.fft", "cudnn.fft_tiling"};
+  for (const auto& e : algorithm_list()) {
+    const std::string n(e.name);
+    if (n.rfind("cpu.", 0) == 0) continue;
+    const auto a = e.make({});
+    EXPECT_EQ(a->fft_method(), fft.count(n) == 1) << n;
+    EXPECT_EQ(a->plans_fft_sizes(), fft.count(n) == 1 && n.rfind("cudnn.", 0) != 0) << n;
+  }
+}
+
 TEST(CudaAlgorithmList, ForwardOnlyCudnnAlgorithmsDeclineBackwardPasses) {
   const Shape s = Shape::make({1, 2, 2, 1, {8, 8}, {3, 3}, {1}, {1}, {1}});
   const auto algo = make_algorithm("cudnn.implicit_gemm");

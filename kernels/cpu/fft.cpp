@@ -290,6 +290,8 @@ class CpuFft final : public Algorithm {
   }
   std::string fft_size() const override { return fft_size_; }
   bool supports_compression() const override { return true; }
+  bool fft_method() const override { return true; }
+  bool plans_fft_sizes() const override { return true; }
   Extent transform_sizes(const Shape& s, Pass) const override { return planned_sizes(s, opt_); }
   double modelled_cost(const Shape& s, Pass p) const override {
     return fft_conv_cost(s, p, transform_sizes(s, p), opt_.compression, measured_fft_cost(opt_.fft_measure));

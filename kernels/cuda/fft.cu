@@ -189,6 +189,8 @@ class CudaFft final : public Algorithm {
            "1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
   }
   bool supports_compression() const override { return true; }
+  bool fft_method() const override { return true; }
+  bool plans_fft_sizes() const override { return true; }
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass p) const override {
     try {

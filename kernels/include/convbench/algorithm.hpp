@@ -77,6 +77,11 @@ class Algorithm {
   }
   // True when run_backward() reuses fprop's work rather than recomputing it.
   virtual bool reuses_fprop() const { return false; }
+  // FFT convolution: the bench's model columns count the FFT method for its rows.
+  virtual bool fft_method() const { return false; }
+  // Transform sizes follow AlgoOptions::fft_size (the bench runs a row per size policy) and
+  // transform_sizes() reports them.
+  virtual bool plans_fft_sizes() const { return false; }
   // Transform size chosen by prepare() ("64x64"), empty for non-FFT algorithms.
   virtual std::string fft_size() const { return {}; }
   // True when AlgoOptions::compression > 0 (band-limited FFT convolution) is implemented.

@@ -26,6 +26,8 @@ class TiledAlgorithm : public Algorithm {
   void run_backward(const ConvBuffers& t) override;
   bool reuses_fprop() const override { return inner_->reuses_fprop(); }
   std::string fft_size() const override { return inner_->fft_size(); }
+  bool fft_method() const override { return inner_->fft_method(); }
+  bool plans_fft_sizes() const override { return inner_->plans_fft_sizes(); }
   void set_stream(void* stream) override;
   // "tiles 3x3 of 30x30 outputs" (or "one tile"), then the inner algorithm's detail.
   std::string detail() const override;
