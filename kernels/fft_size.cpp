@@ -62,13 +62,19 @@ const FftCostModel& counted_fft_cost() {
   return model;
 }
 
+std::vector<GemmShape> pass_gemms(const Shape& s, Pass p) {
+  const int64_t Cg = s.Cg(), Kg = s.Kg();
+  std::vector<GemmShape> out;
+  if (pass_covered(p, Pass::fprop)) out.push_back({s.N, Kg, Cg});
+  if (pass_covered(p, Pass::dgrad)) out.push_back({s.N, Cg, Kg});
+  if (pass_covered(p, Pass::wgrad)) out.push_back({Kg, Cg, s.N});
+  return out;
+}
+
 double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compression, const FftCostModel& cost) {
   const double planes = double(s.N * s.C + s.K * s.Cg() + s.N * s.K);
-  const int64_t G = s.groups, Cg = s.Cg(), Kg = s.Kg();
   double gemms = 0;  // per bin, all groups
-  if (pass_covered(p, Pass::fprop)) gemms += double(G) * cost.gemm(s.N, Kg, Cg);
-  if (pass_covered(p, Pass::dgrad)) gemms += double(G) * cost.gemm(s.N, Cg, Kg);
-  if (pass_covered(p, Pass::wgrad)) gemms += double(G) * cost.gemm(Kg, Cg, s.N);
+  for (const GemmShape& g : pass_gemms(s, p)) gemms += double(s.groups) * cost.gemm(g.M, g.N, g.K);
   const auto kept = double(band_limit_target(half_spectrum_bins(nf), compression));
   return (p == Pass::step ? 2 : 1) * planes * cost.transform(nf) + kept * gemms;
 }
@@ -91,20 +97,21 @@ Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel
     double cost, volume;
     Extent nf;
   };
-  std::vector<Option> options;
+  std::vector<Extent> combinations;
   Extent at = nf;
   auto search = [&](auto&& self, int i) -> void {
-    if (i == kMaxDims) {
-      options.push_back({fft_conv_cost(s, Pass::step, at, 0, cost), double(at[0] * at[1] * at[2]), at});
-      return;
-    }
+    if (i == kMaxDims) return combinations.push_back(at);
     for (int64_t m : candidates[i]) {
       at[i] = m;
       self(self, i + 1);
     }
   };
   search(search, kMaxDims - s.dims);
-  // Within kCostTolerance of the least cost (about the spread of repeated timings) the fewest
+  cost.compare(combinations, pass_gemms(s, Pass::step));
+  std::vector<Option> options;
+  for (const Extent& e : combinations)
+    options.push_back({fft_conv_cost(s, Pass::step, e, 0, cost), double(e[0] * e[1] * e[2]), e});
+  // Within kCostTolerance of the least cost (the spread of repeated timings) the fewest
   // points win: less memory, and the same choice from run to run. Of equal volumes the first
   // found wins (the smaller leading dims).
   double least = std::numeric_limits<double>::infinity();

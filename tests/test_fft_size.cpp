@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -8,6 +9,7 @@
 
 #include "algorithms.hpp"
 #include "convbench/fft_size.hpp"
+#include "fft_cost.hpp"
 #include "random_shapes.hpp"
 
 namespace convbench {
@@ -60,12 +62,22 @@ class FnCost final : public FftCostModel {
  public:
   FnCost(std::function<double(const Extent&)> t, std::function<double(int64_t, int64_t, int64_t)> g)
       : t_(std::move(t)), g_(std::move(g)) {}
+  void compare(const std::vector<Extent>& sizes, const std::vector<GemmShape>& gemms) const override {
+    compared.insert(sizes.begin(), sizes.end());
+    for (const GemmShape& g : gemms) compared_gemms.insert({g.M, g.N, g.K});
+  }
   double transform(const Extent& nf) const override {
     asked.insert(nf);
+    if (!compared.count(nf)) asked_uncompared = true;
     return t_(nf);
   }
-  double gemm(int64_t M, int64_t N, int64_t K) const override { return g_(M, N, K); }
-  mutable std::set<Extent> asked;
+  double gemm(int64_t M, int64_t N, int64_t K) const override {
+    if (!compared_gemms.count({M, N, K})) asked_uncompared = true;
+    return g_(M, N, K);
+  }
+  mutable std::set<Extent> asked, compared;
+  mutable std::set<std::array<int64_t, 3>> compared_gemms;
+  mutable bool asked_uncompared = false;
 
  private:
   std::function<double(const Extent&)> t_;
@@ -181,6 +193,46 @@ TEST(ChooseFftSizes, NearTiesGoToTheFewestPoints) {
   EXPECT_EQ(with(1 - kCostTolerance / 2), 30) << "within the tolerance: fewer points";
   EXPECT_EQ(with(1 - 2 * kCostTolerance), 32);
   EXPECT_EQ(with(2.0), 30);
+}
+
+// A timed model hears of every candidate before any cost is asked, so it can time them
+// together (interleaved, a slow spell of the machine cannot decide between them).
+TEST(ChooseFftSizes, CheapestAnnouncesEveryCandidateBeforeAskingCosts) {
+  for (const auto& in : std::vector<std::vector<int64_t>>{{300}, {31, 46}, {9, 30, 17}}) {
+    const Shape s = layer(in, 2);
+    SCOPED_TRACE(s.to_string());
+    const FnCost cost([](const Extent& nf) { return double(nf[0] * nf[1] * nf[2]); },
+                      [](int64_t, int64_t, int64_t) { return 1.0; });
+    choose_fft_sizes(s, FftSizePolicy::cheapest, cost);
+    EXPECT_FALSE(cost.asked_uncompared);
+    EXPECT_EQ(cost.compared, cost.asked);
+    std::set<std::array<int64_t, 3>> step;
+    for (const GemmShape& g : pass_gemms(s, Pass::step)) step.insert({g.M, g.N, g.K});
+    EXPECT_EQ(cost.compared_gemms, step);
+    EXPECT_EQ(step.size(), 3u);  // N=3, Cg=4, Kg=6: three distinct products
+  }
+}
+
+// cpu.fft's timed model: what compare() timed is what it answers later, for the process; a
+// size it was not told of is timed when asked.
+TEST(MeasuredFftCost, AnswersWhatItTimedTogetherAndKeepsIt) {
+  const FftCostModel& m = measured_fft_cost(false);
+  const std::vector<Extent> sizes = {{1, 1, 36}, {1, 35, 36}, {1, 36, 36}, {1, 42, 36}, {3, 5, 6}};
+  const std::vector<GemmShape> gemms = {{16, 8, 4}, {4, 8, 16}, {512, 512, 512}};
+  m.compare(sizes, gemms);
+  std::vector<double> t, g;
+  for (const Extent& nf : sizes) t.push_back(m.transform(nf));
+  for (const GemmShape& p : gemms) g.push_back(m.gemm(p.M, p.N, p.K));
+  for (double v : t) EXPECT_TRUE(std::isfinite(v) && v > 0) << v;
+  for (double v : g) EXPECT_TRUE(std::isfinite(v) && v > 0) << v;
+  EXPECT_LT(t[0], t[2]);                  // one row against 36 of them
+  EXPECT_GT(g[2], 1000 * g[0]);           // 2^27 multiply-adds (timed cut, scaled) against 512
+  m.compare(sizes, gemms);                // already timed: kept, not re-timed
+  for (size_t i = 0; i < sizes.size(); ++i) EXPECT_EQ(m.transform(sizes[i]), t[i]);
+  for (size_t i = 0; i < gemms.size(); ++i) EXPECT_EQ(m.gemm(gemms[i].M, gemms[i].N, gemms[i].K), g[i]);
+  const double fresh = m.transform({1, 7, 10});
+  EXPECT_TRUE(std::isfinite(fresh) && fresh > 0);
+  EXPECT_EQ(m.transform({1, 7, 10}), fresh);
 }
 
 // cpu.fft's measured planner: admissible sizes, one choice per layer (every pass, every

@@ -7,6 +7,7 @@
 #include <complex>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <tuple>
@@ -35,127 +36,206 @@ void fill_random(float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
 }
 
-// Best of several runs of fn, in ns, each after an untimed reset(): the first run warms caches
-// and is not counted; runs continue until 4 ms were spent (at least 3), so that the best is
-// rarely one of this VM's slow spells (one run of a 64x64 plane batch: ~0.3 ms).
-template <class Fn, class Reset>
-double best_ns(const Fn& fn, const Reset& reset) {
-  reset();
-  fn();
-  double best = 1e300, spent = 0;
-  for (int rep = 0; rep < 3 || (spent < 4e6 && rep < 1000); ++rep) {
+// One thing to time: run() after an untimed reset(), best of several runs, scaled.
+class Bench {
+ public:
+  virtual ~Bench() = default;
+  virtual void reset() = 0;
+  virtual void run() = 0;
+  // One run after its reset, in ns.
+  virtual double timed_run() {
     reset();
     const auto t0 = Clock::now();
-    fn();
-    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-    best = std::min(best, ns), spent += ns;
+    run();
+    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
   }
-  return best;
+  double best = std::numeric_limits<double>::infinity();
+};
+
+// Runs every bench in turn, round after round; the first round warms caches and is not
+// counted. Rounds go on until each bench ran 3 times and the rounds took 4 ms per bench (at
+// most 1000), keeping each one's best: the best is rarely one of this VM's slow spells, and
+// interleaved, a spell falls on every candidate alike instead of deciding between them.
+void time_together(const std::vector<Bench*>& benches) {
+  const double budget = 4e6 * double(benches.size());
+  double spent = 0;
+  for (int round = 0; round < 4 || (spent < budget && round < 1000); ++round)
+    for (Bench* b : benches) {
+      const double ns = b->timed_run();
+      if (round > 0) b->best = std::min(b->best, ns), spent += ns;
+    }
 }
+
+// A batch of forward transforms laid out as cpu.fft's stages (without their pruning): in-place
+// r2c rows along the last dim, then complex columns along each other dim.
+class TransformBench final : public Bench {
+ public:
+  TransformBench(const Extent& nf, unsigned flags) {
+    const int64_t half = nf[2] / 2 + 1, bins = nf[0] * nf[1] * half;
+    planes_ = std::max<int64_t>(1, kBatchElems / bins);
+    const int64_t elems = planes_ * bins;
+    // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,
+    // and repeated unnormalised transforms would overflow.
+    try {
+      data_.resize(static_cast<size_t>(2 * elems));
+    } catch (const std::bad_alloc&) {
+      return;
+    }
+    fill_random(data_.data(), 2 * elems);
+    buf_ = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
+    if (!buf_) return;
+    auto* c = reinterpret_cast<fftwf_complex*>(buf_);
+    auto* r = reinterpret_cast<float*>(buf_);
+    auto i = [](int64_t v) { return static_cast<int>(v); };
+    std::lock_guard lock(fftw_planner_mutex());
+    fftwf_plan_with_nthreads(1);
+    const fftwf_iodim row{i(nf[2]), 1, 1};
+    const fftwf_iodim rows[2] = {{i(planes_), i(2 * bins), i(bins)}, {i(nf[0] * nf[1]), i(2 * half), i(half)}};
+    stages_[count_++] = fftwf_plan_guru_dft_r2c(1, &row, 2, rows, r, c, flags);
+    for (int d = 1; d >= 0; --d) {
+      if (nf[d] == 1) continue;
+      const int64_t stride = d == 1 ? half : nf[1] * half;  // the columns are the inner dims
+      const fftwf_iodim column{i(nf[d]), i(stride), i(stride)};
+      const fftwf_iodim columns[3] = {{i(planes_), i(bins), i(bins)},
+                                      {i(bins / (stride * nf[d])), i(stride * nf[d]), i(stride * nf[d])},
+                                      {i(stride), 1, 1}};
+      stages_[count_++] = fftwf_plan_guru_dft(1, &column, 3, columns, c, c, FFTW_FORWARD, flags);
+    }
+  }
+  ~TransformBench() override {
+    {
+      std::lock_guard lock(fftw_planner_mutex());
+      for (int s = 0; s < count_; ++s)
+        if (stages_[s]) fftwf_destroy_plan(stages_[s]);
+    }
+    if (buf_) fftwf_free(buf_);
+  }
+  TransformBench(const TransformBench&) = delete;
+  TransformBench& operator=(const TransformBench&) = delete;
+
+  // False when there is no memory or no plan for it.
+  bool ready() const {
+    return buf_ && count_ > 0 && std::all_of(stages_, stages_ + count_, [](fftwf_plan p) { return p != nullptr; });
+  }
+  void reset() override { std::copy(data_.begin(), data_.end(), reinterpret_cast<float*>(buf_)); }
+  void run() override {
+    for (int s = 0; s < count_; ++s) fftwf_execute(stages_[s]);
+  }
+  // ns per plane.
+  double per_plane() const { return best / double(planes_); }
+
+ private:
+  int64_t planes_ = 1;
+  std::vector<float> data_;
+  cf* buf_ = nullptr;
+  fftwf_plan stages_[kMaxDims] = {};
+  int count_ = 0;
+};
+
+// cpu.fft's cgemm on one thread, as its per-bin loop runs it: OpenBLAS's OpenMP build does not
+// thread inside an active parallel region.
+class GemmBench final : public Bench {
+ public:
+  explicit GemmBench(const GemmShape& g) : g_(g), a_(2 * g.M * g.K), b_(2 * g.K * g.N), c_(g.M * g.N) {
+    fill_random(a_.data(), int64_t(a_.size()));
+    fill_random(b_.data(), int64_t(b_.size()));
+  }
+  void reset() override {}
+  void run() override {
+    cgemm(false, false, g_.M, g_.N, g_.K, reinterpret_cast<const cf*>(a_.data()), g_.K,
+          reinterpret_cast<const cf*>(b_.data()), g_.N, c_.data(), g_.N);
+  }
+  double timed_run() override {
+    double ns = 0;
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    ns = Bench::timed_run();
+    return ns;
+  }
+
+ private:
+  GemmShape g_;
+  std::vector<float> a_, b_;
+  std::vector<cf> c_;
+};
 
 class MeasuredCost final : public FftCostModel {
  public:
   explicit MeasuredCost(bool measure_plans) : flags_(measure_plans ? FFTW_MEASURE : FFTW_ESTIMATE) {}
 
+  void compare(const std::vector<Extent>& sizes, const std::vector<GemmShape>& gemms) const override {
+    std::lock_guard lock(mutex_);
+    measure(sizes, gemms);
+  }
+
   double transform(const Extent& nf) const override {
     std::lock_guard lock(mutex_);
-    if (const auto it = transforms_.find(nf); it != transforms_.end()) return it->second;
-    Extent timed = nf;
-    while (timed[0] * timed[1] * (timed[2] / 2 + 1) > kTimedBins) {
-      int64_t& d = *std::max_element(timed.begin(), timed.end());
-      int64_t p = 2;
-      while (d % p != 0) ++p;  // the smallest prime factor
-      d /= p;
-    }
-    const double scale = counted_fft_cost().transform(nf) / counted_fft_cost().transform(timed);
-    return transforms_[nf] = time_transform(timed) * scale;
+    measure({nf}, {});
+    return transforms_.at(nf);
   }
 
   double gemm(int64_t M, int64_t N, int64_t K) const override {
     std::lock_guard lock(mutex_);
-    const auto key = std::make_tuple(M, N, K);
-    if (const auto it = gemms_.find(key); it != gemms_.end()) return it->second;
-    return gemms_[key] = time_gemm(M, N, K);
+    measure({}, {{M, N, K}});
+    return gemms_.at(std::make_tuple(M, N, K));
   }
 
  private:
-  // ns per plane of a forward transform laid out as cpu.fft's stages (without their pruning):
-  // in-place r2c rows along the last dim, then complex columns along each other dim (at most
-  // kTimedBins per plane). Infinity when there is no memory or no plan for it.
-  double time_transform(const Extent& nf) const {
-    constexpr double kUntimeable = std::numeric_limits<double>::infinity();
-    const int64_t half = nf[2] / 2 + 1, bins = nf[0] * nf[1] * half;
-    const int64_t planes = std::max<int64_t>(1, kBatchElems / bins);
-    const int64_t elems = planes * bins;
-    // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,
-    // and repeated unnormalised transforms would overflow.
-    std::vector<float> data;
-    try {
-      data.resize(static_cast<size_t>(2 * elems));
-    } catch (const std::bad_alloc&) {
-      return kUntimeable;
-    }
-    fill_random(data.data(), 2 * elems);
-    cf* buf = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
-    if (!buf) return kUntimeable;
-    auto* c = reinterpret_cast<fftwf_complex*>(buf);
-    auto* r = reinterpret_cast<float*>(buf);
-    auto i = [](int64_t v) { return static_cast<int>(v); };
-    fftwf_plan stages[kMaxDims] = {};
-    int count = 0;
-    {
-      std::lock_guard lock(fftw_planner_mutex());
-      fftwf_plan_with_nthreads(1);
-      const fftwf_iodim row{i(nf[2]), 1, 1};
-      const fftwf_iodim rows[2] = {{i(planes), i(2 * bins), i(bins)}, {i(nf[0] * nf[1]), i(2 * half), i(half)}};
-      stages[count++] = fftwf_plan_guru_dft_r2c(1, &row, 2, rows, r, c, flags_);
-      for (int d = 1; d >= 0; --d) {
-        if (nf[d] == 1) continue;
-        const int64_t stride = d == 1 ? half : nf[1] * half;  // the columns are the inner dims
-        const fftwf_iodim column{i(nf[d]), i(stride), i(stride)};
-        const fftwf_iodim columns[3] = {{i(planes), i(bins), i(bins)}, {i(bins / (stride * nf[d])), i(stride * nf[d]), i(stride * nf[d])}, {i(stride), 1, 1}};
-        stages[count++] = fftwf_plan_guru_dft(1, &column, 3, columns, c, c, FFTW_FORWARD, flags_);
+  // Times the sizes and GEMMs not timed before, together, and keeps them for the process. A
+  // plane over kTimedBins is timed with its largest dim divided by its smallest prime factor
+  // until it fits, a GEMM over kGemmMacs with its largest dim cut: both scaled back by
+  // operation count (time is linear in a GEMM's dims there).
+  void measure(const std::vector<Extent>& sizes, const std::vector<GemmShape>& gemms) const {
+    std::vector<std::unique_ptr<TransformBench>> transforms;
+    std::vector<std::pair<Extent, double>> transform_keys;  // size, scale
+    for (const Extent& nf : sizes) {
+      if (transforms_.count(nf) || std::any_of(transform_keys.begin(), transform_keys.end(),
+                                               [&](const auto& k) { return k.first == nf; }))
+        continue;
+      Extent timed = nf;
+      while (timed[0] * timed[1] * (timed[2] / 2 + 1) > kTimedBins) {
+        int64_t& d = *std::max_element(timed.begin(), timed.end());
+        int64_t p = 2;
+        while (d % p != 0) ++p;  // the smallest prime factor
+        d /= p;
       }
+      auto bench = std::make_unique<TransformBench>(timed, flags_);
+      if (!bench->ready()) {
+        transforms_[nf] = std::numeric_limits<double>::infinity();
+        continue;
+      }
+      transform_keys.emplace_back(nf, counted_fft_cost().transform(nf) / counted_fft_cost().transform(timed));
+      transforms.push_back(std::move(bench));
     }
-    const bool planned = std::all_of(stages, stages + count, [](fftwf_plan p) { return p != nullptr; });
-    double ns = kUntimeable;
-    if (planned)
-      ns = best_ns([&] {
-        for (int s = 0; s < count; ++s) fftwf_execute(stages[s]);
-      }, [&] { std::copy(data.begin(), data.end(), r); }) / double(planes);
-    {
-      std::lock_guard lock(fftw_planner_mutex());
-      for (int s = 0; s < count; ++s)
-        if (stages[s]) fftwf_destroy_plan(stages[s]);
+    std::vector<std::unique_ptr<GemmBench>> products;
+    std::vector<std::pair<std::tuple<int64_t, int64_t, int64_t>, double>> gemm_keys;  // shape, scale
+    for (const GemmShape& g : gemms) {
+      const auto key = std::make_tuple(g.M, g.N, g.K);
+      if (gemms_.count(key) || std::any_of(gemm_keys.begin(), gemm_keys.end(),
+                                           [&](const auto& k) { return k.first == key; }))
+        continue;
+      GemmShape cut = g;
+      const int64_t macs = g.M * g.N * g.K;
+      double scale = 1;
+      if (macs > kGemmMacs) {
+        int64_t* largest = &cut.M;
+        if (cut.N > *largest) largest = &cut.N;
+        if (cut.K > *largest) largest = &cut.K;
+        const int64_t full = *largest;
+        *largest = std::max<int64_t>(1, full * kGemmMacs / macs);
+        scale = double(full) / double(*largest);
+      }
+      gemm_keys.emplace_back(key, scale);
+      products.push_back(std::make_unique<GemmBench>(cut));
     }
-    fftwf_free(buf);
-    return ns;
-  }
-
-  // ns per call of cpu.fft's cgemm, on one thread as its per-bin loop runs it (OpenBLAS's
-  // OpenMP build does not thread inside an active parallel region). A large product is timed
-  // with its largest dim cut to kGemmMacs multiply-adds and scaled back: time is linear there.
-  static double time_gemm(int64_t M, int64_t N, int64_t K) {
-    const int64_t macs = M * N * K;
-    if (macs > kGemmMacs) {
-      int64_t* largest = &M;
-      if (N > *largest) largest = &N;
-      if (K > *largest) largest = &K;
-      const int64_t full = *largest;
-      *largest = std::max<int64_t>(1, full * kGemmMacs / macs);
-      return time_gemm(M, N, K) * double(full) / double(*largest);
-    }
-    std::vector<float> a(2 * M * K), b(2 * K * N);
-    std::vector<cf> c(M * N);
-    fill_random(a.data(), int64_t(a.size()));
-    fill_random(b.data(), int64_t(b.size()));
-    const cf* A = reinterpret_cast<const cf*>(a.data());
-    const cf* B = reinterpret_cast<const cf*>(b.data());
-    double ns = 0;
-#pragma omp parallel num_threads(2)
-#pragma omp single
-    ns = best_ns([&] { cgemm(false, false, M, N, K, A, K, B, N, c.data(), N); }, [] {});
-    return ns;
+    std::vector<Bench*> all;
+    for (auto& b : transforms) all.push_back(b.get());
+    for (auto& b : products) all.push_back(b.get());
+    if (all.empty()) return;
+    time_together(all);
+    for (size_t i = 0; i < transforms.size(); ++i)
+      transforms_[transform_keys[i].first] = transforms[i]->per_plane() * transform_keys[i].second;
+    for (size_t i = 0; i < products.size(); ++i) gemms_[gemm_keys[i].first] = products[i]->best * gemm_keys[i].second;
   }
 
   unsigned flags_;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "convbench/algorithm.hpp"
 #include "convbench/shape.hpp"
@@ -30,10 +31,21 @@ std::string_view to_string(FftSizePolicy policy);
 // "cheapest", "smooth" or "pow2"; nullopt otherwise.
 std::optional<FftSizePolicy> parse_fft_size_policy(std::string_view name);
 
+// One group's per-bin complex product: (M x K) times (K x N).
+struct GemmShape {
+  int64_t M, N, K;
+};
+// The per-bin products of pass p of s (a step: fprop's, dgrad's and wgrad's), one group's each.
+std::vector<GemmShape> pass_gemms(const Shape& s, Pass p);
+
 // What a backend's FFT convolution costs, in any one unit (the planners only compare).
 class FftCostModel {
  public:
   virtual ~FftCostModel() = default;
+  // Told every transform size and GEMM a planner is about to compare, before it asks their
+  // costs: a timed model times them together, round-robin, so that a slow spell of the
+  // machine falls on all of them alike instead of deciding the choice. Nothing by default.
+  virtual void compare(const std::vector<Extent>& /*sizes*/, const std::vector<GemmShape>& /*gemms*/) const {}
   // One plane's real transform at sizes nf (1 on inactive dims), forward or inverse; infinity
   // for a size the backend cannot run or time.
   virtual double transform(const Extent& nf) const = 0;
@@ -59,7 +71,9 @@ double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compressio
 // compression, runs at the sizes of the exact step (so a step does the same arithmetic as its
 // separate passes, and band-limiting changes only what it drops).
 constexpr int kMaxCombinations = 64;
-constexpr double kCostTolerance = 0.05;
+// The spread of the measured costs between processes (+-10% on a 2-core VM, from where the
+// batches land in the caches), so a near tie goes the same way in every run.
+constexpr double kCostTolerance = 0.10;
 Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost);
 
 }  // namespace convbench
