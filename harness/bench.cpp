@@ -156,27 +156,85 @@ Stats stats_of(std::vector<double> v) {
 class Runner {
  public:
   // base: the options every case shares (FFTW planning, tile size); the case sets the rest.
-  Runner(CsvWriter& csv, Progress& progress, size_t total, const AlgoOptions& base)
-      : csv_(csv), progress_(progress), total_(total), base_(base) {}
+  Runner(CsvWriter& csv, Progress& progress, const AlgoOptions& base) : csv_(csv), progress_(progress), base_(base) {}
 
-  void run(benchmark::State& state, const BenchCase& c) {
-    if (written_.count(&c)) {  // Google Benchmark repetitions: time again, the row is written once
+  // Round `round` of `rounds` of case c. The row is written after the last round, from the
+  // samples of every round; a case skipped or failed in a round is not measured again.
+  void run(benchmark::State& state, const BenchCase& c, int round, int rounds) {
+    if (!ran_.insert({&c, round}).second) {  // Google Benchmark repetitions: time again, measure once
       for (auto _ : state) state.SetIterationTime(0);
       return;
     }
-    written_.insert(&c);
-    progress_.update(done_, fmt::format("{} {} {} {}", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass)));
-    ResultRow row = measure(state, c);
-    csv_.write(row);
-    ++counts_[row.status];
+    progress_.update(done_, fmt::format("{} {} {} {}{}", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass),
+                                        rounds > 1 ? fmt::format(" (round {}/{})", round + 1, rounds) : ""));
+    Partial& part = partial_[&c];
+    if (part.rounds > 0 && part.row.status != "ok") {
+      state.SkipWithError(part.row.reason.c_str());
+    } else {
+      std::vector<double> samples;
+      ResultRow row = measure(state, c, samples);
+      merge(part, std::move(row), samples);
+    }
     ++done_;
+    if (round == rounds - 1) write(&c);
     progress_.finish();  // Google Benchmark prints its line next
+  }
+
+  // Writes the rows of cases whose last round never ran (a --benchmark_filter), from the
+  // rounds they had: no measurement is lost.
+  void flush() {
+    for (auto& [c, part] : partial_)
+      if (!part.written) write(c);
   }
 
   const std::map<std::string, int>& counts() const { return counts_; }
 
  private:
-  ResultRow measure(benchmark::State& state, const BenchCase& c) {
+  // What the rounds of a case gathered so far.
+  struct Partial {
+    ResultRow row;
+    std::vector<double> samples;
+    int rounds = 0;
+    double clock_sum = 0;
+    int clocks = 0;
+    bool written = false;
+  };
+
+  // A round's row into the case's: the samples of ok rounds join; the worst error and the
+  // largest peak memory stand; a round that was not ok becomes the row.
+  static void merge(Partial& part, ResultRow row, const std::vector<double>& samples) {
+    const bool first = part.rounds++ == 0;
+    if (first || row.status != "ok") {
+      const double peak = part.row.peak_mem_bytes;
+      part.row = std::move(row);
+      part.row.peak_mem_bytes = std::max(part.row.peak_mem_bytes, peak);
+      part.samples.clear();
+    } else {
+      if (row.rel_error / row.tolerance > part.row.rel_error / part.row.tolerance)
+        part.row.rel_error = row.rel_error, part.row.tolerance = row.tolerance;
+      part.row.peak_mem_bytes = std::max(part.row.peak_mem_bytes, row.peak_mem_bytes);
+    }
+    if (part.row.status != "ok") return;
+    part.samples.insert(part.samples.end(), samples.begin(), samples.end());
+    if (row.sm_clock_mhz > 0) part.clock_sum += row.sm_clock_mhz, ++part.clocks;
+  }
+
+  void write(const BenchCase* c) {
+    Partial& part = partial_[c];
+    if (part.written || part.rounds == 0) return;
+    ResultRow& row = part.row;
+    if (row.status == "ok") {
+      const Stats st = stats_of(part.samples);
+      row.reps = static_cast<int>(part.samples.size());
+      row.time_ms = st.median, row.time_min_ms = st.min, row.time_max_ms = st.max, row.time_std_ms = st.std;
+      if (part.clocks > 0) row.sm_clock_mhz = part.clock_sum / part.clocks;
+    }
+    csv_.write(row);
+    ++counts_[row.status];
+    part.written = true;
+  }
+
+  ResultRow measure(benchmark::State& state, const BenchCase& c, std::vector<double>& samples) {
     const Shape& s = c.shape;
     ResultRow row;
     row.sweep = c.sweep, row.shape = s, row.algo = c.algo, row.pass = std::string(to_string(c.pass));
@@ -262,7 +320,6 @@ class Runner {
           row.status = "failed", row.reason = fmt::format("{} rel_error {:.3e} > tolerance {:.3e}", to_string(p), err, tol);
       }
 
-      std::vector<double> samples;
       for (auto _ : state) {
         dev->before_sample();  // L2 flush on a GPU, untimed
         dev->start();
@@ -298,12 +355,12 @@ class Runner {
 
   CsvWriter& csv_;
   Progress& progress_;
-  size_t total_;
   AlgoOptions base_;
   size_t done_ = 0;
   ShapeData data_;
   std::unique_ptr<BenchDevice> cpu_, cuda_;
-  std::set<const BenchCase*> written_;
+  std::set<std::pair<const BenchCase*, int>> ran_;
+  std::map<const BenchCase*, Partial> partial_;
   std::map<std::string, int> counts_;
 };
 
@@ -441,17 +498,19 @@ int run_bench(const BenchOptions& o) {
   if (o.dry_run) {
     for (const auto& c : todo)
       fmt::print("{},{},{},{},{},{}\n", c.sweep, c.shape.to_string(), c.algo, to_string(c.pass), c.precision, c.compression);
-    fmt::print(stderr, "convbench: {} cases ({} already done, {} dropped grid points)\n", todo.size(), already, dropped);
+    fmt::print(stderr, "convbench: {} cases{} ({} already done, {} dropped grid points)\n", todo.size(),
+               o.rounds > 1 ? fmt::format(" x {} rounds", o.rounds) : "", already, dropped);
     return 0;
   }
 
   CsvWriter csv(out);
   append_env_sidecar(out + ".env.json", environment(o.command_line));
-  Progress progress(o.progress || isatty(STDERR_FILENO), todo.size());
+  const int rounds = std::max(1, o.rounds);
+  Progress progress(o.progress || isatty(STDERR_FILENO), todo.size() * size_t(rounds));
   AlgoOptions base;
   base.fft_measure = o.fft_measure;
   base.fft_tile = o.fft_tile;
-  Runner runner(csv, progress, todo.size(), base);
+  Runner runner(csv, progress, base);
 
   std::vector<std::string> gb_args = {"convbench"};
   gb_args.insert(gb_args.end(), o.benchmark_args.begin(), o.benchmark_args.end());
@@ -461,15 +520,18 @@ int run_bench(const BenchOptions& o) {
   benchmark::Initialize(&argc, argv.data());
   if (benchmark::ReportUnrecognizedArguments(argc, argv.data()))
     throw std::invalid_argument("unrecognized Google Benchmark argument");
-  for (const auto& c : todo) {
-    const std::string name = fmt::format("{}/{}/{}/{}", c.sweep, c.algo, to_string(c.pass), c.shape.to_string());
-    benchmark::RegisterBenchmark(name.c_str(), [&runner, &c](benchmark::State& st) { runner.run(st, c); })
-        ->UseManualTime()
-        ->Iterations(c.reps)
-        ->Unit(benchmark::kMillisecond);
-  }
+  for (int r = 0; r < rounds; ++r)
+    for (const auto& c : todo) {
+      std::string name = fmt::format("{}/{}/{}/{}", c.sweep, c.algo, to_string(c.pass), c.shape.to_string());
+      if (rounds > 1) name += fmt::format("/round:{}", r + 1);
+      benchmark::RegisterBenchmark(name.c_str(), [&runner, &c, r, rounds](benchmark::State& st) { runner.run(st, c, r, rounds); })
+          ->UseManualTime()
+          ->Iterations(c.reps)
+          ->Unit(benchmark::kMillisecond);
+    }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  runner.flush();
   progress.finish();
 
   const auto& n = runner.counts();

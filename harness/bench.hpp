@@ -16,6 +16,7 @@ struct BenchOptions {
   std::vector<double> compression;       // idem
   std::vector<std::string> fft_size;     // of "cheapest", "smooth", "pow2"; empty: the sweep's
   int reps = 0;                          // 0: the sweep's own
+  int rounds = 1;                        // times through the case list, round-robin; one row per case
   bool fft_measure = false;              // FFTW_MEASURE planning
   int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)
   std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)

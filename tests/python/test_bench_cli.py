@@ -209,6 +209,7 @@ def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
     (["--shape", "in=8", "--frobnicate"], "unknown option '--frobnicate'"),
     (["--shape", "in=8", "--fft-tile", "0"], "--fft-tile: must be a positive integer, got '0'"),
     (["--shape", "in=8", "--reps", "2.5"], "--reps: must be a positive integer, got '2.5'"),
+    (["--shape", "in=8", "--rounds", "0"], "--rounds: must be a positive integer, got '0'"),
     ([], "give --sweep FILE and/or --shape SPEC"),
 ])
 def test_bad_input_gets_one_line(convbench_bin, tmp_path, args, message):
@@ -275,3 +276,32 @@ def test_google_benchmark_flags_pass_through(convbench_bin, tmp_path):
     assert rows and {r["algo"] for r in rows} == {"cpu.fft"}
     names = [b["name"] for b in json.loads(gb_json.read_text())["benchmarks"]]
     assert len(names) == len(rows) and all("cpu.fft" in n for n in names)
+
+
+def test_rounds_interleave_the_cases_and_write_one_row_each_from_every_round(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    gb_json = tmp_path / "gb.json"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft,cpu.direct", "--pass", "fprop,step",
+          "--compression", "0,0.5", "--reps", "2", "--rounds", "3", f"--benchmark_out={gb_json}", "--out", str(out))
+    rows = read_rows(out)
+    assert len(rows) == 8 and len({key(r) for r in rows}) == 8
+    for r in rows:
+        if r["algo"] == "cpu.direct" and float(r["compression"]) > 0:
+            assert r["status"] == "skipped" and "FFT algorithms only" in r["reason"], r
+            continue
+        assert r["status"] == "ok", r
+        assert int(r["reps"]) == 6  # 2 per round
+        assert float(r["time_min_ms"]) <= float(r["time_ms"]) <= float(r["time_max_ms"])
+        assert float(r["rel_error"]) <= float(r["tolerance"]) or float(r["compression"]) > 0
+    # Round-major: every case once per round, round 1 before round 2 before round 3.
+    names = [b["name"] for b in json.loads(gb_json.read_text())["benchmarks"]]
+    rounds = [int(n.split("/round:")[1].split("/")[0]) for n in names]
+    assert len(names) == 24 and rounds == sorted(rounds) and rounds.count(1) == rounds.count(3) == 8
+
+
+def test_rounds_that_a_filter_cuts_short_still_write_their_rows(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft", "--pass", "fprop", "--reps", "2",
+          "--rounds", "3", "--benchmark_filter=round:[12]/", "--out", str(out))
+    rows = read_rows(out)
+    assert len(rows) == 1 and rows[0]["status"] == "ok" and int(rows[0]["reps"]) == 4
