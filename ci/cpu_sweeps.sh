@@ -20,7 +20,10 @@ sweeps=("$@")
 for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
-  case "$s" in seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;; esac
+  case "$s" in
+    seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;;
+    fft_sizes) algo=(--rounds 3) ;;  # policies compared row against row: interleave the VM's drift
+  esac
   echo "== $s" >&2
   "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" --out "$dir/$s.csv" --resume --progress
 done
