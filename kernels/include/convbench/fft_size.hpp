@@ -71,8 +71,8 @@ double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compressio
 // compression, runs at the sizes of the exact step (so a step does the same arithmetic as its
 // separate passes, and band-limiting changes only what it drops).
 constexpr int kMaxCombinations = 64;
-// The spread of the measured costs between processes (+-10% on a 2-core VM, from where the
-// batches land in the caches), so a near tie goes the same way in every run.
+// The spread of one size's measured cost between processes (+-10% on a 2-core VM, even with
+// the candidates timed together), so a near tie goes the same way in every run.
 constexpr double kCostTolerance = 0.10;
 Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost);
 
