@@ -23,7 +23,8 @@ inline const CLI::Validator kPositiveInteger(
 // --fft-size, the same in every command.
 inline constexpr const char* kFftSizeHelp =
     "FFT transform sizes: cheapest (default: the 7-smooth size >= n, up to the next power of two, that "
-    "the planner's cost model finds cheapest; CPU: FFTW and GEMM timings), smooth (the smallest 7-smooth "
+    "the planner's cost model finds cheapest; CPU: FFTW and GEMM timings, then the model's three "
+    "finalists timed as the layer's step, see the detail column), smooth (the smallest 7-smooth "
     "size >= n) or pow2 (the next power of two, the papers' padding)";
 inline const CLI::Validator kFftSizePolicy = CLI::IsMember({"cheapest", "smooth", "pow2"});
 

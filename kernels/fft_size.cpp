@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -79,47 +81,76 @@ double fft_conv_cost(const Shape& s, Pass p, const Extent& nf, double compressio
   return (p == Pass::step ? 2 : 1) * planes * cost.transform(nf) + kept * gemms;
 }
 
-Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost) {
-  Extent nf{1, 1, 1};
+namespace {
+
+// cheapest: per dim the 7-smooth sizes from the smallest >= the extent up to the power of two
+// (an even share of kMaxCombinations each), and every combination's modelled step cost.
+void cheapest_candidates(const Shape& s, const FftCostModel& cost, std::vector<Extent>& sizes,
+                         std::vector<double>& costs) {
   std::vector<int64_t> candidates[kMaxDims];
+  Extent at{1, 1, 1};
   for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
     const int64_t n = transform_extent(s, i);
-    nf[i] = fft_size(n, policy);
-    if (policy != FftSizePolicy::cheapest) continue;
     const int64_t ceiling = fft_size(n, FftSizePolicy::pow2);
     const auto per_dim = static_cast<size_t>(std::pow(double(kMaxCombinations), 1.0 / s.dims) + 1e-9);
-    for (int64_t m = nf[i]; m <= ceiling && candidates[i].size() < per_dim; m = fft_size(m + 1, policy))
+    for (int64_t m = fft_size(n, FftSizePolicy::smooth); m <= ceiling && candidates[i].size() < per_dim;
+         m = fft_size(m + 1, FftSizePolicy::smooth))
       candidates[i].push_back(m);
     if (candidates[i].back() != ceiling) candidates[i].back() = ceiling;  // the power of two stays a choice
   }
-  if (policy != FftSizePolicy::cheapest) return nf;
-  struct Option {
-    double cost, volume;
-    Extent nf;
-  };
-  std::vector<Extent> combinations;
-  Extent at = nf;
   auto search = [&](auto&& self, int i) -> void {
-    if (i == kMaxDims) return combinations.push_back(at);
+    if (i == kMaxDims) return sizes.push_back(at);
     for (int64_t m : candidates[i]) {
       at[i] = m;
       self(self, i + 1);
     }
   };
   search(search, kMaxDims - s.dims);
-  cost.compare(combinations, pass_gemms(s, Pass::step));
-  std::vector<Option> options;
-  for (const Extent& e : combinations)
-    options.push_back({fft_conv_cost(s, Pass::step, e, 0, cost), double(e[0] * e[1] * e[2]), e});
-  // Within kCostTolerance of the least cost (the spread of repeated timings) the fewest
-  // points win: less memory, and the same choice from run to run. Of equal volumes the first
-  // found wins (the smaller leading dims).
-  double least = std::numeric_limits<double>::infinity();
-  for (const Option& o : options) least = std::min(least, o.cost);
-  const Option* pick = nullptr;
-  for (const Option& o : options)
-    if (o.cost <= least * (1 + kCostTolerance) && (!pick || o.volume < pick->volume)) pick = &o;
-  return pick->nf;
+  cost.compare(sizes, pass_gemms(s, Pass::step));
+  for (const Extent& e : sizes) costs.push_back(fft_conv_cost(s, Pass::step, e, 0, cost));
+}
+
+double volume(const Extent& e) { return double(e[0] * e[1] * e[2]); }
+
+}  // namespace
+
+Extent pick_cheapest(const std::vector<Extent>& sizes, const std::vector<double>& costs) {
+  if (sizes.empty() || sizes.size() != costs.size()) throw std::invalid_argument("pick_cheapest: no sizes or costs");
+  // Within kCostTolerance of the least cost (the spread of repeated timings) the fewest points
+  // win: less memory, and the same choice from run to run. Of equal volumes the first wins.
+  const double least = *std::min_element(costs.begin(), costs.end());
+  std::optional<size_t> pick;
+  for (size_t i = 0; i < sizes.size(); ++i)
+    if (costs[i] <= least * (1 + kCostTolerance) && (!pick || volume(sizes[i]) < volume(sizes[*pick]))) pick = i;
+  return sizes[*pick];
+}
+
+Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost) {
+  Extent nf{1, 1, 1};
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) nf[i] = fft_size(transform_extent(s, i), policy);
+  if (policy != FftSizePolicy::cheapest) return nf;
+  std::vector<Extent> sizes;
+  std::vector<double> costs;
+  cheapest_candidates(s, cost, sizes, costs);
+  return pick_cheapest(sizes, costs);
+}
+
+std::vector<Extent> fft_size_finalists(const Shape& s, const FftCostModel& cost, size_t most) {
+  std::vector<Extent> sizes;
+  std::vector<double> costs;
+  cheapest_candidates(s, cost, sizes, costs);
+  std::vector<Extent> out = {pick_cheapest(sizes, costs), choose_fft_sizes(s, FftSizePolicy::smooth, cost)};
+  if (out[1] == out[0]) out.pop_back();
+  std::vector<size_t> order(sizes.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return costs[a] < costs[b]; });
+  const double least = costs[order.front()];
+  for (size_t i : order) {
+    if (out.size() >= most || !(costs[i] <= least * kFinalistSpread)) break;
+    if (std::find(out.begin(), out.end(), sizes[i]) == out.end()) out.push_back(sizes[i]);
+  }
+  if (out.size() > std::max<size_t>(most, 1)) out.resize(std::max<size_t>(most, 1));
+  return out;
 }
 
 }  // namespace convbench

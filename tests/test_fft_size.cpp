@@ -3,8 +3,10 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 
 #include "algorithms.hpp"
@@ -195,6 +197,37 @@ TEST(ChooseFftSizes, NearTiesGoToTheFewestPoints) {
   EXPECT_EQ(with(2.0), 30);
 }
 
+TEST(PickCheapest, LeastCostUnlessANearTieHasFewerPoints) {
+  const std::vector<Extent> sizes = {{1, 32, 32}, {1, 30, 30}, {1, 30, 32}, {1, 32, 30}};
+  EXPECT_EQ(pick_cheapest(sizes, {1.0, 2.0, 3.0, 3.0}), sizes[0]);
+  EXPECT_EQ(pick_cheapest(sizes, {1.0, 1 + kCostTolerance / 2, 3.0, 3.0}), sizes[1]) << "a near tie: fewer points";
+  EXPECT_EQ(pick_cheapest(sizes, {2.0, 9.0, 1.0, 1.0}), sizes[2]) << "equal volumes: the first";
+  EXPECT_THROW(pick_cheapest(sizes, {1.0}), std::invalid_argument);
+  EXPECT_THROW(pick_cheapest({}, {}), std::invalid_argument);
+}
+
+// Candidates of layer({30, 30}): 30 and 32 per dim.
+TEST(FftSizeFinalists, TheModelsPickThenTheSmoothSizesThenTheNextCheapestWithinTheSpread) {
+  const Shape s = layer({30, 30});
+  const Extent s30{1, 30, 30}, s32{1, 32, 32}, wide{1, 30, 32}, tall{1, 32, 30};
+  // 32 ten times cheaper per point than 30: the pick is 32x32, and the smooth sizes come next
+  // although far dearer; nothing else is within the spread.
+  const auto slow = [](int64_t m) { return m == 30 ? 10.0 : 1.0; };
+  const FnCost pow2_fast([&](const Extent& nf) { return double(nf[1] * nf[2]) * slow(nf[1]) * slow(nf[2]); },
+                         [](int64_t, int64_t, int64_t) { return 0.0; });
+  EXPECT_EQ(fft_size_finalists(s, pow2_fast, 3), (std::vector<Extent>{s32, s30}));
+  EXPECT_EQ(fft_size_finalists(s, pow2_fast, 1), (std::vector<Extent>{s32}));
+  // Cost by points: the smooth sizes are the pick, then 30x32 and 32x30 (7% dearer), then 32x32
+  // (14%) while `most` allows; at twice the cost 32x32 is out of the spread.
+  const FnCost points([](const Extent& nf) { return double(nf[1] * nf[2]); }, [](int64_t, int64_t, int64_t) { return 0.0; });
+  EXPECT_EQ(fft_size_finalists(s, points, 3), (std::vector<Extent>{s30, wide, tall}));
+  EXPECT_EQ(fft_size_finalists(s, points, 8), (std::vector<Extent>{s30, wide, tall, s32}));
+  const FnCost big32([](const Extent& nf) { return nf == Extent{1, 32, 32} ? 2000.0 : double(nf[1] * nf[2]); },
+                     [](int64_t, int64_t, int64_t) { return 0.0; });
+  EXPECT_EQ(fft_size_finalists(s, big32, 8), (std::vector<Extent>{s30, wide, tall}));
+  static_assert(2000.0 > 900 * kFinalistSpread, "32x32 must be out of the spread here");
+}
+
 // A timed model hears of every candidate before any cost is asked, so it can time them
 // together (interleaved, a slow spell of the machine cannot decide between them).
 TEST(ChooseFftSizes, CheapestAnnouncesEveryCandidateBeforeAskingCosts) {
@@ -233,6 +266,65 @@ TEST(MeasuredFftCost, AnswersWhatItTimedTogetherAndKeepsIt) {
   const double fresh = m.transform({1, 7, 10});
   EXPECT_TRUE(std::isfinite(fresh) && fresh > 0);
   EXPECT_EQ(m.transform({1, 7, 10}), fresh);
+}
+
+// "planner timed steps: 35x35 12.3 ms, 36x40 11 ms" -> {"35x35": 12.3, "36x40": 11}, in order.
+std::vector<std::pair<std::string, double>> timed_steps(const std::string& detail) {
+  std::vector<std::pair<std::string, double>> out;
+  const std::regex entry(R"(([0-9x]+) ([0-9.e+-]+) ms)");
+  for (std::sregex_iterator it(detail.begin(), detail.end(), entry), end; it != end; ++it)
+    out.emplace_back((*it)[1].str(), std::stod((*it)[2].str()));
+  return out;
+}
+
+std::string label(const Shape& s, const Extent& nf) {
+  std::string out;
+  for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) out += (out.empty() ? "" : "x") + std::to_string(nf[d]);
+  return out;
+}
+
+// cpu.fft's cheapest policy runs the model's finalists as the layer's training step: the row's
+// detail lists each with its time, in the finalists' order, and the sizes run are one of them,
+// within the tie band of the fastest; every thread count and pass of the layer runs those.
+TEST(ChooseFftSizes, CpuFftTimesTheModelsFinalistsAsTheLayersStep) {
+  std::mt19937_64 rng(testing::test_seed() ^ 0x71);
+  int timed = 0;
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 5; ++i) {
+      const Shape s = testing::random_shape(rng, dims);
+      SCOPED_TRACE(s.to_string());
+      AlgoOptions opt;
+      opt.threads = 2;
+      const auto algo = make_algorithm("cpu.fft", opt);
+      algo->prepare(s, Pass::fprop);
+      const std::vector<Extent> finalists = fft_size_finalists(s, measured_fft_cost(false), 3);
+      ASSERT_FALSE(finalists.empty());
+      const auto steps = timed_steps(algo->detail());
+      if (finalists.size() == 1) {
+        EXPECT_EQ(algo->detail(), "planner: the model's pick, its only finalist");
+        EXPECT_EQ(algo->fft_size(), label(s, finalists[0]));
+      } else {
+        ASSERT_EQ(steps.size(), finalists.size()) << algo->detail();
+        double fastest = std::numeric_limits<double>::infinity(), chosen = -1;
+        for (size_t f = 0; f < steps.size(); ++f) {
+          EXPECT_EQ(steps[f].first, label(s, finalists[f]));
+          EXPECT_GT(steps[f].second, 0);
+          fastest = std::min(fastest, steps[f].second);
+          if (steps[f].first == algo->fft_size()) chosen = steps[f].second;
+        }
+        ASSERT_GE(chosen, 0) << algo->fft_size() << " is not a finalist: " << algo->detail();
+        EXPECT_LE(chosen, fastest * (1 + kCostTolerance) * 1.01);  // 3 significant digits printed
+        ++timed;
+      }
+      opt.threads = 1;
+      const auto one = make_algorithm("cpu.fft", opt);
+      for (Pass p : {Pass::fprop, Pass::wgrad, Pass::step}) {
+        one->prepare(s, p);
+        EXPECT_EQ(one->fft_size(), algo->fft_size()) << to_string(p);
+        EXPECT_EQ(one->detail(), algo->detail()) << "planned once per layer";
+      }
+    }
+  EXPECT_GT(timed, 0) << "no layer had two finalists";
 }
 
 // cpu.fft's measured planner: admissible sizes, one choice per layer (every pass, every
@@ -277,6 +369,8 @@ TEST(ChooseFftSizes, CpuFftPicksOneAdmissibleSizePerLayer) {
   const Extent big = fft->transform_sizes(large, Pass::step);
   EXPECT_GE(big[1], 3000);
   EXPECT_LE(big[2], 4096);
+  // Far too long to time as a step: the model's pick runs.
+  EXPECT_EQ(big, fft_size_finalists(large, measured_fft_cost(false), 3).front());
   EXPECT_TRUE(std::isfinite(fft->modelled_cost(large, Pass::step)));
   EXPECT_GT(fft->modelled_cost(large, Pass::step), 50 * fft->modelled_cost(small, Pass::step));
   EXPECT_TRUE(std::isnan(make_algorithm("cpu.direct")->modelled_cost(layer({8}), Pass::fprop)));

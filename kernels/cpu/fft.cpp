@@ -19,15 +19,19 @@
 // With Nf >= P the circular wrap-around never reaches an index that is kept.
 #include <cblas.h>
 #include <fftw3.h>
+#include <fmt/format.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <complex>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -71,9 +75,22 @@ enum Family { fX = 0, fW = 1, fY = 2 };
 // spectrum is still cached when it is transposed into the frequency-major buffer.
 constexpr int64_t kChunkBytes = 256 * 1024;
 
-// The layer's transform sizes: the planner's, with costs timed on this machine.
-Extent planned_sizes(const Shape& s, const AlgoOptions& opt) {
+// The cost model's transform sizes for a layer (costs timed on this machine).
+Extent model_sizes(const Shape& s, const AlgoOptions& opt) {
   return choose_fft_sizes(s, opt.fft_size, measured_fft_cost(opt.fft_measure));
+}
+
+// The cheapest policy's choice for a layer, and how it was made (the row's detail).
+struct TimedChoice {
+  Extent nf;
+  std::string how;
+};
+const TimedChoice& timed_sizes(const Shape& s, const AlgoOptions& opt);
+
+// The sizes a layer runs: under the cheapest policy the fastest of the model's finalists, timed
+// as this layer's training step (timed_sizes); otherwise the policy's.
+Extent planned_sizes(const Shape& s, const AlgoOptions& opt) {
+  return opt.fft_size == FftSizePolicy::cheapest ? timed_sizes(s, opt).nf : model_sizes(s, opt);
 }
 
 // Everything sized by (shape, pass, options); workspace_bytes() and prepare() both read it.
@@ -91,8 +108,9 @@ struct Layout {
   int64_t scratch = 0;       // complex elements of the extra GEMM output buffer (step only)
 
   Layout() = default;
-  Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads) {
-    nf = planned_sizes(s, opt);
+  // sizes: given, or planned_sizes().
+  Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads, const std::optional<Extent>& sizes) {
+    nf = sizes ? *sizes : planned_sizes(s, opt);
     pitch = 2 * (nf[2] / 2 + 1);
     bins = half_spectrum_bins(nf);
     kept = band_limit_bins(nf, opt.compression);
@@ -133,6 +151,13 @@ struct Layout {
     return n;
   }
 };
+
+// "35x36": the sizes of s's active dims, as the row's fft_size column has them.
+std::string size_label(const Shape& s, const Extent& nf) {
+  std::string out;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) out += fmt::format("{}{}", out.empty() ? "" : "x", nf[i]);
+  return out;
+}
 
 // Where a tensor lives inside the zero-padded transform grid: element i of dim d sits at
 // off[d] + i*step[d].
@@ -270,7 +295,9 @@ void execute(const std::vector<Stage>& stages, cf* buf) {
 
 class CpuFft final : public Algorithm {
  public:
-  explicit CpuFft(const AlgoOptions& opt) : opt_(opt) {}
+  // sizes: the transform sizes to run, instead of the planner's (timed_sizes runs candidates).
+  explicit CpuFft(const AlgoOptions& opt, std::optional<Extent> sizes = std::nullopt)
+      : opt_(opt), sizes_(std::move(sizes)) {}
   ~CpuFft() override { release(); }
   CpuFft(const CpuFft&) = delete;
   CpuFft& operator=(const CpuFft&) = delete;
@@ -286,22 +313,26 @@ class CpuFft final : public Algorithm {
     return {};
   }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
-    return static_cast<std::size_t>(Layout(s, p, opt_, threads()).complex_elems()) * sizeof(cf);
+    return static_cast<std::size_t>(Layout(s, p, opt_, threads(), sizes_).complex_elems()) * sizeof(cf);
   }
   std::string fft_size() const override { return fft_size_; }
+  // How the cheapest policy chose the sizes: the finalists' step times, or why the model's pick.
+  std::string detail() const override { return detail_; }
   bool supports_compression() const override { return true; }
   bool fft_method() const override { return true; }
   bool plans_fft_sizes() const override { return true; }
-  Extent transform_sizes(const Shape& s, Pass) const override { return planned_sizes(s, opt_); }
+  Extent transform_sizes(const Shape& s, Pass) const override { return sizes_ ? *sizes_ : planned_sizes(s, opt_); }
+  // At the model's own sizes: the tile planner asks it of many tile shapes, too many to time.
   double modelled_cost(const Shape& s, Pass p) const override {
-    return fft_conv_cost(s, p, transform_sizes(s, p), opt_.compression, measured_fft_cost(opt_.fft_measure));
+    return fft_conv_cost(s, p, sizes_ ? *sizes_ : model_sizes(s, opt_), opt_.compression,
+                         measured_fft_cost(opt_.fft_measure));
   }
 
   void prepare(const Shape& s, Pass p) override {
     release();
     if (std::string why = supports(s, p); !why.empty()) throw std::invalid_argument("cpu.fft: " + why);
     threads_ = threads();
-    Layout lay(s, p, opt_, threads_);
+    Layout lay(s, p, opt_, threads_, sizes_);
     if (2 * lay.bins > std::numeric_limits<int>::max() || lay.planes[fX] > std::numeric_limits<int>::max() ||
         lay.planes[fW] > std::numeric_limits<int>::max() || lay.planes[fY] > std::numeric_limits<int>::max())
       throw std::length_error("cpu.fft: " + s.to_string() + " exceeds FFTW's int-sized plan interface");
@@ -332,11 +363,8 @@ class CpuFft final : public Algorithm {
       }
     }
 
-    fft_size_.clear();
-    for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
-      if (!fft_size_.empty()) fft_size_ += 'x';
-      fft_size_ += std::to_string(lay.nf[i]);
-    }
+    fft_size_ = size_label(s, lay.nf);
+    detail_ = !sizes_ && opt_.fft_size == FftSizePolicy::cheapest ? timed_sizes(s, opt_).how : "";
     shape_ = s;
     layout_ = std::move(lay);
     prepared_ = p;
@@ -565,6 +593,7 @@ class CpuFft final : public Algorithm {
     dropped_.clear();
     prepared_.reset();
     fft_size_.clear();
+    detail_.clear();
   }
 
   struct PlanEntry {
@@ -573,18 +602,99 @@ class CpuFft final : public Algorithm {
   };
 
   AlgoOptions opt_;
+  std::optional<Extent> sizes_;
   std::optional<Pass> prepared_;
   bool fprop_spectra_ = false;  // freq_[fX], freq_[fW] hold the last fprop's FFT(x), FFT(w)
   Shape shape_;
   Layout layout_;
   int threads_ = 1;
-  std::string fft_size_;
+  std::string fft_size_, detail_;
   Buffer freq_[3], scratch_;                         // per family: frequency-major kept bins
   std::vector<Buffer> chunk_buf_;                    // per thread: a chunk's grid / spectrum
   std::vector<std::pair<int64_t, int64_t>> dropped_;  // [begin, end) runs of dropped bins
   std::vector<PlanEntry> plans_;                     // owns every plan
   std::vector<Stage> fwd_[3][2], inv_[3][2];         // per family: full chunk, last chunk
 };
+
+// Planning time per layer that timing the finalists may take (FFTW's time limit, in spirit):
+// past it the model's pick stands.
+constexpr double kPlanLimitNs = 10e9;
+constexpr size_t kFinalists = 3;
+
+// Runs each finalist's exact training step on the layer, once to warm up and then in two rounds,
+// round-robin; pick_cheapest of the best times. nullopt, with the reason in `how`, when that
+// would exceed kPlanLimitNs (the model's estimate first, then the warm-up runs) or a finalist
+// cannot run (no memory: prepare() then says why for the row).
+std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, const std::vector<Extent>& finalists,
+                                     std::string& how) {
+  const std::string over = fmt::format("planner: the model's pick (timing {} finalists would take over {:g} s)",
+                                       finalists.size(), kPlanLimitNs / 1e9);
+  using Clock = std::chrono::steady_clock;
+  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  constexpr int kRuns = 3;  // a warm-up and two timed rounds
+  double estimate = 0;      // the model's ns on one thread, spread over the threads
+  for (const Extent& nf : finalists)
+    estimate += kRuns * fft_conv_cost(s, Pass::step, nf, 0, measured_fft_cost(opt.fft_measure)) / threads;
+  if (!(estimate <= kPlanLimitNs)) return how = over, std::nullopt;
+  AlgoOptions exact = opt;
+  exact.compression = 0;
+  try {
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    auto random = [&](int64_t n) {
+      std::vector<float> v(static_cast<size_t>(n));
+      for (float& e : v) e = u(rng);
+      return v;
+    };
+    const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),
+               dy = random(s.N * s.K * s.out_volume());
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+    const ConvBuffers t{x.data(), w.data(), dy.data(), y.data(), dx.data(), dw.data()};
+    std::vector<std::unique_ptr<CpuFft>> algos;
+    std::vector<double> best(finalists.size(), std::numeric_limits<double>::infinity());
+    double spent = 0;
+    for (int round = 0; round < kRuns; ++round)
+      for (size_t i = 0; i < finalists.size(); ++i) {
+        if (round == 0) {
+          algos.push_back(std::make_unique<CpuFft>(exact, finalists[i]));
+          algos.back()->prepare(s, Pass::step);
+        }
+        const auto t0 = Clock::now();
+        algos[i]->run(Pass::step, t);
+        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+        spent += ns;
+        if (round > 0) best[i] = std::min(best[i], ns);
+        if (round == 0 && spent / double(i + 1) * double(kRuns * finalists.size()) > kPlanLimitNs)
+          return how = over, std::nullopt;
+      }
+    how = "planner timed steps:";
+    for (size_t i = 0; i < finalists.size(); ++i)
+      how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), best[i] / 1e6);
+    return pick_cheapest(finalists, best);
+  } catch (const std::bad_alloc&) {
+    how = "planner: the model's pick (no memory to time its finalists)";
+  } catch (const std::exception& e) {
+    how = fmt::format("planner: the model's pick (a finalist cannot run: {})", e.what());
+  }
+  return std::nullopt;
+}
+
+// The cheapest policy on cpu.fft: the model's finalists (fft_size_finalists) timed as the
+// layer's step (time_finalists) with the first asker's thread count, once per layer (and
+// planning flag) in the process, so that every pass, compression and thread count of a layer
+// runs the same sizes; the model's pick where they are not timed.
+const TimedChoice& timed_sizes(const Shape& s, const AlgoOptions& opt) {
+  static std::mutex mutex;
+  static std::map<std::string, TimedChoice> chosen;  // node-based: references stay valid
+  const std::string key = s.to_string() + (opt.fft_measure ? "/measure" : "");
+  std::lock_guard lock(mutex);
+  if (auto it = chosen.find(key); it != chosen.end()) return it->second;
+  const std::vector<Extent> finalists = fft_size_finalists(s, measured_fft_cost(opt.fft_measure), kFinalists);
+  std::string how = "planner: the model's pick, its only finalist";
+  std::optional<Extent> pick;
+  if (finalists.size() > 1) pick = time_finalists(s, opt, finalists, how);
+  return chosen[key] = {pick.value_or(finalists.front()), how};
+}
 
 }  // namespace
 

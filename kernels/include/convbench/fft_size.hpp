@@ -76,4 +76,14 @@ constexpr int kMaxCombinations = 64;
 constexpr double kCostTolerance = 0.10;
 Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel& cost);
 
+// The cheapest of sizes by costs (same order, any unit), by choose_fft_sizes' rule: within
+// kCostTolerance of the least cost the fewest points win, of equal volumes the first.
+Extent pick_cheapest(const std::vector<Extent>& sizes, const std::vector<double>& costs);
+
+// A planner that can time whole layers (cpu.fft) runs the few candidates the model ranks
+// close: choose_fft_sizes' cheapest pick first, then the smooth policy's sizes, then the others
+// by modelled cost while within kFinalistSpread of the least; at most `most` in all.
+constexpr double kFinalistSpread = 1.5;
+std::vector<Extent> fft_size_finalists(const Shape& s, const FftCostModel& cost, size_t most);
+
 }  // namespace convbench
