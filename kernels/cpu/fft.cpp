@@ -31,7 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -74,6 +73,9 @@ enum Family { fX = 0, fW = 1, fY = 2 };
 // Bytes of one per-thread chunk buffer we aim for: half of a 512 KiB L2, so a chunk's
 // spectrum is still cached when it is transposed into the frequency-major buffer.
 constexpr int64_t kChunkBytes = 256 * 1024;
+
+// Threads cpu.fft runs with: AlgoOptions::threads, or OpenMP's default.
+int thread_count(const AlgoOptions& opt) { return opt.threads > 0 ? opt.threads : omp_get_max_threads(); }
 
 // The cost model's transform sizes for a layer (costs timed on this machine).
 Extent model_sizes(const Shape& s, const AlgoOptions& opt) {
@@ -409,7 +411,7 @@ class CpuFft final : public Algorithm {
   bool reuses_fprop() const override { return true; }
 
  private:
-  int threads() const { return opt_.threads > 0 ? opt_.threads : omp_get_max_threads(); }
+  int threads() const { return thread_count(opt_); }
 
   // The separable stages of the forward or inverse transform of `np` planes of a chunk buffer
   // for a tensor at placement pl (see Stage). Executable on any chunk buffer: all are equally
@@ -630,7 +632,7 @@ std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, con
   const std::string over = fmt::format("planner: the model's pick (timing {} finalists would take over {:g} s)",
                                        finalists.size(), kPlanLimitNs / 1e9);
   using Clock = std::chrono::steady_clock;
-  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  const int threads = thread_count(opt);
   constexpr int kRuns = 3;  // a warm-up and two timed rounds
   double estimate = 0;      // the model's ns on one thread, spread over the threads
   for (const Extent& nf : finalists)
@@ -639,11 +641,9 @@ std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, con
   AlgoOptions exact = opt;
   exact.compression = 0;
   try {
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    auto random = [&](int64_t n) {
+    auto random = [](int64_t n) {
       std::vector<float> v(static_cast<size_t>(n));
-      for (float& e : v) e = u(rng);
+      fill_random(v.data(), n);
       return v;
     };
     const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),

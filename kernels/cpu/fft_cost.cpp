@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <tuple>
 #include <vector>
 
@@ -29,12 +28,6 @@ constexpr int64_t kBatchElems = 32 * 1024;
 constexpr int64_t kTimedBins = int64_t(1) << 18;
 // Largest GEMM timed as it is (about a millisecond).
 constexpr int64_t kGemmMacs = int64_t(1) << 22;
-
-void fill_random(float* p, int64_t n) {
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
-}
 
 // One thing to time: run() after an untimed reset(), best of several runs, scaled.
 class Bench {

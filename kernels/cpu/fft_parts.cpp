@@ -3,9 +3,17 @@
 #include <cblas.h>
 #include <fftw3.h>
 
+#include <random>
+
 namespace convbench {
 
 using cf = std::complex<float>;
+
+void fill_random(float* p, int64_t n) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
+}
 
 std::mutex& fftw_planner_mutex() {
   static std::mutex m;

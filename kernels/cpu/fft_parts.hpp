@@ -7,6 +7,9 @@
 
 namespace convbench {
 
+// Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
+void fill_random(float* p, int64_t n);
+
 // FFTW's planner keeps global state: every plan creation and destruction goes through here.
 std::mutex& fftw_planner_mutex();
 
