@@ -127,6 +127,29 @@ TEST_P(CpuAlgorithm, BackwardAfterFpropMatchesReference) {
   EXPECT_EQ(algo->reuses_fprop(), GetParam() == "cpu.fft" || GetParam() == "cpu.fft_tiled");
 }
 
+// A layer whose filter spectra, frequency-major, exceed the 16 MiB beyond which cpu.fft packs
+// them with non-temporal stores (63 x 65 planes of 32 x 35: 19 MB), on 1 and 2 threads, with a
+// last chunk shorter than the rest; every pass and the step.
+TEST(CpuFft, LargeSpectraMatchReference) {
+  std::mt19937_64 rng(test_seed() + 5);
+  const Case c = make_case(rng, Shape::make({2, 65, 63, 1, {29, 31}, {3, 3}, {1, 1}}));
+  for (int threads : {1, 2}) {
+    AlgoOptions opt;
+    opt.fft_size = FftSizePolicy::smooth;
+    opt.threads = threads;
+    const auto algo = make_algorithm("cpu.fft", opt);
+    ASSERT_EQ(algo->transform_sizes(c.shape, Pass::fprop), (Extent{1, 32, 35}));
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+      const Outputs out = run_pass(*algo, c, p);
+      for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+        if (!pass_covered(p, q)) continue;
+        EXPECT_LE(rel_error(out.of(q).data(), c.ref[int(q)].values), tolerance(c.shape, q, c.ref[int(q)]))
+            << threads << " threads, " << to_string(p) << ": " << to_string(q);
+      }
+    }
+  }
+}
+
 // Shapes whose outputs see one or two products of whole, mostly padded signals: the FFT's
 // error follows the signals' norms, not the few products (transform_condition, not condition).
 std::vector<Shape> few_product_shapes() {

@@ -21,6 +21,9 @@
 #include <fftw3.h>
 #include <fmt/format.h>
 #include <omp.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -74,6 +77,10 @@ enum Family { fX = 0, fW = 1, fY = 2 };
 // spectrum is still cached when it is transposed into the frequency-major buffer.
 constexpr int64_t kChunkBytes = 256 * 1024;
 
+// A frequency-major copy larger than this cannot stay in a 32 MiB L3 until the GEMMs read it, so
+// pack writes it with non-temporal stores: no read-for-ownership of lines it overwrites whole.
+constexpr int64_t kStreamBytes = 16 << 20;
+
 // Threads cpu.fft runs with: AlgoOptions::threads, or OpenMP's default.
 int thread_count(const AlgoOptions& opt) { return opt.threads > 0 ? opt.threads : omp_get_max_threads(); }
 
@@ -105,6 +112,7 @@ struct Layout {
   int64_t planes[3] = {};    // per family
   int64_t ld[3] = {};        // per family: complex elements from one bin's row of planes to the next
   int64_t chunk[3] = {};     // planes per transform chunk, per family
+  bool stream[3] = {};       // per family: pack with non-temporal stores (kStreamBytes)
   int64_t buffers = 0;       // chunk buffers: one per thread transforming chunks concurrently
   int64_t buffer_planes = 0;  // planes each chunk buffer holds
   int64_t scratch = 0;       // complex elements of the extra GEMM output buffer (step only)
@@ -126,7 +134,11 @@ struct Layout {
       // the frequency-major buffer per bin) when there are that many.
       const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (bins * int64_t(sizeof(cf))));
       const int64_t by_threads = (planes[f] + threads - 1) / threads;
-      chunk[f] = std::min(planes[f], std::max(std::min(by_cache, by_threads), std::min<int64_t>(8, planes[f])));
+      int64_t c = std::max(std::min(by_cache, by_threads), std::min<int64_t>(8, planes[f]));
+      // A multiple of 8 planes: each chunk then fills whole 64-byte lines of every bin's row.
+      if (c > 8) c = (c + 4) / 8 * 8;
+      chunk[f] = std::min(planes[f], c);
+      stream[f] = ld[f] * kept_bins() * int64_t(sizeof(cf)) > kStreamBytes;
       buffers = std::max(buffers, parallel_chunks(f, threads) ? std::min<int64_t>(threads, chunks(f)) : 1);
       buffer_planes = std::max(buffer_planes, chunk[f]);
     }
@@ -229,20 +241,38 @@ void gather(const cf* src_c, float* dst, int64_t planes, const Placement& pl, co
 constexpr int64_t kTile = 32;  // transposes in square tiles that stay in L1 on both sides
 
 // Plane-major spectra of a chunk (np planes x bins) -> frequency-major rows of the kept bins:
-// freq[j * ld + i] = chunk[i * bins + kept[j]].
-void pack(const cf* chunk, int64_t np, const Layout& lay, cf* freq, int64_t ld, int threads) {
+// freq[j * ld + i] = chunk[i * bins + kept[j]]. With `stream`, runs of whole 64-byte lines go
+// out as non-temporal stores (a partial line would cost a read instead of saving one); x86 only.
+void pack(const cf* chunk, int64_t np, const Layout& lay, cf* freq, int64_t ld, [[maybe_unused]] bool stream,
+          int threads) {
   const int64_t nk = lay.kept_bins(), bins = lay.bins;
   const int64_t* kept = lay.kept.data();
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t j0 = 0; j0 < nk; j0 += kTile)
-    for (int64_t i0 = 0; i0 < np; i0 += kTile) {
-      const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
-      for (int64_t j = j0; j < j1; ++j) {
-        const cf* src = chunk + kept[j];
-        cf* dst = freq + j * ld;
-        for (int64_t i = i0; i < i1; ++i) dst[i] = src[i * bins];
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static) nowait
+    for (int64_t j0 = 0; j0 < nk; j0 += kTile)
+      for (int64_t i0 = 0; i0 < np; i0 += kTile) {
+        const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
+        for (int64_t j = j0; j < j1; ++j) {
+          const cf* src = chunk + kept[j];
+          cf* dst = freq + j * ld;
+#if defined(__SSE2__)
+          if (stream && (i1 - i0) % 8 == 0 && reinterpret_cast<uintptr_t>(dst + i0) % 64 == 0) {
+            for (int64_t i = i0; i < i1; i += 2) {
+              const cf a = src[i * bins], b = src[(i + 1) * bins];
+              _mm_stream_ps(reinterpret_cast<float*>(dst + i), _mm_setr_ps(a.real(), a.imag(), b.real(), b.imag()));
+            }
+            continue;
+          }
+#endif
+          for (int64_t i = i0; i < i1; ++i) dst[i] = src[i * bins];
+        }
       }
-    }
+    // Non-temporal stores are weakly ordered: each thread completes its own before anyone reads.
+#if defined(__SSE2__)
+    if (stream) _mm_sfence();
+#endif
+  }
 }
 
 // The inverse of pack, with zeros in the bins band-limiting dropped (runs of flat indices), so
@@ -514,7 +544,7 @@ class CpuFft final : public Algorithm {
     for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
       scatter(src + p0 * vol, buf, np, pl, layout_, inner);
       execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], buf);
-      pack(buf, np, layout_, freq_[f].get() + p0, layout_.ld[f], inner);
+      pack(buf, np, layout_, freq_[f].get() + p0, layout_.ld[f], layout_.stream[f], inner);
     });
   }
 
