@@ -22,7 +22,7 @@ for s in "${sweeps[@]}"; do
   algo=()
   case "$s" in
     seed_*) algo=(--algo 'cpu.direct,cpu.im2col,cpu.fft') ;;
-    fft_sizes) algo=(--rounds 3) ;;  # policies compared row against row: interleave the VM's drift
+    cpu_target | fft_sizes) algo=(--rounds 3) ;;  # compared row against row: interleave the VM's drift
   esac
   echo "== $s" >&2
   "$bin" bench --sweep "sweeps/$s.json" "${algo[@]}" --out "$dir/$s.csv" --resume --progress

@@ -21,6 +21,7 @@
 #include <fftw3.h>
 #include <fmt/format.h>
 #include <omp.h>
+#include <sys/mman.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -28,6 +29,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <complex>
 #include <limits>
 #include <map>
@@ -57,16 +59,27 @@ void destroy_plan(fftwf_plan& p) {
   p = nullptr;
 }
 
-struct FftwFree {
-  void operator()(cf* p) const { fftwf_free(p); }
+struct Free {
+  void operator()(cf* p) const { std::free(p); }
 };
-using Buffer = std::unique_ptr<cf[], FftwFree>;
+using Buffer = std::unique_ptr<cf[], Free>;
 
+// Whole 64-byte lines (pack's streaming stores; every chunk buffer aligned alike, as the plans
+// assume). Buffers of 2 MiB and more come in transparent huge pages where the kernel offers
+// them: the transposes walk the frequency-major rows a page apart, one TLB entry per row on
+// 4 KiB pages.
+constexpr size_t kHugePage = size_t{2} << 20;
 Buffer alloc(int64_t n) {
   if (n == 0) return nullptr;
-  auto* p = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(n)));
+  const size_t bytes = static_cast<size_t>(n) * sizeof(cf);
+  const size_t align = bytes >= kHugePage ? kHugePage : 64;
+  const size_t rounded = (bytes + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, rounded);
   if (!p) throw std::bad_alloc();
-  return Buffer(p);
+#if defined(MADV_HUGEPAGE)
+  if (align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure leaves 4 KiB pages
+#endif
+  return Buffer(static_cast<cf*>(p));
 }
 
 // The three tensor families, each a batch of planes sharing one transform size:
