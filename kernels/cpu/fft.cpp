@@ -29,8 +29,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdlib>
 #include <complex>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -71,6 +71,8 @@ using Buffer = std::unique_ptr<cf[], Free>;
 constexpr size_t kHugePage = size_t{2} << 20;
 Buffer alloc(int64_t n) {
   if (n == 0) return nullptr;
+  if (n < 0 || static_cast<uint64_t>(n) > (std::numeric_limits<size_t>::max() - kHugePage) / sizeof(cf))
+    throw std::bad_alloc();
   const size_t bytes = static_cast<size_t>(n) * sizeof(cf);
   const size_t align = bytes >= kHugePage ? kHugePage : 64;
   const size_t rounded = (bytes + align - 1) / align * align;
@@ -308,7 +310,7 @@ void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<std
         for (int64_t j = j0; j < j1; ++j) {
           const cf* src = freq + j * ld;
           cf* dst = chunk + kept[j];
-          // The rows lie far apart in a buffer far larger than the caches: fetch ahead.
+          // Rows lie a row of planes apart, mostly out of cache: fetch a few ahead of the copy.
           if (j + kUnpackAhead < nk)
             for (int64_t i = i0; i < i1; i += 8) __builtin_prefetch(src + kUnpackAhead * ld + i);
           for (int64_t i = i0; i < i1; ++i) dst[i * bins] = src[i];
