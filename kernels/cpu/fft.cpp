@@ -1,14 +1,17 @@
 // cpu.fft: FFT convolution after Mathieu et al. (ICLR 2014). Every tensor is transformed with
-// FFTW (r2c, in place), the spectra are transposed to frequency-major order so that each bin is
-// one small complex GEMM over channels (OpenBLAS cgemm), then transposed back, inverse
-// transformed and cropped. In a training step each forward spectrum serves two passes.
+// FFTW, the spectra are laid out frequency-major so that each bin is one small complex GEMM over
+// channels (OpenBLAS cgemm), then laid back, inverse transformed and cropped. In a training step
+// each forward spectrum serves two passes.
 //
-// Transforms run on chunks of planes in small per-thread buffers (scatter, r2c and the transpose
-// into the frequency-major buffer while the chunk is in cache), so only the frequency-major
-// copies scale with the batch; each transform is separable 1D stages that skip zero padding and
-// columns without kept bins (see Stage). Band-limited (AlgoOptions::compression > 0, Dziedzic et al.
-// 2019): the frequency-major buffers and the GEMMs hold only the bins of band_limit_bins(); the
-// rest are zeroed before the inverse transform. Compression 0 keeps every bin on the same path.
+// Transforms run on chunks of planes in small per-thread buffers, so only the frequency-major
+// copies scale with the batch. Two real planes share one complex transform (plane i as the real
+// part, plane i+m as the imaginary), and a chunk is stored plane-innermost ([grid point][m]): every
+// stage is then a complex FFT vectorised across planes (FFTW's SIMD codelets; its real transforms
+// are scalar), and the copies to and from the frequency-major buffers are contiguous runs. Each
+// transform is separable 1D stages that skip zero padding and columns without kept bins (see
+// Stage). Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major
+// buffers and the GEMMs hold only the bins of band_limit_bins(); the rest are zero when the
+// inverse transform runs. Compression 0 keeps every bin on the same path.
 //
 // Index conventions (per dim; P = padded input, ke = dilated kernel, Nf >= P transform size):
 //   XP  = FFT(x placed at offset pad),  WE = FFT(w with tap r at r*dil),
@@ -120,38 +123,40 @@ Extent planned_sizes(const Shape& s, const AlgoOptions& opt) {
 // Everything sized by (shape, pass, options); workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};        // transform size per dim
-  int64_t pitch = 0;         // floats per real row in the in-place r2c layout: 2*(Nw/2+1)
-  int64_t bins = 0;          // complex bins per plane: Nd*Nh*(Nw/2+1)
-  std::vector<int64_t> kept;  // bins the GEMMs see, ascending (all of them at compression 0)
+  int64_t nw = 1;            // stored half-spectrum bins along the last dim: nf[2]/2+1
+  int64_t bins = 0;          // half-spectrum bins per plane: Nd*Nh*nw
+  int64_t total = 1;         // grid points per plane: Nd*Nh*Nw
+  std::vector<int64_t> kept;  // half-spectrum bins the GEMMs see, ascending (all at compression 0)
   int64_t columns = 0;       // last-dim bins 0..columns-1 hold every kept bin
   int64_t planes[3] = {};    // per family
   int64_t ld[3] = {};        // per family: complex elements from one bin's row of planes to the next
   int64_t chunk[3] = {};     // planes per transform chunk, per family
   bool stream[3] = {};       // per family: pack with non-temporal stores (kStreamBytes)
   int64_t buffers = 0;       // chunk buffers: one per thread transforming chunks concurrently
-  int64_t buffer_planes = 0;  // planes each chunk buffer holds
+  int64_t buffer_planes = 0;  // planes each chunk buffer holds (two per complex grid)
   int64_t scratch = 0;       // complex elements of the extra GEMM output buffer (step only)
 
   Layout() = default;
   // sizes: given, or planned_sizes().
   Layout(const Shape& s, Pass p, const AlgoOptions& opt, int threads, const std::optional<Extent>& sizes) {
     nf = sizes ? *sizes : planned_sizes(s, opt);
-    pitch = 2 * (nf[2] / 2 + 1);
+    nw = nf[2] / 2 + 1;
     bins = half_spectrum_bins(nf);
+    total = nf[0] * nf[1] * nf[2];
     kept = band_limit_bins(nf, opt.compression);
-    for (int64_t b : kept) columns = std::max(columns, b % (pitch / 2) + 1);
+    for (int64_t b : kept) columns = std::max(columns, b % nw + 1);
     planes[fX] = s.N * s.C;
     planes[fW] = s.K * s.Cg();
     planes[fY] = s.N * s.K;
     for (int f = 0; f < 3; ++f) {
       ld[f] = row_pitch(planes[f]);
-      // Cache-sized chunks, at least one per thread, and at least 8 planes (a 64-byte line of
-      // the frequency-major buffer per bin) when there are that many.
-      const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (bins * int64_t(sizeof(cf))));
+      // Cache-sized chunks, at least one per thread, and at least 16 planes (a 64-byte line of
+      // the frequency-major buffer per bin for each half of a chunk) when there are that many.
+      const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (total * int64_t(sizeof(float))));
       const int64_t by_threads = (planes[f] + threads - 1) / threads;
-      int64_t c = std::max(std::min(by_cache, by_threads), std::min<int64_t>(8, planes[f]));
-      // A multiple of 8 planes: each chunk then fills whole 64-byte lines of every bin's row.
-      if (c > 8) c = (c + 4) / 8 * 8;
+      int64_t c = std::max(std::min(by_cache, by_threads), std::min<int64_t>(16, planes[f]));
+      // A multiple of 16 planes: each half of a chunk then fills whole 64-byte lines of a row.
+      if (c > 16) c = (c + 8) / 16 * 16;
       chunk[f] = std::min(planes[f], c);
       stream[f] = ld[f] * kept_bins() * int64_t(sizeof(cf)) > kStreamBytes;
       buffers = std::max(buffers, parallel_chunks(f, threads) ? std::min<int64_t>(threads, chunks(f)) : 1);
@@ -166,11 +171,13 @@ struct Layout {
   // Several chunks: one thread per chunk with single-threaded transforms. One chunk: all threads
   // inside it (FFTW's threads, parallel scatter/transposes), e.g. a single large image.
   bool parallel_chunks(int f, int threads) const { return threads > 1 && chunks(f) >= 2; }
+  // Complex grids a chunk of np planes occupies: planes i and i+m share grid i.
+  static int64_t pairs(int64_t np) { return (np + 1) / 2; }
+  int64_t buffer_elems() const { return pairs(buffer_planes) * total; }
   // Per family a frequency-major copy of the kept bins, plus the chunk buffers.
   int64_t complex_elems() const {
-    return (ld[fX] + ld[fW] + ld[fY]) * kept_bins() + scratch + buffers * buffer_planes * bins;
+    return (ld[fX] + ld[fW] + ld[fY]) * kept_bins() + scratch + buffers * buffer_elems();
   }
-  int64_t total() const { return nf[0] * nf[1] * nf[2]; }
 
   // Whole 64-byte lines per row, and never a multiple of 4 KiB: rows a power-of-two apart would
   // share one cache set, and pack/unpack walk several rows at once.
@@ -201,147 +208,161 @@ Placement placement(const Shape& s, int f) {
   return {s.out, {0, 0, 0}, s.stride};
 }
 
-// Index along one dim of the source element placed at grid position g, or -1.
-inline int64_t source_index(int64_t g, int64_t off, int64_t step, int64_t ext) {
-  const int64_t t = g - off;
-  if (t < 0 || t % step != 0 || t / step >= ext) return -1;
-  return t / step;
+// A chunk buffer holds Layout::pairs(np) complex grids, plane-innermost: grid point g of pair i
+// at g*m + i. Plane q of the chunk is the real part of pair q % m when q < m, else the imaginary.
+
+// Grid point of source row r (the rows of its first two dims, flattened) at its first element.
+inline int64_t grid_row(const Placement& pl, const Layout& lay, int64_t r) {
+  const int64_t id = r / pl.ext[1], ih = r % pl.ext[1];
+  return ((pl.off[0] + id * pl.step[0]) * lay.nf[1] + pl.off[1] + ih * pl.step[1]) * lay.nf[2] + pl.off[2];
 }
 
-// Writes the whole grid of every plane (zeros included), so no state survives between runs.
-void scatter(const float* src, cf* dst_c, int64_t planes, const Placement& pl, const Layout& lay, int threads) {
-  float* dst = reinterpret_cast<float*>(dst_c);
-  const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-  // Source row of each grid row (or -1), computed once rather than per plane: planes are
-  // often tiny (a 3x3 kernel in a 6x6 grid).
-  std::vector<int64_t> src_row(static_cast<size_t>(lay.nf[0] * lay.nf[1]));
-  for (int64_t gd = 0; gd < lay.nf[0]; ++gd)
-    for (int64_t gh = 0; gh < lay.nf[1]; ++gh) {
-      const int64_t id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
-      const int64_t ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-      src_row[gd * lay.nf[1] + gh] = id < 0 || ih < 0 ? -1 : (id * pl.ext[1] + ih) * pl.ext[2];
-    }
-  const int64_t rows = lay.nf[0] * lay.nf[1];
-  // Collapsed with the grid rows so a single large plane still spreads over threads.
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t p = 0; p < planes; ++p)
+// A source row of every plane of a chunk, [plane][element]: scatter and gather transpose through
+// it. Planes often lie a multiple of 4 KiB apart, so reading or writing them element by element
+// across planes would thrash a few L1 sets; whole rows do not. Grown once per thread.
+float* row_tile(int64_t floats) {
+  thread_local std::vector<float> tile;
+  if (static_cast<int64_t>(tile.size()) < floats) tile.resize(static_cast<size_t>(floats));
+  return tile.data();
+}
+
+// Writes the whole grid of every pair (zeros included), so no state survives between runs.
+void scatter(const float* src, cf* buf, int64_t np, const Placement& pl, const Layout& lay, int threads) {
+  const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2], n2 = lay.nf[2];
+  const int64_t rows = pl.ext[0] * pl.ext[1], ext = pl.ext[2], step = pl.step[2] * m;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static)
+    for (int64_t g = 0; g < lay.total; g += n2) std::fill(buf + g * m, buf + (g + n2) * m, cf{});
+    float* tile = row_tile(2 * m * ext);  // plane np (odd np) stays zero
+    // By source row, so that threads inside one chunk write disjoint grid rows.
+#pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      float* row = dst + p * 2 * lay.bins + r * lay.pitch;
-      std::fill(row, row + lay.pitch, 0.0f);
-      if (src_row[r] < 0) continue;
-      const float* srow = src + p * vol + src_row[r];
-      for (int64_t iw = 0; iw < pl.ext[2]; ++iw) row[pl.off[2] + iw * pl.step[2]] = srow[iw];
+      for (int64_t q = 0; q < np; ++q) std::copy_n(src + q * vol + r * ext, ext, tile + q * ext);
+      if (np < 2 * m) std::fill_n(tile + np * ext, ext, 0.0f);
+      cf* d = buf + grid_row(pl, lay, r) * m;
+      for (int64_t iw = 0; iw < ext; ++iw, d += step)
+        for (int64_t i = 0; i < m; ++i) d[i] = cf(tile[i * ext + iw], tile[(i + m) * ext + iw]);
     }
+  }
 }
 
 // Crop (and subsample) the inverse transform, folding in FFTW's missing 1/Ntotal.
-void gather(const cf* src_c, float* dst, int64_t planes, const Placement& pl, const Layout& lay, int threads) {
-  const float* src = reinterpret_cast<const float*>(src_c);
-  const float scale = 1.0f / static_cast<float>(lay.total());
-  const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t id = 0; id < pl.ext[0]; ++id) {
-      const float* s = src + p * 2 * lay.bins;
-      float* d = dst + p * vol;
-      for (int64_t ih = 0; ih < pl.ext[1]; ++ih) {
-        const int64_t gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1];
-        const float* srow = s + (gd * lay.nf[1] + gh) * lay.pitch + pl.off[2];
-        float* drow = d + (id * pl.ext[1] + ih) * pl.ext[2];
-        for (int64_t iw = 0; iw < pl.ext[2]; ++iw) drow[iw] = srow[iw * pl.step[2]] * scale;
+void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const Layout& lay, int threads) {
+  const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
+  const int64_t rows = pl.ext[0] * pl.ext[1], ext = pl.ext[2], step = pl.step[2] * m;
+  const float scale = 1.0f / static_cast<float>(lay.total);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    float* tile = row_tile(2 * m * ext);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const cf* s = buf + grid_row(pl, lay, r) * m;
+      for (int64_t iw = 0; iw < ext; ++iw, s += step)
+        for (int64_t i = 0; i < m; ++i) {
+          tile[i * ext + iw] = s[i].real() * scale;
+          tile[(i + m) * ext + iw] = s[i].imag() * scale;
+        }
+      for (int64_t q = 0; q < np; ++q) std::copy_n(tile + q * ext, ext, dst + q * vol + r * ext);
+    }
+  }
+}
+
+// Spectra of a chunk's pairs -> frequency-major rows of the kept half-spectrum bins:
+// freq[j * ld + q] = spectrum of plane q at kept[j]. A pair's grid holds Z = X_i + i X_{i+m}, so
+// X_i(k) = (Z(k) + conj Z(-k)) / 2 and X_{i+m}(k) = (Z(k) - conj Z(-k)) / 2i. With `stream` and
+// halves of whole 64-byte lines the rows go out as non-temporal stores (a partial line would cost
+// a read instead of saving one); x86 only.
+void pack(const cf* buf, int64_t np, const Layout& lay, cf* freq, int64_t ld, [[maybe_unused]] bool stream,
+          int threads) {
+  const int64_t m = Layout::pairs(np), nk = lay.kept_bins();
+  const int64_t n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2], nw = lay.nw;
+  [[maybe_unused]] const bool lines = stream && np == 2 * m && m % 8 == 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static) nowait
+    for (int64_t j = 0; j < nk; ++j) {
+      const int64_t b = lay.kept[j], k2 = b % nw, k1 = (b / nw) % n1, k0 = b / (nw * n1);
+      const float* zp = reinterpret_cast<const float*>(buf + ((k0 * n1 + k1) * n2 + k2) * m);
+      const float* zm =
+          reinterpret_cast<const float*>(buf + ((((n0 - k0) % n0) * n1 + (n1 - k1) % n1) * n2 + (n2 - k2) % n2) * m);
+      float* lo = reinterpret_cast<float*>(freq + j * ld);
+      float* hi = lo + 2 * m;
+#if defined(__SSE2__)
+      if (lines && reinterpret_cast<uintptr_t>(lo) % 64 == 0) {
+        const __m128 conj = _mm_setr_ps(1, -1, 1, -1), half = _mm_set1_ps(0.5f);
+        const __m128 rot = _mm_setr_ps(0.5f, -0.5f, 0.5f, -0.5f);
+        for (int64_t i = 0; i < 2 * m; i += 4) {
+          const __m128 a = _mm_loadu_ps(zp + i), c = _mm_mul_ps(_mm_loadu_ps(zm + i), conj);
+          const __m128 d = _mm_sub_ps(a, c);  // (dr, di) -> (di, -dr) / 2
+          _mm_stream_ps(lo + i, _mm_mul_ps(_mm_add_ps(a, c), half));
+          _mm_stream_ps(hi + i, _mm_mul_ps(_mm_shuffle_ps(d, d, _MM_SHUFFLE(2, 3, 0, 1)), rot));
+        }
+        continue;
+      }
+#endif
+      for (int64_t i = 0; i < m; ++i) {
+        lo[2 * i] = 0.5f * (zp[2 * i] + zm[2 * i]);
+        lo[2 * i + 1] = 0.5f * (zp[2 * i + 1] - zm[2 * i + 1]);
+      }
+      for (int64_t i = 0; i < np - m; ++i) {
+        hi[2 * i] = 0.5f * (zp[2 * i + 1] + zm[2 * i + 1]);
+        hi[2 * i + 1] = -0.5f * (zp[2 * i] - zm[2 * i]);
       }
     }
-}
-
-constexpr int64_t kTile = 32;  // transposes in square tiles that stay in L1 on both sides
-
-// Plane-major spectra of a chunk (np planes x bins) -> frequency-major rows of the kept bins:
-// freq[j * ld + i] = chunk[i * bins + kept[j]]. With `stream`, runs of whole 64-byte lines go
-// out as non-temporal stores (a partial line would cost a read instead of saving one); x86 only.
-void pack(const cf* chunk, int64_t np, const Layout& lay, cf* freq, int64_t ld, [[maybe_unused]] bool stream,
-          int threads) {
-  const int64_t nk = lay.kept_bins(), bins = lay.bins;
-  const int64_t* kept = lay.kept.data();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static) nowait
-    for (int64_t j0 = 0; j0 < nk; j0 += kTile)
-      for (int64_t i0 = 0; i0 < np; i0 += kTile) {
-        const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
-        for (int64_t j = j0; j < j1; ++j) {
-          const cf* src = chunk + kept[j];
-          cf* dst = freq + j * ld;
-#if defined(__SSE2__)
-          if (stream && (i1 - i0) % 8 == 0 && reinterpret_cast<uintptr_t>(dst + i0) % 64 == 0) {
-            for (int64_t i = i0; i < i1; i += 2) {
-              const cf a = src[i * bins], b = src[(i + 1) * bins];
-              _mm_stream_ps(reinterpret_cast<float*>(dst + i), _mm_setr_ps(a.real(), a.imag(), b.real(), b.imag()));
-            }
-            continue;
-          }
-#endif
-          for (int64_t i = i0; i < i1; ++i) dst[i] = src[i * bins];
-        }
-      }
     // Non-temporal stores are weakly ordered: each thread completes its own before anyone reads.
 #if defined(__SSE2__)
-    if (stream) _mm_sfence();
+    if (lines) _mm_sfence();
 #endif
   }
 }
 
-constexpr int64_t kUnpackAhead = 16;  // rows unpack prefetches ahead: ~ one DRAM latency of copying
+constexpr int64_t kUnpackAhead = 16;  // grid points unpack prefetches ahead: ~ one DRAM latency of copying
 
-// The inverse of pack, with zeros in the bins band-limiting dropped (runs of flat indices), so
-// the inverse transform sees a whole spectrum.
-void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<std::pair<int64_t, int64_t>>& dropped,
-            cf* chunk, int64_t np, int threads) {
-  const int64_t nk = lay.kept_bins(), bins = lay.bins;
-  const int64_t* kept = lay.kept.data();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static) nowait
-    for (int64_t i = 0; i < np; ++i)
-      for (const auto& [b0, b1] : dropped) std::fill(chunk + i * bins + b0, chunk + i * bins + b1, cf{});
-#pragma omp for schedule(static)
-    for (int64_t j0 = 0; j0 < nk; j0 += kTile)
-      for (int64_t i0 = 0; i0 < np; i0 += kTile) {
-        const int64_t j1 = std::min(nk, j0 + kTile), i1 = std::min(np, i0 + kTile);
-        for (int64_t j = j0; j < j1; ++j) {
-          const cf* src = freq + j * ld;
-          cf* dst = chunk + kept[j];
-          // Rows lie a row of planes apart, mostly out of cache: fetch a few ahead of the copy.
-          if (j + kUnpackAhead < nk)
-            for (int64_t i = i0; i < i1; i += 8) __builtin_prefetch(src + kUnpackAhead * ld + i);
-          for (int64_t i = i0; i < i1; ++i) dst[i * bins] = src[i];
-        }
-      }
+// The inverse of pack: every grid point of a pair gets Z = X_i + i X_{i+m}, from the half
+// spectrum's bin or, past it, the conjugate of its Hermitian partner's; zero where band-limiting
+// dropped the bin. source[g] = 2 * (kept index) + (1 if conjugated), or -1.
+void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int32_t>& source, cf* buf, int64_t np,
+            int threads) {
+  const int64_t m = Layout::pairs(np), total = lay.total;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t g = 0; g < total; ++g) {
+    float* z = reinterpret_cast<float*>(buf + g * m);
+    const int32_t s = source[static_cast<size_t>(g)];
+    if (s < 0) {
+      std::fill(z, z + 2 * m, 0.0f);
+      continue;
+    }
+    // Rows lie a row of planes apart, mostly out of cache: fetch a few ahead of the copy.
+    if (g + kUnpackAhead < total)
+      if (const int32_t t = source[static_cast<size_t>(g + kUnpackAhead)]; t >= 0)
+        for (int64_t i = 0; i < np; i += 8) __builtin_prefetch(freq + (t >> 1) * ld + i);
+    const float* a = reinterpret_cast<const float*>(freq + (s >> 1) * ld);  // X_i
+    const float* b = a + 2 * m;                                              // X_{i+m}
+    const float sg = (s & 1) ? -1.0f : 1.0f;  // conjugated: imaginary parts negated
+    for (int64_t i = 0; i < np - m; ++i) {
+      z[2 * i] = a[2 * i] - sg * b[2 * i + 1];
+      z[2 * i + 1] = sg * a[2 * i + 1] + b[2 * i];
+    }
+    for (int64_t i = np - m; i < m; ++i) z[2 * i] = a[2 * i], z[2 * i + 1] = sg * a[2 * i + 1];
   }
 }
 
-// A multi-dim transform as separable 1D stages (FFTW guru plans), so that each stage skips
-// what it need not touch: the forward r2c starts from the rows of the grid the tensor
-// occupies (the rest is zero padding: a 3x3 kernel fills 3 of 35 rows), and the stages after
-// it, the inverse's before the c2r, run only on the columns that hold kept bins (fewer with
-// compression) and the slices that hold data or are cropped.
-enum class StageKind { r2c, c2c_forward, c2c_backward, c2r };
+// A multi-dim transform as separable 1D complex stages (FFTW guru plans), each vectorised across
+// the pairs, so that each stage skips what it need not touch: the forward starts from the rows of
+// the grid the tensor occupies (the rest is zero padding: a 3x3 kernel fills 3 of 35 rows), and
+// the stages after it, the inverse's before the last, run only on the columns that hold kept bins
+// or their Hermitian partners (fewer with compression) and the slices that hold data or are
+// cropped.
 struct Stage {
-  StageKind kind;
   fftwf_plan plan;  // not owned
   int64_t offset;   // complex elements from the chunk buffer's start
 };
 
 void execute(const std::vector<Stage>& stages, cf* buf) {
   for (const Stage& st : stages) {
-    cf* p = buf + st.offset;
-    auto* c = reinterpret_cast<fftwf_complex*>(p);
-    auto* r = reinterpret_cast<float*>(p);
-    switch (st.kind) {
-      case StageKind::r2c: fftwf_execute_dft_r2c(st.plan, r, c); break;
-      case StageKind::c2c_forward:
-      case StageKind::c2c_backward: fftwf_execute_dft(st.plan, c, c); break;
-      case StageKind::c2r: fftwf_execute_dft_c2r(st.plan, c, r); break;
-    }
+    auto* c = reinterpret_cast<fftwf_complex*>(buf + st.offset);
+    fftwf_execute_dft(st.plan, c, c);
   }
 }
 
@@ -356,8 +377,8 @@ class CpuFft final : public Algorithm {
 
   std::string name() const override { return "cpu.fft"; }
   std::string description() const override {
-    return "FFTW r2c/c2r + per-frequency complex GEMM (OpenBLAS cgemm); 1D/2D/3D, pad, stride, dilation, "
-           "groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
+    return "FFTW (two real planes per complex transform) + per-frequency complex GEMM (OpenBLAS cgemm); 1D/2D/3D, "
+           "pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
   }
   std::string supports(const Shape&, Pass) const override {
     if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
@@ -385,21 +406,26 @@ class CpuFft final : public Algorithm {
     if (std::string why = supports(s, p); !why.empty()) throw std::invalid_argument("cpu.fft: " + why);
     threads_ = threads();
     Layout lay(s, p, opt_, threads_, sizes_);
-    if (2 * lay.bins > std::numeric_limits<int>::max() || lay.planes[fX] > std::numeric_limits<int>::max() ||
+    if (2 * lay.bins > std::numeric_limits<int>::max() || lay.buffer_elems() > std::numeric_limits<int>::max() ||
+        lay.planes[fX] > std::numeric_limits<int>::max() ||
         lay.planes[fW] > std::numeric_limits<int>::max() || lay.planes[fY] > std::numeric_limits<int>::max())
       throw std::length_error("cpu.fft: " + s.to_string() + " exceeds FFTW's int-sized plan interface");
     for (int f = 0; f < 3; ++f) freq_[f] = alloc(lay.ld[f] * lay.kept_bins());
     scratch_ = alloc(lay.scratch);
-    for (int64_t b = 0; b < lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_planes * lay.bins));
+    for (int64_t b = 0; b < lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_elems()));
 
-    // Runs of dropped bins, zeroed in every chunk before an inverse transform.
-    dropped_.clear();
-    int64_t next = 0;
-    for (int64_t b : lay.kept) {
-      if (b > next) dropped_.emplace_back(next, b);
-      next = b + 1;
+    // Where unpack finds each grid point's value (see there).
+    std::vector<int32_t> slot(static_cast<size_t>(lay.bins), -1);
+    for (size_t j = 0; j < lay.kept.size(); ++j) slot[static_cast<size_t>(lay.kept[j])] = static_cast<int32_t>(j);
+    const int64_t n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2];
+    source_.assign(static_cast<size_t>(lay.total), -1);
+    for (int64_t g = 0; g < lay.total; ++g) {
+      const int64_t k2 = g % n2, k1 = (g / n2) % n1, k0 = g / (n2 * n1);
+      const bool stored = k2 < lay.nw;  // else the partner (-k) is
+      const int64_t b = stored ? (k0 * n1 + k1) * lay.nw + k2
+                               : (((n0 - k0) % n0) * n1 + (n1 - k1) % n1) * lay.nw + (n2 - k2);
+      if (const int32_t j = slot[static_cast<size_t>(b)]; j >= 0) source_[static_cast<size_t>(g)] = 2 * j + !stored;
     }
-    if (next < lay.bins) dropped_.emplace_back(next, lay.bins);
 
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
     const bool fwd[3] = {fp || wg, fp || dg, dg || wg};  // which inputs get transformed
@@ -463,54 +489,55 @@ class CpuFft final : public Algorithm {
  private:
   int threads() const { return thread_count(opt_); }
 
-  // The separable stages of the forward or inverse transform of `np` planes of a chunk buffer
-  // for a tensor at placement pl (see Stage). Executable on any chunk buffer: all are equally
-  // aligned and the plans address them only through the offsets.
+  // The separable stages of the forward or inverse transform of a chunk of `np` planes for a
+  // tensor at placement pl (see Stage). Executable on any chunk buffer: all are equally aligned
+  // and the plans address them only through the offsets.
   std::vector<Stage> stages(const Shape& s, const Layout& lay, const Placement& pl, int64_t np, int nthreads,
                             bool forward) {
-    const int64_t nf0 = lay.nf[0], nf1 = lay.nf[1], nf2 = lay.nf[2], nw = lay.pitch / 2, pitch = lay.pitch;
+    const int64_t m = Layout::pairs(np), n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2];
+    const int64_t row = n2 * m, slab = n1 * row;
     Extent lo, cnt;  // the box of grid rows/slices the tensor occupies, per dim
     for (int i = 0; i < kMaxDims; ++i) lo[i] = pl.off[i], cnt[i] = (pl.ext[i] - 1) * pl.step[i] + 1;
     // Vector loops as {count, input stride, output stride}; unit counts dropped.
     using Loops = std::vector<std::array<int64_t, 3>>;
-    auto plan = [&](StageKind kind, int64_t n, int64_t stride, Loops loops, int64_t offset) {
+    const int sign = forward ? FFTW_FORWARD : FFTW_BACKWARD;
+    auto plan = [&](int64_t n, int64_t stride, Loops loops, int64_t offset) {
       loops.erase(std::remove_if(loops.begin(), loops.end(), [](const auto& l) { return l[0] == 1; }), loops.end());
-      return Stage{kind, make_plan(s, kind, n, stride, loops, offset, nthreads), offset};
+      return Stage{make_plan(s, sign, n, stride, loops, offset, nthreads), offset};
     };
-    const int64_t rows_offset = (lo[0] * nf1 + lo[1]) * nw, slices_offset = lo[0] * nf1 * nw;
+    // Last-dim columns [c0, c1) holding the kept bins and their partners (-k lies at n2 - k2).
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    if (2 * lay.columns - 1 >= n2) {
+      ranges.emplace_back(0, n2);
+    } else {
+      ranges.emplace_back(0, lay.columns);
+      if (lay.columns > 1) ranges.emplace_back(n2 - lay.columns + 1, n2);
+    }
+    const Stage rows = plan(n2, m, {{cnt[0], slab, slab}, {cnt[1], row, row}, {m, 1, 1}}, (lo[0] * n1 + lo[1]) * row);
+    std::vector<Stage> columns, slices;  // along dim 1, dim 0
+    for (const auto& [c0, c1] : ranges) {
+      if (n1 > 1)
+        columns.push_back(plan(n1, row, {{cnt[0], slab, slab}, {(c1 - c0) * m, 1, 1}}, lo[0] * slab + c0 * m));
+      if (n0 > 1) slices.push_back(plan(n0, slab, {{n1, row, row}, {(c1 - c0) * m, 1, 1}}, c0 * m));
+    }
     std::vector<Stage> out;
     if (forward) {
-      out.push_back(plan(StageKind::r2c, nf2, 1,
-                         {{np, 2 * lay.bins, lay.bins}, {cnt[0], nf1 * pitch, nf1 * nw}, {cnt[1], pitch, nw}},
-                         rows_offset));
-      if (nf1 > 1)
-        out.push_back(plan(StageKind::c2c_forward, nf1, nw,
-                           {{np, lay.bins, lay.bins}, {cnt[0], nf1 * nw, nf1 * nw}, {lay.columns, 1, 1}},
-                           slices_offset));
-      if (nf0 > 1)
-        out.push_back(plan(StageKind::c2c_forward, nf0, nf1 * nw,
-                           {{np, lay.bins, lay.bins}, {nf1, nw, nw}, {lay.columns, 1, 1}}, 0));
+      out.push_back(rows);
+      out.insert(out.end(), columns.begin(), columns.end());
+      out.insert(out.end(), slices.begin(), slices.end());
     } else {
-      // Columns past lay.columns are all zero (unpack) and stay zero through the c2c stages.
-      if (nf0 > 1)
-        out.push_back(plan(StageKind::c2c_backward, nf0, nf1 * nw,
-                           {{np, lay.bins, lay.bins}, {nf1, nw, nw}, {lay.columns, 1, 1}}, 0));
-      if (nf1 > 1)
-        out.push_back(plan(StageKind::c2c_backward, nf1, nw,
-                           {{np, lay.bins, lay.bins}, {cnt[0], nf1 * nw, nf1 * nw}, {lay.columns, 1, 1}},
-                           slices_offset));
-      out.push_back(plan(StageKind::c2r, nf2, 1,
-                         {{np, lay.bins, 2 * lay.bins}, {cnt[0], nf1 * nw, nf1 * pitch}, {cnt[1], nw, pitch}},
-                         rows_offset));
+      out.insert(out.end(), slices.begin(), slices.end());
+      out.insert(out.end(), columns.begin(), columns.end());
+      out.push_back(rows);
     }
     return out;
   }
 
   // One guru plan, in place at `offset` complex elements into chunk buffer 0; equal requests
   // share a plan.
-  fftwf_plan make_plan(const Shape& s, StageKind kind, int64_t n, int64_t stride,
+  fftwf_plan make_plan(const Shape& s, int sign, int64_t n, int64_t stride,
                        const std::vector<std::array<int64_t, 3>>& loops, int64_t offset, int nthreads) {
-    std::vector<int64_t> key = {int64_t(kind), n, stride, offset, nthreads};
+    std::vector<int64_t> key = {sign, n, stride, offset, nthreads};
     for (const auto& l : loops) key.insert(key.end(), l.begin(), l.end());
     for (const PlanEntry& e : plans_)
       if (e.key == key) return e.plan;
@@ -518,25 +545,12 @@ class CpuFft final : public Algorithm {
     fftwf_iodim dim{ni, si, si};
     std::vector<fftwf_iodim> vec;
     for (const auto& l : loops) vec.push_back({static_cast<int>(l[0]), static_cast<int>(l[1]), static_cast<int>(l[2])});
-    cf* p = chunk_buf_[0].get() + offset;
-    auto* c = reinterpret_cast<fftwf_complex*>(p);
-    auto* r = reinterpret_cast<float*>(p);
-    const int vr = static_cast<int>(vec.size());
+    auto* c = reinterpret_cast<fftwf_complex*>(chunk_buf_[0].get() + offset);
     const unsigned flags = opt_.fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
 
     std::lock_guard lock(fftw_planner_mutex());
     fftwf_plan_with_nthreads(nthreads);
-    fftwf_plan plan = nullptr;
-    switch (kind) {
-      case StageKind::r2c: plan = fftwf_plan_guru_dft_r2c(1, &dim, vr, vec.data(), r, c, flags); break;
-      case StageKind::c2c_forward:
-      case StageKind::c2c_backward: {
-        const int sign = kind == StageKind::c2c_forward ? FFTW_FORWARD : FFTW_BACKWARD;
-        plan = fftwf_plan_guru_dft(1, &dim, vr, vec.data(), c, c, sign, flags);
-        break;
-      }
-      case StageKind::c2r: plan = fftwf_plan_guru_dft_c2r(1, &dim, vr, vec.data(), c, r, flags); break;
-    }
+    fftwf_plan plan = fftwf_plan_guru_dft(1, &dim, static_cast<int>(vec.size()), vec.data(), c, c, sign, flags);
     if (!plan) throw std::runtime_error("cpu.fft: FFTW could not create a plan for " + s.to_string());
     plans_.push_back({std::move(key), plan});
     return plan;
@@ -557,8 +571,8 @@ class CpuFft final : public Algorithm {
     }
   }
 
-  // Input tensor -> zero-padded grid -> spectrum -> frequency-major [kept bin][plane], a chunk
-  // of planes at a time.
+  // Input tensor -> zero-padded grids (two planes each) -> spectra -> frequency-major
+  // [kept bin][plane], a chunk of planes at a time.
   void forward(int f, const float* src, const Placement& pl) {
     const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
     for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
@@ -568,12 +582,12 @@ class CpuFft final : public Algorithm {
     });
   }
 
-  // Frequency-major GEMM result -> plane-major spectrum (dropped bins zero) -> inverse ->
+  // Frequency-major GEMM result -> grids of pairs of spectra (dropped bins zero) -> inverse ->
   // cropped output tensor.
   void backward(int f, const cf* freq, float* dst, const Placement& pl) {
     const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
     for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
-      unpack(freq + p0, layout_.ld[f], layout_, dropped_, buf, np, inner);
+      unpack(freq + p0, layout_.ld[f], layout_, source_, buf, np, inner);
       execute(inv_[f][np == layout_.chunk[f] ? 0 : 1], buf);
       gather(buf, dst + p0 * vol, np, pl, layout_, inner);
     });
@@ -642,7 +656,7 @@ class CpuFft final : public Algorithm {
     }
     chunk_buf_.clear();
     scratch_.reset();
-    dropped_.clear();
+    source_.clear();
     prepared_.reset();
     fft_size_.clear();
     detail_.clear();
@@ -663,7 +677,7 @@ class CpuFft final : public Algorithm {
   std::string fft_size_, detail_;
   Buffer freq_[3], scratch_;                         // per family: frequency-major kept bins
   std::vector<Buffer> chunk_buf_;                    // per thread: a chunk's grid / spectrum
-  std::vector<std::pair<int64_t, int64_t>> dropped_;  // [begin, end) runs of dropped bins
+  std::vector<int32_t> source_;                      // per grid point: where unpack finds it
   std::vector<PlanEntry> plans_;                     // owns every plan
   std::vector<Stage> fwd_[3][2], inv_[3][2];         // per family: full chunk, last chunk
 };
