@@ -150,6 +150,30 @@ TEST(CpuFft, LargeSpectraMatchReference) {
   }
 }
 
+// Rows longer than the 64 elements cpu.fft's scatter and gather copy at a time, not a multiple of
+// them, with an odd plane count (one grid of a pair half empty), stride and dilation: 1D and 2D,
+// every pass and the step, on 1 and 2 threads.
+TEST(CpuFft, LongRowsMatchReference) {
+  std::mt19937_64 rng(test_seed() + 6);
+  for (const Shape& s : {Shape::make({3, 5, 3, 1, {203}, {7}, {4}, {2}, {2}}),
+                         Shape::make({1, 3, 5, 1, {5, 150}, {3, 5}, {1, 2}, {1, 3}, {1, 1}})}) {
+    const Case c = make_case(rng, s);
+    for (int threads : {1, 2}) {
+      AlgoOptions opt;
+      opt.threads = threads;
+      const auto algo = make_algorithm("cpu.fft", opt);
+      for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+        const Outputs out = run_pass(*algo, c, p);
+        for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+          if (!pass_covered(p, q)) continue;
+          EXPECT_LE(rel_error(out.of(q).data(), c.ref[int(q)].values), tolerance(c.shape, q, c.ref[int(q)]))
+              << s.to_string() << ", " << threads << " threads, " << to_string(p) << ": " << to_string(q);
+        }
+      }
+    }
+  }
+}
+
 // Shapes whose outputs see one or two products of whole, mostly padded signals: the FFT's
 // error follows the signals' norms, not the few products (transform_condition, not condition).
 std::vector<Shape> few_product_shapes() {

@@ -217,9 +217,11 @@ inline int64_t grid_row(const Placement& pl, const Layout& lay, int64_t r) {
   return ((pl.off[0] + id * pl.step[0]) * lay.nf[1] + pl.off[1] + ih * pl.step[1]) * lay.nf[2] + pl.off[2];
 }
 
-// A source row of every plane of a chunk, [plane][element]: scatter and gather transpose through
-// it. Planes often lie a multiple of 4 KiB apart, so reading or writing them element by element
-// across planes would thrash a few L1 sets; whole rows do not. Grown once per thread.
+// Up to kTileWidth elements of a source row for every plane of a chunk, [plane][element]: scatter
+// and gather transpose through it. Planes often lie a multiple of 4 KiB apart, so reading or
+// writing them element by element across planes would thrash a few L1 sets; runs of a row do
+// not. Per thread, grown once, at most 2 * pairs * kTileWidth floats (a few KiB to 256 KiB).
+constexpr int64_t kTileWidth = 64;
 float* row_tile(int64_t floats) {
   thread_local std::vector<float> tile;
   if (static_cast<int64_t>(tile.size()) < floats) tile.resize(static_cast<size_t>(floats));
@@ -234,15 +236,18 @@ void scatter(const float* src, cf* buf, int64_t np, const Placement& pl, const L
   {
 #pragma omp for schedule(static)
     for (int64_t g = 0; g < lay.total; g += n2) std::fill(buf + g * m, buf + (g + n2) * m, cf{});
-    float* tile = row_tile(2 * m * ext);  // plane np (odd np) stays zero
+    float* tile = row_tile(2 * m * kTileWidth);
     // By source row, so that threads inside one chunk write disjoint grid rows.
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t q = 0; q < np; ++q) std::copy_n(src + q * vol + r * ext, ext, tile + q * ext);
-      if (np < 2 * m) std::fill_n(tile + np * ext, ext, 0.0f);
       cf* d = buf + grid_row(pl, lay, r) * m;
-      for (int64_t iw = 0; iw < ext; ++iw, d += step)
-        for (int64_t i = 0; i < m; ++i) d[i] = cf(tile[i * ext + iw], tile[(i + m) * ext + iw]);
+      for (int64_t w0 = 0; w0 < ext; w0 += kTileWidth) {
+        const int64_t w = std::min(kTileWidth, ext - w0);
+        for (int64_t q = 0; q < np; ++q) std::copy_n(src + q * vol + r * ext + w0, w, tile + q * w);
+        if (np < 2 * m) std::fill_n(tile + np * w, w, 0.0f);  // the odd plane's partner
+        for (int64_t iw = 0; iw < w; ++iw, d += step)
+          for (int64_t i = 0; i < m; ++i) d[i] = cf(tile[i * w + iw], tile[(i + m) * w + iw]);
+      }
     }
   }
 }
@@ -254,16 +259,19 @@ void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const La
   const float scale = 1.0f / static_cast<float>(lay.total);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    float* tile = row_tile(2 * m * ext);
+    float* tile = row_tile(2 * m * kTileWidth);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const cf* s = buf + grid_row(pl, lay, r) * m;
-      for (int64_t iw = 0; iw < ext; ++iw, s += step)
-        for (int64_t i = 0; i < m; ++i) {
-          tile[i * ext + iw] = s[i].real() * scale;
-          tile[(i + m) * ext + iw] = s[i].imag() * scale;
-        }
-      for (int64_t q = 0; q < np; ++q) std::copy_n(tile + q * ext, ext, dst + q * vol + r * ext);
+      for (int64_t w0 = 0; w0 < ext; w0 += kTileWidth) {
+        const int64_t w = std::min(kTileWidth, ext - w0);
+        for (int64_t iw = 0; iw < w; ++iw, s += step)
+          for (int64_t i = 0; i < m; ++i) {
+            tile[i * w + iw] = s[i].real() * scale;
+            tile[(i + m) * w + iw] = s[i].imag() * scale;
+          }
+        for (int64_t q = 0; q < np; ++q) std::copy_n(tile + q * w, w, dst + q * vol + r * ext + w0);
+      }
     }
   }
 }
