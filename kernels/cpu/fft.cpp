@@ -220,7 +220,7 @@ inline int64_t grid_row(const Placement& pl, const Layout& lay, int64_t r) {
 // Up to kTileWidth elements of a source row for every plane of a chunk, [plane][element]: scatter
 // and gather transpose through it. Planes often lie a multiple of 4 KiB apart, so reading or
 // writing them element by element across planes would thrash a few L1 sets; runs of a row do
-// not. Per thread, grown once, at most 2 * pairs * kTileWidth floats (a few KiB to 256 KiB).
+// not. Per thread, grown once: 2 * pairs * min(row, kTileWidth) floats, at most the chunk's grid.
 constexpr int64_t kTileWidth = 64;
 float* row_tile(int64_t floats) {
   thread_local std::vector<float> tile;
@@ -236,7 +236,7 @@ void scatter(const float* src, cf* buf, int64_t np, const Placement& pl, const L
   {
 #pragma omp for schedule(static)
     for (int64_t g = 0; g < lay.total; g += n2) std::fill(buf + g * m, buf + (g + n2) * m, cf{});
-    float* tile = row_tile(2 * m * kTileWidth);
+    float* tile = row_tile(2 * m * std::min(ext, kTileWidth));
     // By source row, so that threads inside one chunk write disjoint grid rows.
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
@@ -259,7 +259,7 @@ void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const La
   const float scale = 1.0f / static_cast<float>(lay.total);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
-    float* tile = row_tile(2 * m * kTileWidth);
+    float* tile = row_tile(2 * m * std::min(ext, kTileWidth));
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const cf* s = buf + grid_row(pl, lay, r) * m;
