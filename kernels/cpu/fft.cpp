@@ -132,7 +132,7 @@ struct Layout {
   int64_t ld[3] = {};        // per family: complex elements from one bin's row of planes to the next
   int64_t chunk[3] = {};     // planes per transform chunk, per family
   bool stream[3] = {};       // per family: pack with non-temporal stores (kStreamBytes)
-  int64_t buffers = 0;       // chunk buffers: one per thread transforming chunks concurrently
+  int64_t buffers = 0;       // chunk buffer pairs: one per thread transforming chunks concurrently
   int64_t buffer_planes = 0;  // planes each chunk buffer holds (two per complex grid)
   int64_t scratch = 0;       // complex elements of the extra GEMM output buffer (step only)
 
@@ -167,6 +167,8 @@ struct Layout {
     if (p == Pass::step) scratch = std::max(ld[fY], ld[fX]) * kept_bins();
   }
   int64_t kept_bins() const { return static_cast<int64_t>(kept.size()); }
+  // Whether last-dim column k2 of the full grid holds a kept bin or a kept bin's partner (-k2).
+  bool column_kept(int64_t k2) const { return k2 < columns || k2 > nf[2] - columns; }
   int64_t chunks(int f) const { return (planes[f] + chunk[f] - 1) / chunk[f]; }
   // Several chunks: one thread per chunk with single-threaded transforms. One chunk: all threads
   // inside it (FFTW's threads, parallel scatter/transposes), e.g. a single large image.
@@ -174,9 +176,10 @@ struct Layout {
   // Complex grids a chunk of np planes occupies: planes i and i+m share grid i.
   static int64_t pairs(int64_t np) { return (np + 1) / 2; }
   int64_t buffer_elems() const { return pairs(buffer_planes) * total; }
-  // Per family a frequency-major copy of the kept bins, plus the chunk buffers.
+  // Per family a frequency-major copy of the kept bins, plus two chunk buffers per thread (the
+  // stages run out of place, from one to the other).
   int64_t complex_elems() const {
-    return (ld[fX] + ld[fW] + ld[fY]) * kept_bins() + scratch + buffers * buffer_elems();
+    return (ld[fX] + ld[fW] + ld[fY]) * kept_bins() + scratch + 2 * buffers * buffer_elems();
   }
 
   // Whole 64-byte lines per row, and never a multiple of 4 KiB: rows a power-of-two apart would
@@ -199,6 +202,9 @@ std::string size_label(const Shape& s, const Extent& nf) {
 // off[d] + i*step[d].
 struct Placement {
   Extent ext, off, step;
+  // Grid indices along dim d from the first element to the last: the box the tensor occupies.
+  int64_t span(int d) const { return (ext[d] - 1) * step[d] + 1; }
+  bool in_box(int d, int64_t i) const { return i >= off[d] && i < off[d] + span(d); }
 };
 
 // x (and dx) at offset pad; w (and dw) tap r at r*dil; dy (and y) output o at o*stride.
@@ -228,22 +234,44 @@ float* row_tile(int64_t floats) {
   return tile.data();
 }
 
-// Writes the whole grid of every pair (zeros included), so no state survives between runs.
-void scatter(const float* src, cf* buf, int64_t np, const Placement& pl, const Layout& lay, int threads) {
-  const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2], n2 = lay.nf[2];
+// A row segment into or out of the tile: inline, since a call to memmove per plane and row
+// (millions of 128-byte copies per step) costs more than the copy.
+inline void copy_row(const float* src, int64_t n, float* dst) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+// Writes all that the forward's stages read (see CpuFft::stages), so no state survives between
+// runs: into `a` the grid rows of the tensor's box (its elements, zeros between them) and the
+// slices outside the box (zeros), into `b` the rows outside the box (zeros).
+void scatter(const float* src, cf* a, cf* b, int64_t np, const Placement& pl, const Layout& lay, int threads) {
+  const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2], n1 = lay.nf[1], n2 = lay.nf[2];
   const int64_t rows = pl.ext[0] * pl.ext[1], ext = pl.ext[2], step = pl.step[2] * m;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
 #pragma omp for schedule(static)
-    for (int64_t g = 0; g < lay.total; g += n2) std::fill(buf + g * m, buf + (g + n2) * m, cf{});
+    for (int64_t g = 0; g < lay.total; g += n2) {
+      const bool slice = pl.in_box(0, g / (n2 * n1)), box = slice && pl.in_box(1, g / n2 % n1);
+      if (box || !slice) std::fill(a + g * m, a + (g + n2) * m, cf{});
+      if (!box) std::fill(b + g * m, b + (g + n2) * m, cf{});
+    }
     float* tile = row_tile(2 * m * std::min(ext, kTileWidth));
     // By source row, so that threads inside one chunk write disjoint grid rows.
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      cf* d = buf + grid_row(pl, lay, r) * m;
+      cf* d = a + grid_row(pl, lay, r) * m;
       for (int64_t w0 = 0; w0 < ext; w0 += kTileWidth) {
         const int64_t w = std::min(kTileWidth, ext - w0);
-        for (int64_t q = 0; q < np; ++q) std::copy_n(src + q * vol + r * ext + w0, w, tile + q * w);
+        for (int64_t q = 0; q < np; ++q) {
+          const float* row = src + q * vol + r * ext + w0;
+          // The planes lie far apart, more streams than the hardware prefetcher follows.
+          if (r + 1 < rows)
+            for (int64_t e = 0; e < w; e += 16) __builtin_prefetch(row + ext + e);
+          copy_row(row, w, tile + q * w);
+        }
         if (np < 2 * m) std::fill_n(tile + np * w, w, 0.0f);  // the odd plane's partner
         for (int64_t iw = 0; iw < w; ++iw, d += step)
           for (int64_t i = 0; i < m; ++i) d[i] = cf(tile[i * w + iw], tile[(i + m) * w + iw]);
@@ -270,7 +298,7 @@ void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const La
             tile[i * w + iw] = s[i].real() * scale;
             tile[(i + m) * w + iw] = s[i].imag() * scale;
           }
-        for (int64_t q = 0; q < np; ++q) std::copy_n(tile + q * w, w, dst + q * vol + r * ext + w0);
+        for (int64_t q = 0; q < np; ++q) copy_row(tile + q * w, w, dst + q * vol + r * ext + w0);
       }
     }
   }
@@ -329,9 +357,12 @@ constexpr int64_t kUnpackAhead = 16;  // grid points unpack prefetches ahead: ~ 
 
 // The inverse of pack: every grid point of a pair gets Z = X_i + i X_{i+m}, from the half
 // spectrum's bin or, past it, the conjugate of its Hermitian partner's; zero where band-limiting
-// dropped the bin. source[g] = 2 * (kept index) + (1 if conjugated), or -1.
-void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int32_t>& source, cf* buf, int64_t np,
-            int threads) {
+// dropped the bin. source[g] = 2 * (kept index) + (1 if conjugated), or kDropped, or
+// kDroppedColumn in the last-dim columns without a kept bin, which are zeroed in `columns_too`
+// as well when given (see CpuFft::stages).
+constexpr int32_t kDropped = -1, kDroppedColumn = -2;
+void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int32_t>& source, cf* buf,
+            cf* columns_too, int64_t np, int threads) {
   const int64_t m = Layout::pairs(np), total = lay.total;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t g = 0; g < total; ++g) {
@@ -339,6 +370,7 @@ void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int
     const int32_t s = source[static_cast<size_t>(g)];
     if (s < 0) {
       std::fill(z, z + 2 * m, 0.0f);
+      if (s == kDroppedColumn && columns_too) std::fill(columns_too + g * m, columns_too + (g + 1) * m, cf{});
       continue;
     }
     // Rows lie a row of planes apart, mostly out of cache: fetch a few ahead of the copy.
@@ -361,17 +393,25 @@ void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int
 // the grid the tensor occupies (the rest is zero padding: a 3x3 kernel fills 3 of 35 rows), and
 // the stages after it, the inverse's before the last, run only on the columns that hold kept bins
 // or their Hermitian partners (fewer with compression) and the slices that hold data or are
-// cropped.
+// cropped. Each step (the stages along one dim) runs out of place, from one chunk buffer into
+// the other: in place, FFTW copies each transform of a size without its own codelet (35, 18)
+// through a buffer of its own.
 struct Stage {
   fftwf_plan plan;  // not owned
   int64_t offset;   // complex elements from the chunk buffer's start
 };
+using Step = std::vector<Stage>;
 
-void execute(const std::vector<Stage>& stages, cf* buf) {
-  for (const Stage& st : stages) {
-    auto* c = reinterpret_cast<fftwf_complex*>(buf + st.offset);
-    fftwf_execute_dft(st.plan, c, c);
+// Runs the steps from chunk buffer `a`, each into the other buffer; returns the one holding the
+// result.
+cf* execute(const std::vector<Step>& steps, cf* a, cf* b) {
+  for (const Step& step : steps) {
+    for (const Stage& st : step)
+      fftwf_execute_dft(st.plan, reinterpret_cast<fftwf_complex*>(a + st.offset),
+                        reinterpret_cast<fftwf_complex*>(b + st.offset));
+    std::swap(a, b);
   }
+  return a;
 }
 
 class CpuFft final : public Algorithm {
@@ -420,15 +460,19 @@ class CpuFft final : public Algorithm {
       throw std::length_error("cpu.fft: " + s.to_string() + " exceeds FFTW's int-sized plan interface");
     for (int f = 0; f < 3; ++f) freq_[f] = alloc(lay.ld[f] * lay.kept_bins());
     scratch_ = alloc(lay.scratch);
-    for (int64_t b = 0; b < lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_elems()));
+    for (int64_t b = 0; b < 2 * lay.buffers; ++b) chunk_buf_.push_back(alloc(lay.buffer_elems()));
 
     // Where unpack finds each grid point's value (see there).
     std::vector<int32_t> slot(static_cast<size_t>(lay.bins), -1);
     for (size_t j = 0; j < lay.kept.size(); ++j) slot[static_cast<size_t>(lay.kept[j])] = static_cast<int32_t>(j);
     const int64_t n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2];
-    source_.assign(static_cast<size_t>(lay.total), -1);
+    source_.assign(static_cast<size_t>(lay.total), kDropped);
     for (int64_t g = 0; g < lay.total; ++g) {
       const int64_t k2 = g % n2, k1 = (g / n2) % n1, k0 = g / (n2 * n1);
+      if (!lay.column_kept(k2)) {
+        source_[static_cast<size_t>(g)] = kDroppedColumn;
+        continue;
+      }
       const bool stored = k2 < lay.nw;  // else the partner (-k) is
       const int64_t b = stored ? (k0 * n1 + k1) * lay.nw + k2
                                : (((n0 - k0) % n0) * n1 + (n1 - k1) % n1) * lay.nw + (n2 - k2);
@@ -497,15 +541,19 @@ class CpuFft final : public Algorithm {
  private:
   int threads() const { return thread_count(opt_); }
 
-  // The separable stages of the forward or inverse transform of a chunk of `np` planes for a
-  // tensor at placement pl (see Stage). Executable on any chunk buffer: all are equally aligned
-  // and the plans address them only through the offsets.
-  std::vector<Stage> stages(const Shape& s, const Layout& lay, const Placement& pl, int64_t np, int nthreads,
-                            bool forward) {
+  // The separable steps of the forward or inverse transform of a chunk of `np` planes for a
+  // tensor at placement pl (see Stage). Executable on any pair of chunk buffers: all are equally
+  // aligned and the plans address them only through the offsets.
+  // What each step reads that no step before it wrote must be zero: scatter and unpack write it.
+  // Forward, rows -> columns -> slices: the columns read the rows outside the box, the slices the
+  // slices outside it. Inverse, slices -> columns -> rows: the rows read the columns without
+  // kept bins, in the buffer unpack wrote when there are three steps, else in the other.
+  std::vector<Step> stages(const Shape& s, const Layout& lay, const Placement& pl, int64_t np, int nthreads,
+                           bool forward) {
     const int64_t m = Layout::pairs(np), n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2];
     const int64_t row = n2 * m, slab = n1 * row;
     Extent lo, cnt;  // the box of grid rows/slices the tensor occupies, per dim
-    for (int i = 0; i < kMaxDims; ++i) lo[i] = pl.off[i], cnt[i] = (pl.ext[i] - 1) * pl.step[i] + 1;
+    for (int i = 0; i < kMaxDims; ++i) lo[i] = pl.off[i], cnt[i] = pl.span(i);
     // Vector loops as {count, input stride, output stride}; unit counts dropped.
     using Loops = std::vector<std::array<int64_t, 3>>;
     const int sign = forward ? FFTW_FORWARD : FFTW_BACKWARD;
@@ -521,28 +569,22 @@ class CpuFft final : public Algorithm {
       ranges.emplace_back(0, lay.columns);
       if (lay.columns > 1) ranges.emplace_back(n2 - lay.columns + 1, n2);
     }
-    const Stage rows = plan(n2, m, {{cnt[0], slab, slab}, {cnt[1], row, row}, {m, 1, 1}}, (lo[0] * n1 + lo[1]) * row);
-    std::vector<Stage> columns, slices;  // along dim 1, dim 0
+    const Step rows = {
+        plan(n2, m, {{cnt[0], slab, slab}, {cnt[1], row, row}, {m, 1, 1}}, (lo[0] * n1 + lo[1]) * row)};
+    Step columns, slices;  // along dim 1, dim 0
     for (const auto& [c0, c1] : ranges) {
       if (n1 > 1)
         columns.push_back(plan(n1, row, {{cnt[0], slab, slab}, {(c1 - c0) * m, 1, 1}}, lo[0] * slab + c0 * m));
       if (n0 > 1) slices.push_back(plan(n0, slab, {{n1, row, row}, {(c1 - c0) * m, 1, 1}}, c0 * m));
     }
-    std::vector<Stage> out;
-    if (forward) {
-      out.push_back(rows);
-      out.insert(out.end(), columns.begin(), columns.end());
-      out.insert(out.end(), slices.begin(), slices.end());
-    } else {
-      out.insert(out.end(), slices.begin(), slices.end());
-      out.insert(out.end(), columns.begin(), columns.end());
-      out.push_back(rows);
-    }
+    std::vector<Step> out =
+        forward ? std::vector<Step>{rows, columns, slices} : std::vector<Step>{slices, columns, rows};
+    out.erase(std::remove_if(out.begin(), out.end(), [](const Step& st) { return st.empty(); }), out.end());
     return out;
   }
 
-  // One guru plan, in place at `offset` complex elements into chunk buffer 0; equal requests
-  // share a plan.
+  // One guru plan, from `offset` complex elements into chunk buffer 0 to as far into buffer 1;
+  // equal requests share a plan.
   fftwf_plan make_plan(const Shape& s, int sign, int64_t n, int64_t stride,
                        const std::vector<std::array<int64_t, 3>>& loops, int64_t offset, int nthreads) {
     std::vector<int64_t> key = {sign, n, stride, offset, nthreads};
@@ -553,29 +595,33 @@ class CpuFft final : public Algorithm {
     fftwf_iodim dim{ni, si, si};
     std::vector<fftwf_iodim> vec;
     for (const auto& l : loops) vec.push_back({static_cast<int>(l[0]), static_cast<int>(l[1]), static_cast<int>(l[2])});
-    auto* c = reinterpret_cast<fftwf_complex*>(chunk_buf_[0].get() + offset);
+    auto* in = reinterpret_cast<fftwf_complex*>(chunk_buf_[0].get() + offset);
+    auto* out = reinterpret_cast<fftwf_complex*>(chunk_buf_[1].get() + offset);
     const unsigned flags = opt_.fft_measure ? FFTW_MEASURE : FFTW_ESTIMATE;
 
     std::lock_guard lock(fftw_planner_mutex());
     fftwf_plan_with_nthreads(nthreads);
-    fftwf_plan plan = fftwf_plan_guru_dft(1, &dim, static_cast<int>(vec.size()), vec.data(), c, c, sign, flags);
+    fftwf_plan plan = fftwf_plan_guru_dft(1, &dim, static_cast<int>(vec.size()), vec.data(), in, out, sign, flags);
     if (!plan) throw std::runtime_error("cpu.fft: FFTW could not create a plan for " + s.to_string());
     plans_.push_back({std::move(key), plan});
     return plan;
   }
 
-  // Runs body(first plane, planes, chunk buffer, threads inside) over family f's chunks: one
-  // thread per chunk, each with its own buffer, or one chunk with every thread inside it.
+  // Runs body(first plane, planes, chunk buffers a and b, threads inside) over family f's chunks:
+  // one thread per chunk, each with its own buffers, or one chunk with every thread inside it.
   template <class Body>
   void for_each_chunk(int f, const Body& body) {
     const Layout& lay = layout_;
     const int64_t n = lay.chunks(f), cp = lay.chunk[f], planes = lay.planes[f];
     if (lay.parallel_chunks(f, threads_)) {
 #pragma omp parallel for schedule(dynamic) num_threads(static_cast<int>(std::min<int64_t>(threads_, n)))
-      for (int64_t c = 0; c < n; ++c)
-        body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[omp_get_thread_num()].get(), 1);
+      for (int64_t c = 0; c < n; ++c) {
+        const int t = omp_get_thread_num();
+        body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[2 * t].get(), chunk_buf_[2 * t + 1].get(), 1);
+      }
     } else {
-      for (int64_t c = 0; c < n; ++c) body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[0].get(), threads_);
+      for (int64_t c = 0; c < n; ++c)
+        body(c * cp, std::min(cp, planes - c * cp), chunk_buf_[0].get(), chunk_buf_[1].get(), threads_);
     }
   }
 
@@ -583,10 +629,10 @@ class CpuFft final : public Algorithm {
   // [kept bin][plane], a chunk of planes at a time.
   void forward(int f, const float* src, const Placement& pl) {
     const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
-      scatter(src + p0 * vol, buf, np, pl, layout_, inner);
-      execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], buf);
-      pack(buf, np, layout_, freq_[f].get() + p0, layout_.ld[f], layout_.stream[f], inner);
+    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* a, cf* b, int inner) {
+      scatter(src + p0 * vol, a, b, np, pl, layout_, inner);
+      const cf* spectra = execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], a, b);
+      pack(spectra, np, layout_, freq_[f].get() + p0, layout_.ld[f], layout_.stream[f], inner);
     });
   }
 
@@ -594,10 +640,10 @@ class CpuFft final : public Algorithm {
   // cropped output tensor.
   void backward(int f, const cf* freq, float* dst, const Placement& pl) {
     const int64_t vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
-    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* buf, int inner) {
-      unpack(freq + p0, layout_.ld[f], layout_, source_, buf, np, inner);
-      execute(inv_[f][np == layout_.chunk[f] ? 0 : 1], buf);
-      gather(buf, dst + p0 * vol, np, pl, layout_, inner);
+    for_each_chunk(f, [&](int64_t p0, int64_t np, cf* a, cf* b, int inner) {
+      const std::vector<Step>& steps = inv_[f][np == layout_.chunk[f] ? 0 : 1];
+      unpack(freq + p0, layout_.ld[f], layout_, source_, a, steps.size() % 2 == 0 ? b : nullptr, np, inner);
+      gather(execute(steps, a, b), dst + p0 * vol, np, pl, layout_, inner);
     });
   }
 
@@ -684,10 +730,10 @@ class CpuFft final : public Algorithm {
   int threads_ = 1;
   std::string fft_size_, detail_;
   Buffer freq_[3], scratch_;                         // per family: frequency-major kept bins
-  std::vector<Buffer> chunk_buf_;                    // per thread: a chunk's grid / spectrum
+  std::vector<Buffer> chunk_buf_;                    // per thread two: a chunk's grids / spectra
   std::vector<int32_t> source_;                      // per grid point: where unpack finds it
   std::vector<PlanEntry> plans_;                     // owns every plan
-  std::vector<Stage> fwd_[3][2], inv_[3][2];         // per family: full chunk, last chunk
+  std::vector<Step> fwd_[3][2], inv_[3][2];          // per family: full chunk, last chunk
 };
 
 // Planning time per layer that timing the finalists may take (FFTW's time limit, in spirit):

@@ -61,7 +61,7 @@ void time_together(const std::vector<Bench*>& benches) {
 
 // A batch of forward transforms laid out as cpu.fft's stages (without their pruning): two real
 // planes per complex grid, plane-innermost; complex stages along the last dim, then along each
-// other dim, each vectorised across the grids.
+// other dim, each vectorised across the grids and out of place, between two buffers.
 class TransformBench final : public Bench {
  public:
   TransformBench(const Extent& nf, unsigned flags) {
@@ -77,8 +77,9 @@ class TransformBench final : public Bench {
     }
     fill_random(data_.data(), 2 * elems);
     buf_ = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
-    if (!buf_) return;
-    auto* c = reinterpret_cast<fftwf_complex*>(buf_);
+    other_ = reinterpret_cast<cf*>(fftwf_alloc_complex(static_cast<size_t>(elems)));
+    if (!buf_ || !other_) return;
+    fftwf_complex* c[2] = {reinterpret_cast<fftwf_complex*>(buf_), reinterpret_cast<fftwf_complex*>(other_)};
     auto i = [](int64_t v) { return static_cast<int>(v); };
     std::lock_guard lock(fftw_planner_mutex());
     fftwf_plan_with_nthreads(1);
@@ -89,7 +90,8 @@ class TransformBench final : public Bench {
       const fftwf_iodim along{i(nf[d]), i(inner), i(inner)};
       const fftwf_iodim loops[2] = {{i(total / (nf[d] * inner / grids_)), i(nf[d] * inner), i(nf[d] * inner)},
                                     {i(inner), 1, 1}};
-      stages_[count_++] = fftwf_plan_guru_dft(1, &along, 2, loops, c, c, FFTW_FORWARD, flags);
+      fftwf_complex *in = c[count_ % 2], *out = c[(count_ + 1) % 2];
+      stages_[count_++] = fftwf_plan_guru_dft(1, &along, 2, loops, in, out, FFTW_FORWARD, flags);
     }
   }
   ~TransformBench() override {
@@ -99,13 +101,15 @@ class TransformBench final : public Bench {
         if (stages_[s]) fftwf_destroy_plan(stages_[s]);
     }
     if (buf_) fftwf_free(buf_);
+    if (other_) fftwf_free(other_);
   }
   TransformBench(const TransformBench&) = delete;
   TransformBench& operator=(const TransformBench&) = delete;
 
   // False when there is no memory or no plan for it.
   bool ready() const {
-    return buf_ && count_ > 0 && std::all_of(stages_, stages_ + count_, [](fftwf_plan p) { return p != nullptr; });
+    return buf_ && other_ && count_ > 0 &&
+           std::all_of(stages_, stages_ + count_, [](fftwf_plan p) { return p != nullptr; });
   }
   void reset() override { std::copy(data_.begin(), data_.end(), reinterpret_cast<float*>(buf_)); }
   void run() override {
@@ -118,6 +122,7 @@ class TransformBench final : public Bench {
   int64_t grids_ = 1;
   std::vector<float> data_;
   cf* buf_ = nullptr;
+  cf* other_ = nullptr;
   fftwf_plan stages_[kMaxDims] = {};
   int count_ = 0;
 };
