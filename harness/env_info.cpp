@@ -22,14 +22,43 @@
 
 namespace convbench {
 
-std::string cpu_model() {
+namespace {
+
+// The value of the first /proc/cpuinfo line whose key is `key` (empty when none).
+std::string cpuinfo(const std::string& key) {
   std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    const size_t end = line.find_last_not_of(" \t", colon - 1);
+    if (end == std::string::npos || line.compare(0, end + 1, key) != 0) continue;
+    const size_t value = line.find_first_not_of(' ', colon + 1);
+    return value == std::string::npos ? std::string() : line.substr(value);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string cpu_label(const std::string& name, const std::string& family, const std::string& model) {
+  if (name.empty()) return "unknown CPU";
+  if (name.find_first_of("0123456789") != std::string::npos || family.empty() || model.empty()) return name;
+  return name + " (family " + family + " model " + model + ")";
+}
+
+std::string cpu_model() { return cpu_label(cpuinfo("model name"), cpuinfo("cpu family"), cpuinfo("model")); }
+
+std::string cpu_simd() {
+  std::string flags = " ";  // padded, so that every flag is found as " flag "
+  flags += cpuinfo("flags");
+  flags += ' ';
+  std::string out;
+  for (const char* f : {"avx512f", "avx512_bf16", "avx2", "fma", "avx", "sse4_2"})
+    if (flags.find(std::string(" ") + f + " ") != std::string::npos) {
+      if (!out.empty()) out += ' ';
+      out += f;
     }
-  return "unknown CPU";
+  return out;
 }
 
 nlohmann::json environment(const std::string& command_line) {
@@ -41,6 +70,7 @@ nlohmann::json environment(const std::string& command_line) {
                                                           std::chrono::system_clock::now())))},
       {"host", std::string(host)},
       {"cpu", cpu_model()},
+      {"cpu_simd", cpu_simd()},
       {"hardware_threads", std::thread::hardware_concurrency()},
       {"omp_threads", omp_get_max_threads()},
       {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE))},

@@ -11,7 +11,13 @@ namespace convbench {
 nlohmann::json environment(const std::string& command_line);
 // Appends this run's environment to path's "runs" list (creating the file when absent).
 void append_env_sidecar(const std::string& path, const nlohmann::json& env);
-// The CPU model name from /proc/cpuinfo ("unknown CPU" when unreadable).
+// The CPU model name from /proc/cpuinfo ("unknown CPU" when unreadable). A name without a model
+// number (a VM's "AMD EPYC") gets the family and model numbers, "AMD EPYC (family 26 model 2)":
+// hosts of different generations behind one generic name must not share a results folder.
 std::string cpu_model();
+// cpu_model()'s rule on /proc/cpuinfo's "model name", "cpu family" and "model" values.
+std::string cpu_label(const std::string& name, const std::string& family, const std::string& model);
+// The widest x86 SIMD extensions the CPU reports ("avx512f avx2 fma"), empty elsewhere.
+std::string cpu_simd();
 
 }  // namespace convbench

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "convbench/model.hpp"
+#include "env_info.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
 #include "sweep.hpp"
@@ -219,6 +220,16 @@ TEST_F(CsvFile, RefusesToAppendToAForeignFile) {
 }
 
 // Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.
+// A VM's generic CPU name hides the host's generation; family and model numbers tell them apart
+// (machine folders and the device column are named from it).
+TEST(Environment, GenericCpuNamesCarryFamilyAndModel) {
+  EXPECT_EQ(cpu_label("AMD EPYC", "26", "2"), "AMD EPYC (family 26 model 2)");
+  EXPECT_NE(cpu_label("AMD EPYC", "25", "1"), cpu_label("AMD EPYC", "26", "2"));
+  EXPECT_EQ(cpu_label("AMD EPYC 7763 64-Core Processor", "25", "1"), "AMD EPYC 7763 64-Core Processor");
+  EXPECT_EQ(cpu_label("Neoverse-V2", "", ""), "Neoverse-V2");
+  EXPECT_EQ(cpu_label("", "6", "85"), "unknown CPU");
+}
+
 TEST(Model, MathieuMemoryTableComesOutExactly) {
   struct Row {
     int S, n, f, fp, mb;
