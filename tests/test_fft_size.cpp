@@ -12,6 +12,7 @@
 #include "algorithms.hpp"
 #include "convbench/fft_size.hpp"
 #include "fft_cost.hpp"
+#include "fft_parts.hpp"
 #include "random_shapes.hpp"
 
 namespace convbench {
@@ -375,6 +376,31 @@ TEST(ChooseFftSizes, CpuFftPicksOneAdmissibleSizePerLayer) {
   EXPECT_GT(fft->modelled_cost(large, Pass::step), 50 * fft->modelled_cost(small, Pass::step));
   EXPECT_TRUE(std::isnan(make_algorithm("cpu.direct")->modelled_cost(layer({8}), Pass::fprop)));
   EXPECT_EQ(make_algorithm("cpu.direct")->transform_sizes(layer({8}), Pass::fprop), (Extent{0, 0, 0}));
+}
+
+// cpu.fft's chunk layout: every grid point of every pair has its own element, and the rows and
+// slabs (what a stage along dim 1 or 0 strides by) span an odd number of 64-byte lines, so that
+// a column's points do not share one cache set (rows of 32 points of 16 pairs are 4 KiB).
+TEST(GridPitch, PointsAreDistinctAndRowsAndSlabsSpanAnOddNumberOfLines) {
+  for (const Extent nf : {Extent{1, 32, 32}, Extent{1, 48, 48}, Extent{1, 35, 35}, Extent{4, 6, 7}, Extent{1, 1, 64}})
+    for (int64_t m : {1, 3, 8, 16, 24, 512}) {
+      const GridPitch grid(nf, m);
+      SCOPED_TRACE(::testing::Message() << nf[0] << "x" << nf[1] << "x" << nf[2] << ", " << m << " pairs");
+      EXPECT_EQ(grid.row * 8 % 64, 0);
+      EXPECT_EQ(grid.row * 8 / 64 % 2, 1);
+      EXPECT_EQ(grid.slab * 8 / 64 % 2, 1);
+      EXPECT_GE(grid.row, nf[2] * m);
+      EXPECT_GE(grid.slab, nf[1] * grid.row);
+      std::set<int64_t> used;  // every (point, pair) element, none shared, all inside the chunk
+      const int64_t total = nf[0] * nf[1] * nf[2];
+      for (int64_t g = 0; g < total; ++g) {
+        EXPECT_EQ(grid.at(g), grid.at(g / (nf[1] * nf[2]), g / nf[2] % nf[1], g % nf[2]));
+        for (int64_t i = 0; i < m; ++i) used.insert(grid.at(g) + i);
+      }
+      EXPECT_EQ(static_cast<int64_t>(used.size()), total * m);
+      EXPECT_GE(*used.begin(), 0);
+      EXPECT_LT(*used.rbegin(), grid.elems);
+    }
 }
 
 }  // namespace

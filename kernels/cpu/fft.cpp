@@ -5,9 +5,10 @@
 //
 // Transforms run on chunks of planes in small per-thread buffers, so only the frequency-major
 // copies scale with the batch. Two real planes share one complex transform (plane i as the real
-// part, plane i+m as the imaginary), and a chunk is stored plane-innermost ([grid point][m]): every
-// stage is then a complex FFT vectorised across planes (FFTW's SIMD codelets; its real transforms
-// are scalar), and the copies to and from the frequency-major buffers are contiguous runs. Each
+// part, plane i+m as the imaginary), and a chunk is stored plane-innermost ([grid point][m], rows
+// and slabs padded: GridPitch): every stage is then a complex FFT vectorised across planes
+// (FFTW's SIMD codelets; its real transforms are scalar), and the copies to and from the
+// frequency-major buffers are contiguous runs. Each
 // transform is separable 1D stages that skip zero padding and columns without kept bins (see
 // Stage). Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major
 // buffers and the GEMMs hold only the bins of band_limit_bins(); the rest are zero when the
@@ -175,7 +176,14 @@ struct Layout {
   bool parallel_chunks(int f, int threads) const { return threads > 1 && chunks(f) >= 2; }
   // Complex grids a chunk of np planes occupies: planes i and i+m share grid i.
   static int64_t pairs(int64_t np) { return (np + 1) / 2; }
-  int64_t buffer_elems() const { return pairs(buffer_planes) * total; }
+  // Complex elements a chunk buffer holds: its largest chunk's grids (see GridPitch).
+  int64_t buffer_elems() const {
+    int64_t most = 0;
+    for (int f = 0; f < 3; ++f)
+      for (int64_t np : {chunk[f], planes[f] % chunk[f]})
+        if (np > 0) most = std::max(most, GridPitch(nf, pairs(np)).elems);
+    return most;
+  }
   // Per family a frequency-major copy of the kept bins, plus two chunk buffers per thread (the
   // stages run out of place, from one to the other).
   int64_t complex_elems() const {
@@ -215,7 +223,8 @@ Placement placement(const Shape& s, int f) {
 }
 
 // A chunk buffer holds Layout::pairs(np) complex grids, plane-innermost: grid point g of pair i
-// at g*m + i. Plane q of the chunk is the real part of pair q % m when q < m, else the imaginary.
+// at GridPitch::at(g) + i. Plane q of the chunk is the real part of pair q % m when q < m, else
+// the imaginary.
 
 // Grid point of source row r (the rows of its first two dims, flattened) at its first element.
 inline int64_t grid_row(const Placement& pl, const Layout& lay, int64_t r) {
@@ -250,19 +259,20 @@ inline void copy_row(const float* src, int64_t n, float* dst) {
 void scatter(const float* src, cf* a, cf* b, int64_t np, const Placement& pl, const Layout& lay, int threads) {
   const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2], n1 = lay.nf[1], n2 = lay.nf[2];
   const int64_t rows = pl.ext[0] * pl.ext[1], ext = pl.ext[2], step = pl.step[2] * m;
+  const GridPitch grid(lay.nf, m);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
 #pragma omp for schedule(static)
     for (int64_t g = 0; g < lay.total; g += n2) {
       const bool slice = pl.in_box(0, g / (n2 * n1)), box = slice && pl.in_box(1, g / n2 % n1);
-      if (box || !slice) std::fill(a + g * m, a + (g + n2) * m, cf{});
-      if (!box) std::fill(b + g * m, b + (g + n2) * m, cf{});
+      if (box || !slice) std::fill_n(a + grid.at(g), n2 * m, cf{});
+      if (!box) std::fill_n(b + grid.at(g), n2 * m, cf{});
     }
     float* tile = row_tile(2 * m * std::min(ext, kTileWidth));
     // By source row, so that threads inside one chunk write disjoint grid rows.
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      cf* d = a + grid_row(pl, lay, r) * m;
+      cf* d = a + grid.at(grid_row(pl, lay, r));
       for (int64_t w0 = 0; w0 < ext; w0 += kTileWidth) {
         const int64_t w = std::min(kTileWidth, ext - w0);
         for (int64_t q = 0; q < np; ++q) {
@@ -285,12 +295,13 @@ void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const La
   const int64_t m = Layout::pairs(np), vol = pl.ext[0] * pl.ext[1] * pl.ext[2];
   const int64_t rows = pl.ext[0] * pl.ext[1], ext = pl.ext[2], step = pl.step[2] * m;
   const float scale = 1.0f / static_cast<float>(lay.total);
+  const GridPitch grid(lay.nf, m);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     float* tile = row_tile(2 * m * std::min(ext, kTileWidth));
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      const cf* s = buf + grid_row(pl, lay, r) * m;
+      const cf* s = buf + grid.at(grid_row(pl, lay, r));
       for (int64_t w0 = 0; w0 < ext; w0 += kTileWidth) {
         const int64_t w = std::min(kTileWidth, ext - w0);
         for (int64_t iw = 0; iw < w; ++iw, s += step)
@@ -313,15 +324,15 @@ void pack(const cf* buf, int64_t np, const Layout& lay, cf* freq, int64_t ld, [[
           int threads) {
   const int64_t m = Layout::pairs(np), nk = lay.kept_bins();
   const int64_t n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2], nw = lay.nw;
+  const GridPitch grid(lay.nf, m);
   [[maybe_unused]] const bool lines = stream && np == 2 * m && m % 8 == 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
 #pragma omp for schedule(static) nowait
     for (int64_t j = 0; j < nk; ++j) {
       const int64_t b = lay.kept[j], k2 = b % nw, k1 = (b / nw) % n1, k0 = b / (nw * n1);
-      const float* zp = reinterpret_cast<const float*>(buf + ((k0 * n1 + k1) * n2 + k2) * m);
-      const float* zm =
-          reinterpret_cast<const float*>(buf + ((((n0 - k0) % n0) * n1 + (n1 - k1) % n1) * n2 + (n2 - k2) % n2) * m);
+      const float* zp = reinterpret_cast<const float*>(buf + grid.at(k0, k1, k2));
+      const float* zm = reinterpret_cast<const float*>(buf + grid.at((n0 - k0) % n0, (n1 - k1) % n1, (n2 - k2) % n2));
       float* lo = reinterpret_cast<float*>(freq + j * ld);
       float* hi = lo + 2 * m;
 #if defined(__SSE2__)
@@ -364,13 +375,14 @@ constexpr int32_t kDropped = -1, kDroppedColumn = -2;
 void unpack(const cf* freq, int64_t ld, const Layout& lay, const std::vector<int32_t>& source, cf* buf,
             cf* columns_too, int64_t np, int threads) {
   const int64_t m = Layout::pairs(np), total = lay.total;
+  const GridPitch grid(lay.nf, m);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t g = 0; g < total; ++g) {
-    float* z = reinterpret_cast<float*>(buf + g * m);
+    float* z = reinterpret_cast<float*>(buf + grid.at(g));
     const int32_t s = source[static_cast<size_t>(g)];
     if (s < 0) {
       std::fill(z, z + 2 * m, 0.0f);
-      if (s == kDroppedColumn && columns_too) std::fill(columns_too + g * m, columns_too + (g + 1) * m, cf{});
+      if (s == kDroppedColumn && columns_too) std::fill_n(columns_too + grid.at(g), m, cf{});
       continue;
     }
     // Rows lie a row of planes apart, mostly out of cache: fetch a few ahead of the copy.
@@ -551,7 +563,8 @@ class CpuFft final : public Algorithm {
   std::vector<Step> stages(const Shape& s, const Layout& lay, const Placement& pl, int64_t np, int nthreads,
                            bool forward) {
     const int64_t m = Layout::pairs(np), n0 = lay.nf[0], n1 = lay.nf[1], n2 = lay.nf[2];
-    const int64_t row = n2 * m, slab = n1 * row;
+    const GridPitch pitch(lay.nf, m);
+    const int64_t row = pitch.row, slab = pitch.slab;
     Extent lo, cnt;  // the box of grid rows/slices the tensor occupies, per dim
     for (int i = 0; i < kMaxDims; ++i) lo[i] = pl.off[i], cnt[i] = pl.span(i);
     // Vector loops as {count, input stride, output stride}; unit counts dropped.
@@ -570,7 +583,7 @@ class CpuFft final : public Algorithm {
       if (lay.columns > 1) ranges.emplace_back(n2 - lay.columns + 1, n2);
     }
     const Step rows = {
-        plan(n2, m, {{cnt[0], slab, slab}, {cnt[1], row, row}, {m, 1, 1}}, (lo[0] * n1 + lo[1]) * row)};
+        plan(n2, m, {{cnt[0], slab, slab}, {cnt[1], row, row}, {m, 1, 1}}, lo[0] * slab + lo[1] * row)};
     Step columns, slices;  // along dim 1, dim 0
     for (const auto& [c0, c1] : ranges) {
       if (n1 > 1)

@@ -3,6 +3,7 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <complex>
 #include <limits>
@@ -60,14 +61,16 @@ void time_together(const std::vector<Bench*>& benches) {
 }
 
 // A batch of forward transforms laid out as cpu.fft's stages (without their pruning): two real
-// planes per complex grid, plane-innermost; complex stages along the last dim, then along each
-// other dim, each vectorised across the grids and out of place, between two buffers.
+// planes per complex grid, plane-innermost with padded rows and slabs (GridPitch); complex
+// stages along the last dim, then along each other dim, each vectorised across the grids and
+// out of place, between two buffers.
 class TransformBench final : public Bench {
  public:
   TransformBench(const Extent& nf, unsigned flags) {
     const int64_t total = nf[0] * nf[1] * nf[2];
     grids_ = std::max<int64_t>(1, kBatchElems / total);
-    const int64_t elems = grids_ * total;
+    const GridPitch pitch(nf, grids_);
+    const int64_t m = grids_, elems = pitch.elems;
     // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,
     // and repeated unnormalised transforms would overflow.
     try {
@@ -83,15 +86,20 @@ class TransformBench final : public Bench {
     auto i = [](int64_t v) { return static_cast<int>(v); };
     std::lock_guard lock(fftw_planner_mutex());
     fftwf_plan_with_nthreads(1);
+    // Per dim: the stride between its points and the vector loops {count, stride} over the rest.
+    const int64_t strides[3] = {pitch.slab, pitch.row, m};
+    const std::vector<std::array<int64_t, 2>> loops[3] = {{{nf[1], pitch.row}, {nf[2] * m, 1}},
+                                                          {{nf[0], pitch.slab}, {nf[2] * m, 1}},
+                                                          {{nf[0], pitch.slab}, {nf[1], pitch.row}, {m, 1}}};
     for (int d = 2; d >= 0; --d) {
       if (nf[d] == 1 && d < 2) continue;
-      int64_t inner = grids_;  // elements from one point to the next along dim d
-      for (int e = d + 1; e < kMaxDims; ++e) inner *= nf[e];
-      const fftwf_iodim along{i(nf[d]), i(inner), i(inner)};
-      const fftwf_iodim loops[2] = {{i(total / (nf[d] * inner / grids_)), i(nf[d] * inner), i(nf[d] * inner)},
-                                    {i(inner), 1, 1}};
+      const fftwf_iodim along{i(nf[d]), i(strides[d]), i(strides[d])};
+      std::vector<fftwf_iodim> vec;
+      for (const auto& [n, stride] : loops[d])
+        if (n > 1) vec.push_back({i(n), i(stride), i(stride)});
       fftwf_complex *in = c[count_ % 2], *out = c[(count_ + 1) % 2];
-      stages_[count_++] = fftwf_plan_guru_dft(1, &along, 2, loops, in, out, FFTW_FORWARD, flags);
+      stages_[count_++] =
+          fftwf_plan_guru_dft(1, &along, static_cast<int>(vec.size()), vec.data(), in, out, FFTW_FORWARD, flags);
     }
   }
   ~TransformBench() override {

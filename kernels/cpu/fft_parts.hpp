@@ -5,7 +5,33 @@
 #include <cstdint>
 #include <mutex>
 
+#include "convbench/shape.hpp"
+
 namespace convbench {
+
+// Where the points of a chunk of complex grids lie in cpu.fft's chunk buffers: plane-innermost
+// (the m pairs of a grid point contiguous), the rows of the last dim and the slabs of the last two
+// each padded to an odd number of 64-byte lines. A stage along dim 1 or 0 reads its points a row
+// or a slab apart: at a multiple of 4 KiB (32 points of 16 pairs, 64 of 8) every point of a
+// column falls in the same L1 set, and FFTW's transforms ran 3-19x slower.
+struct GridPitch {
+  GridPitch(const Extent& nf, int64_t pairs)
+      : m(pairs), n1(nf[1]), n2(nf[2]), row(odd_lines(nf[2] * pairs)), slab(odd_lines(nf[1] * row)),
+        elems(nf[0] * slab) {}
+  int64_t m, n1, n2;
+  int64_t row, slab;  // complex elements from a row, a slab, to the next
+  int64_t elems;      // of the whole chunk
+  int64_t at(int64_t k0, int64_t k1, int64_t k2) const { return k0 * slab + k1 * row + k2 * m; }
+  // Grid point g, flattened row-major over the transform size.
+  int64_t at(int64_t g) const { return at(g / n2 / n1, g / n2 % n1, g % n2); }
+
+ private:
+  // Complex elements (8 bytes) rounded up to an odd number of 64-byte lines.
+  static int64_t odd_lines(int64_t n) {
+    n = (n + 7) / 8 * 8;
+    return n / 8 % 2 == 0 ? n + 8 : n;
+  }
+};
 
 // Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
 void fill_random(float* p, int64_t n);
