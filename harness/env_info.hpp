@@ -17,7 +17,8 @@ void append_env_sidecar(const std::string& path, const nlohmann::json& env);
 std::string cpu_model();
 // cpu_model()'s rule on /proc/cpuinfo's "model name", "cpu family" and "model" values.
 std::string cpu_label(const std::string& name, const std::string& family, const std::string& model);
-// The widest x86 SIMD extensions the CPU reports ("avx512f avx2 fma"), empty elsewhere.
+// Which of avx512f, avx512_bf16, avx2, fma, avx and sse4_2 the CPU reports ("avx2 fma avx"),
+// empty elsewhere.
 std::string cpu_simd();
 
 }  // namespace convbench

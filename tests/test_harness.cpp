@@ -219,7 +219,6 @@ TEST_F(CsvFile, RefusesToAppendToAForeignFile) {
   EXPECT_NE(error_of([&] { completed_row_keys(path_); }).find("header differs"), std::string::npos);
 }
 
-// Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.
 // A VM's generic CPU name hides the host's generation; family and model numbers tell them apart
 // (machine folders and the device column are named from it).
 TEST(Environment, GenericCpuNamesCarryFamilyAndModel) {
@@ -230,6 +229,7 @@ TEST(Environment, GenericCpuNamesCarryFamilyAndModel) {
   EXPECT_EQ(cpu_label("", "6", "85"), "unknown CPU");
 }
 
+// Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.
 TEST(Model, MathieuMemoryTableComesOutExactly) {
   struct Row {
     int S, n, f, fp, mb;

@@ -8,11 +8,11 @@
 // part, plane i+m as the imaginary), and a chunk is stored plane-innermost ([grid point][m], rows
 // and slabs padded: GridPitch): every stage is then a complex FFT vectorised across planes
 // (FFTW's SIMD codelets; its real transforms are scalar), and the copies to and from the
-// frequency-major buffers are contiguous runs. Each
-// transform is separable 1D stages that skip zero padding and columns without kept bins (see
-// Stage). Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major
-// buffers and the GEMMs hold only the bins of band_limit_bins(); the rest are zero when the
-// inverse transform runs. Compression 0 keeps every bin on the same path.
+// frequency-major buffers are contiguous runs. Each transform is separable 1D stages that skip
+// zero padding and columns without kept bins (see Stage). Band-limited (AlgoOptions::compression
+// > 0, Dziedzic et al. 2019): the frequency-major buffers and the GEMMs hold only the bins of
+// band_limit_bins(); the rest are zero when the inverse transform runs. Compression 0 keeps every
+// bin on the same path.
 //
 // Index conventions (per dim; P = padded input, ke = dilated kernel, Nf >= P transform size):
 //   XP  = FFT(x placed at offset pad),  WE = FFT(w with tap r at r*dil),
