@@ -270,14 +270,16 @@ class Runner {
       return skip(e.what());  // a CUDA algorithm without a usable device
     }
     row.device = dev->name();
-    dev->memory_begin();  // before supports(): handles and plans may be made there
     if (c.compression > 0 && !algo->supports_compression())
       return skip("compression > 0 (band-limited) applies to FFT algorithms only, not " + c.algo);
     if (c.precision != "fp32" && algo->device() == Device::cpu)
       return skip(c.precision + " applies to CUDA algorithms only");
-    if (std::string why = algo->supports(s, c.pass); !why.empty()) return skip(why);
 
+    // From here on whatever throws (a library that cannot start, a sticky CUDA error) ends this
+    // row with its reason, and the sweep goes on.
     try {
+      dev->memory_begin();  // before supports(): handles and plans may be made there
+      if (std::string why = algo->supports(s, c.pass); !why.empty()) return skip(why);
       if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
         const Shape run = algo->modelled_shape(s, c.pass);
         const Extent nf = algo->transform_sizes(s, c.pass);

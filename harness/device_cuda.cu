@@ -141,6 +141,7 @@ class CudaDevice final : public BenchDevice {
     std::size_t total_b = 0;
     CB_CUDA(cudaMemGetInfo(&free_before_, &total_b));
     tensors_before_ = tensor_bytes();
+    clock_sum_ = 0, clock_samples_ = 0;  // a case that threw mid-samples left its clocks behind
   }
   // Device memory in use after the warm-up: the tensors plus what the algorithm holds (handles,
   // plans, workspaces; cudaMemGetInfo's view, so the libraries' own allocations count), from

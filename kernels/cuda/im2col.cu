@@ -115,6 +115,7 @@ class CudaIm2col final : public Algorithm {
     prepared_.reset();
     params_ = cuda::conv_params(s);
     blas_ = handle_.get(stream_, opt_.precision);
+    col_.reset();  // the old column buffer goes first: both may be near the 512 MiB cap
     col_ = cuda::DeviceBuffer(workspace_bytes(s, p));
     shape_ = s;
     prepared_ = p;
