@@ -75,6 +75,10 @@ bool is_cudnn(const std::string& name) { return name.rfind("cudnn.", 0) == 0; }
 bool own_transforms(const std::string& name) { return name == "cuda.fbfft" || name == "cuda.fbfft_tiled"; }
 // What one of our algorithms may decline: 3D for the own transforms.
 bool may_decline(const std::string& name, const Shape& s) { return is_cudnn(name) || (own_transforms(name) && s.dims == 3); }
+// A refusal only when asked to prepare or run: allowed where declining is (cuDNN, 3D own transforms).
+void expect_may_refuse(const std::string& name, const Shape& s, const Unsupported& e) {
+  EXPECT_TRUE(may_decline(name, s)) << name << " refused " << s.to_string() << ": " << e.what();
+}
 
 std::vector<std::string> cuda_algorithm_names() {
   std::vector<std::string> names;
@@ -201,15 +205,11 @@ TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
   if (!algo->supports(s, Pass::step).empty()) {
     GTEST_SKIP() << GetParam() << ": " << algo->supports(s, Pass::step);
   }
-  // A cuDNN algorithm may still refuse once asked to prepare or run (our own never do).
-  auto refused = [&](const Unsupported& e) {
-    EXPECT_TRUE(may_decline(GetParam(), s)) << GetParam() << " refused " << s.to_string() << ": " << e.what();
-  };
   algo->set_stream(dev->stream());
   try {
     algo->prepare(s, Pass::step);
   } catch (const Unsupported& e) {
-    refused(e);
+    expect_may_refuse(GetParam(), s, e);
     GTEST_SKIP() << e.what();
   }
   for (int rep = 0; rep < 3; ++rep) {
@@ -221,7 +221,7 @@ TEST_P(CudaAlgorithm, PreparedOnceRunsManyTimesOnFreshData) {
     try {
       algo->run(Pass::step, fresh->buffers());
     } catch (const Unsupported& e) {
-      refused(e);
+      expect_may_refuse(GetParam(), s, e);
       algo->set_stream(dev->stream());
       GTEST_SKIP() << e.what();
     }
@@ -248,7 +248,7 @@ TEST_P(CudaAlgorithm, BackwardAfterFpropMatchesReference) {
     try {
       algo->prepare(s, Pass::step);
     } catch (const Unsupported& e) {
-      EXPECT_TRUE(may_decline(GetParam(), s)) << GetParam() << " refused " << s.to_string() << ": " << e.what();
+      expect_may_refuse(GetParam(), s, e);
       continue;
     }
     for (bool with_dx : {true, false}) {
@@ -260,7 +260,7 @@ TEST_P(CudaAlgorithm, BackwardAfterFpropMatchesReference) {
         if (!with_dx) t.dx = nullptr;
         algo->run_backward(t);
       } catch (const Unsupported& e) {
-        EXPECT_TRUE(may_decline(GetParam(), s)) << GetParam() << " refused " << s.to_string() << ": " << e.what();
+        expect_may_refuse(GetParam(), s, e);
         break;
       }
       dev->synchronize();
