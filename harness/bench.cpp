@@ -289,9 +289,9 @@ class Runner {
       const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());
       const double workspace = double(algo->workspace_bytes(s, c.pass));
       row.workspace_bytes = workspace;
-      if (tensors + workspace > 0.9 * dev->available_bytes())
-        return skip(fmt::format("out of memory: needs {} (tensors {} + workspace {}), {} available",
-                                gib(tensors + workspace), gib(tensors), gib(workspace), gib(dev->available_bytes())));
+      if (const MemoryBudget free = dev->available_memory(); tensors + workspace > 0.9 * free.bytes)
+        return skip(fmt::format("out of memory: needs {} (tensors {} + workspace {}), {} available ({})",
+                                gib(tensors + workspace), gib(tensors), gib(workspace), gib(free.bytes), free.bound));
 
       // Outside the timed region: data, upload, NaN outputs, plans, handles, cudnnFind.
       data_.use(s);

@@ -1,9 +1,6 @@
 #include "device.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
 
@@ -16,7 +13,7 @@ namespace {
 class CpuDevice final : public BenchDevice {
  public:
   std::string name() const override { return cpu_model(); }
-  double available_bytes() const override;
+  MemoryBudget available_memory() const override { return host_memory_available(); }
 
   void load(const Shape& s, const std::vector<float>& x, const std::vector<float>& w,
             const std::vector<float>& dy) override {
@@ -42,17 +39,6 @@ class CpuDevice final : public BenchDevice {
   std::vector<float> y_, dx_, dw_;
   std::chrono::steady_clock::time_point t0_;
 };
-
-double CpuDevice::available_bytes() const {
-  std::ifstream in("/proc/meminfo");
-  for (std::string key; in >> key;) {
-    double kb = 0;
-    in >> kb;
-    if (key == "MemAvailable:") return kb * 1024;
-    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "convbench/algorithm.hpp"
 #include "convbench/shape.hpp"
+#include "host_memory.hpp"
 
 namespace convbench {
 
@@ -22,8 +23,8 @@ class BenchDevice {
   virtual std::string name() const = 0;
   // Handed to Algorithm::set_stream (a cudaStream_t; nullptr on the CPU).
   virtual void* stream() const { return nullptr; }
-  // Memory a case may still use, for the out-of-memory check before preparing.
-  virtual double available_bytes() const = 0;
+  // Memory a case may still use and what bounds it, for the out-of-memory check before preparing.
+  virtual MemoryBudget available_memory() const = 0;
 
   // Makes x, w, dy (host data of shape s) the case's inputs; a no-op when s is already loaded
   // (the harness keeps one set of data per shape).

@@ -95,10 +95,11 @@ class CudaDevice final : public BenchDevice {
 
   std::string name() const override { return name_; }
   void* stream() const override { return stream_; }
-  double available_bytes() const override {
+  MemoryBudget available_memory() const override {
     std::size_t free_b = 0, total_b = 0;
     CB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    return double(free_b) + double(tensor_bytes());  // our tensors are freed when the shape changes
+    // Our tensors are freed when the shape changes.
+    return {double(free_b) + double(tensor_bytes()), "free device memory"};
   }
 
   void load(const Shape& s, const std::vector<float>& x, const std::vector<float>& w,

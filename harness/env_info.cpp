@@ -15,6 +15,7 @@
 
 #include "convbench/cuda_info.hpp"
 #include "convbench_git_sha.hpp"
+#include "host_memory.hpp"
 
 #ifndef CONVBENCH_BUILD_TYPE
 #define CONVBENCH_BUILD_TYPE "unknown"
@@ -65,6 +66,7 @@ nlohmann::json environment(const std::string& command_line) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   const auto* dv = dnnl::version();
+  const MemoryBudget memory = host_memory_available();
   nlohmann::json env = {
       {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
                                                           std::chrono::system_clock::now())))},
@@ -74,6 +76,7 @@ nlohmann::json environment(const std::string& command_line) {
       {"hardware_threads", std::thread::hardware_concurrency()},
       {"omp_threads", omp_get_max_threads()},
       {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE))},
+      {"memory_available", {{"bytes", memory.bytes}, {"bound", memory.bound}}},
       {"cuda", cuda_summary()},
       {"versions",
        {{"fftw", std::string(fftwf_version)},

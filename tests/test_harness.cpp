@@ -4,9 +4,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sys/resource.h>
 
 #include "convbench/model.hpp"
 #include "env_info.hpp"
+#include "host_memory.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
 #include "sweep.hpp"
@@ -227,6 +229,86 @@ TEST(Environment, GenericCpuNamesCarryFamilyAndModel) {
   EXPECT_EQ(cpu_label("AMD EPYC 7763 64-Core Processor", "25", "1"), "AMD EPYC 7763 64-Core Processor");
   EXPECT_EQ(cpu_label("Neoverse-V2", "", ""), "Neoverse-V2");
   EXPECT_EQ(cpu_label("", "6", "85"), "unknown CPU");
+}
+
+// A fake /proc and /sys/fs/cgroup per test: the tightest of MemAvailable and the cgroup
+// limits wins, reclaimable page cache is not counted as used, "max" and v1's huge number mean
+// no limit, and a cgroup path missing under the mount (a container's view) reads the root.
+class HostMemory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int r : {RLIMIT_AS, RLIMIT_DATA}) {
+      struct rlimit lim{};
+      if (getrlimit(r, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        GTEST_SKIP() << "this process has an address-space or data rlimit, which would be the tightest bound";
+    }
+    root_ = std::filesystem::temp_directory_path() /
+            ("convbench_mem_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+    write("proc/meminfo", "MemTotal:       33554432 kB\nMemAvailable:   16777216 kB\n");  // 16 GiB available
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  void write(const std::string& rel, const std::string& text) {
+    const auto path = root_ / rel;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  MemoryBudget budget() const { return host_memory_available((root_ / "proc").string(), (root_ / "cg").string()); }
+  static constexpr double GiB = double(1 << 30);
+  std::filesystem::path root_;
+};
+
+TEST_F(HostMemory, WithoutCgroupLimitsMemAvailableBounds) {
+  write("proc/self/cgroup", "0::/\n");
+  write("cg/memory.max", "max\n");
+  const MemoryBudget b = budget();
+  EXPECT_EQ(b.bound, "MemAvailable");
+  EXPECT_EQ(b.bytes, 16 * GiB);
+}
+
+TEST_F(HostMemory, CgroupV2LimitLessItsNonReclaimableUse) {
+  write("proc/self/cgroup", "0::/job.slice/step\n");
+  write("cg/job.slice/memory.max", std::to_string(int64_t(6 * GiB)));
+  write("cg/job.slice/memory.current", std::to_string(int64_t(3 * GiB)));
+  write("cg/job.slice/memory.stat", "anon 1073741824\ninactive_file 1073741824\nactive_file 5\n");
+  write("cg/job.slice/step/memory.max", "max\n");
+  write("cg/job.slice/step/memory.current", std::to_string(int64_t(2 * GiB)));
+  MemoryBudget b = budget();
+  EXPECT_EQ(b.bound, "cgroup memory.max");
+  EXPECT_EQ(b.bytes, 4 * GiB);  // the parent's 6 GiB limit, 3 GiB used of which 1 GiB reclaimable
+  write("cg/job.slice/step/memory.max", std::to_string(int64_t(3 * GiB)));
+  EXPECT_EQ(budget().bytes, 1 * GiB);  // now the step's own limit is tighter
+  write("cg/job.slice/memory.max", std::to_string(int64_t(40 * GiB)));
+  write("cg/job.slice/step/memory.max", "max\n");
+  EXPECT_EQ(budget().bound, "MemAvailable");
+}
+
+TEST_F(HostMemory, CgroupV1LimitAndAContainersNamespacedPath) {
+  write("proc/self/cgroup", "5:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/\n");
+  write("cg/memory/memory.limit_in_bytes", std::to_string(int64_t(8 * GiB)));
+  write("cg/memory/memory.usage_in_bytes", std::to_string(int64_t(5 * GiB)));
+  write("cg/memory/memory.stat", "cache 1\ntotal_inactive_file 2147483648\nhierarchical_memory_limit 9223372036854771712\n");
+  MemoryBudget b = budget();
+  EXPECT_EQ(b.bound, "cgroup memory.limit_in_bytes");
+  EXPECT_EQ(b.bytes, 5 * GiB);
+  write("cg/memory/memory.limit_in_bytes", "9223372036854771712\n");  // v1's "unlimited"
+  EXPECT_EQ(budget().bound, "MemAvailable");
+  write("cg/memory/memory.stat", "total_inactive_file 0\nhierarchical_memory_limit 7516192768\n");
+  b = budget();
+  EXPECT_EQ(b.bound, "cgroup memory.limit_in_bytes");
+  EXPECT_EQ(b.bytes, 2 * GiB);  // 7 GiB hierarchical limit, 5 GiB used
+}
+
+TEST_F(HostMemory, UseAboveTheLimitLeavesNothingAndMissingFilesLeaveMemAvailable) {
+  write("proc/self/cgroup", "0::/\n");
+  write("cg/memory.max", std::to_string(int64_t(1 * GiB)));
+  write("cg/memory.current", std::to_string(int64_t(2 * GiB)));
+  EXPECT_EQ(budget().bytes, 0);
+  std::filesystem::remove(root_ / "cg/memory.max");
+  EXPECT_EQ(budget().bound, "MemAvailable");
+  std::filesystem::remove(root_ / "proc/self/cgroup");
+  EXPECT_EQ(budget().bound, "MemAvailable");
 }
 
 // Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.

@@ -267,6 +267,33 @@ def test_out_of_memory_is_a_skipped_row_and_the_sweep_goes_on(convbench_bin, tmp
     assert rows[0]["reason"].startswith("out of memory: needs")
 
 
+def mem_available_bytes():
+    with open("/proc/meminfo") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+
+
+def test_the_process_memory_limit_bounds_the_out_of_memory_check(convbench_bin, tmp_path):
+    # Under a 3 GiB address-space limit a case whose tensors take 2.9 GiB cannot fit, however
+    # much the machine has free: it is skipped naming the limit, not started and killed.
+    import resource
+
+    limit = 3 << 30
+    if mem_available_bytes() < 2 * limit:
+        pytest.skip("needs 6 GiB available so that the limit, not MemAvailable, is the tightest bound")
+    out = tmp_path / "r.csv"
+    args = ["bench", "--shape", "N=1,C=1,K=1,in=194304512,k=1", "--shape", "N=1,C=2,K=2,in=8x8,k=3x3",
+            "--algo", "cpu.direct", "--pass", "fprop", "--reps", "1", "--out", str(out)]
+    proc = subprocess.run([str(convbench_bin), *args], capture_output=True, text=True, timeout=300,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    assert proc.returncode == 0, proc.stderr
+    rows = read_rows(out)
+    assert [r["status"] for r in rows] == ["skipped", "ok"]
+    assert rows[0]["reason"].startswith("out of memory: needs 2.90 GiB"), rows[0]["reason"]
+    assert rows[0]["reason"].endswith("available (RLIMIT_AS)"), rows[0]["reason"]
+    env = json.loads((tmp_path / "r.csv.env.json").read_text())["runs"][0]["memory_available"]
+    assert env["bound"] == "RLIMIT_AS" and 0 < env["bytes"] < limit
+
+
 def test_google_benchmark_flags_pass_through(convbench_bin, tmp_path):
     out = tmp_path / "r.csv"
     gb_json = tmp_path / "gb.json"
