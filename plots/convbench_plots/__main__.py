@@ -15,7 +15,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from . import (data, fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
-               fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled, fig11_fft_sizes, style)
+               fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled, fig11_fft_sizes,
+               fig12_channels_batch, style)
 from .base import Skip
 
 FIGURES = [
@@ -30,6 +31,7 @@ FIGURES = [
     ("9", "Own FFT vs cuFFT: transform time vs size", fig9_fft_transform),
     ("10", "Tiled vs whole-input FFT: time and workspace vs n", fig10_tiled),
     ("11", "FFT transform size policies: time and size vs n", fig11_fft_sizes),
+    ("12", "Channel and batch sweeps: FFT speedup over (f, f'), time vs f = f' and vs S", fig12_channels_batch),
 ]
 OUR_SUFFIXES = (".png", ".svg", ".md")
 
@@ -115,7 +117,7 @@ def main(argv=None) -> int:
                                  description="convbench results folder -> figures (PNG, SVG) and Markdown tables")
     ap.add_argument("folder", type=Path, help="results/<machine> folder with convbench CSV files")
     ap.add_argument("--out", type=Path, help="output folder (default FOLDER/figures)")
-    ap.add_argument("--only", help="comma list of figure numbers 1-9 (default all)")
+    ap.add_argument("--only", help="comma list of figure numbers 1-12 (default all)")
     ap.add_argument("--formats", default="png,svg", help="image formats (default png,svg)")
     a = ap.parse_args(argv)
     only = set(a.only.split(",")) if a.only else None

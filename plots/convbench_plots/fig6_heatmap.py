@@ -56,10 +56,14 @@ def grid_label(grids) -> str:
             f"C∈{{{','.join(map(str, Cs))}}}, K∈{{{','.join(map(str, Ks))}}}")
 
 
-def heatmap(ax, a: pd.DataFrame, ns, ks, limit: float):
+def heatmap(ax, a: pd.DataFrame, ns, ks, limit: float, axes=("n", "k"),
+            labels=("input size n (n × n)", "kernel size k (k × k)"), missing=None):
+    """log2 speedups of `a` on a grid: rows are a[axes[0]] values `ns`, columns a[axes[1]] values
+    `ks`; missing(row value, column value) labels an unmeasured cell (default: "k > n" or "n/a")."""
+    missing = missing or (lambda n, k: "k > n" if k > n else "n/a")
     z = np.full((len(ns), len(ks)), np.nan)
-    for r in a.itertuples():
-        z[ns.index(r.n), ks.index(r.k)] = r.log2
+    for rv, cv, lg in zip(a[axes[0]], a[axes[1]], a["log2"]):
+        z[ns.index(rv), ks.index(cv)] = lg
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     mesh = ax.pcolormesh(np.arange(len(ks) + 1) - 0.5, np.arange(len(ns) + 1) - 0.5, np.ma.masked_invalid(z),
                          cmap=CMAP, norm=norm, edgecolors="white", linewidth=0.5)
@@ -75,8 +79,7 @@ def heatmap(ax, a: pd.DataFrame, ns, ks, limit: float):
             if not np.isfinite(z[i, j]):
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#eeeeee", hatch="xx",
                                        edgecolor="#cccccc", linewidth=0))
-                ax.text(j, i, "k > n" if ks[j] > ns[i] else "n/a", ha="center", va="center", fontsize=7,
-                        color="#777777")
+                ax.text(j, i, missing(ns[i], ks[j]), ha="center", va="center", fontsize=7, color="#777777")
     # crossover: the cell edges between neighbours on opposite sides of speedup = 1 (a contour of
     # the sign on this categorical grid, without interpolating through the cells)
     segs = []
@@ -92,9 +95,42 @@ def heatmap(ax, a: pd.DataFrame, ns, ks, limit: float):
     crossing = bool(segs)
     ax.set_xticks(range(len(ks)), [str(k) for k in ks])
     ax.set_yticks(range(len(ns)), [str(n) for n in ns])
-    ax.set_xlabel("kernel size k (k × k)")
-    ax.set_ylabel("input size n (n × n)")
+    ax.set_ylabel(labels[0])
+    ax.set_xlabel(labels[1])
     return mesh, crossing
+
+
+def speedup_panels(a: pd.DataFrame, ours: str, vendor: str, ys, xs, keys=("n", "k"), names=("n", "k"),
+                   labels=("input size n (n × n)", "kernel size k (k × k)"), missing=None, extra=None):
+    """One heat map per pass of a's speedups (rows: a[keys[0]] values ys, columns: a[keys[1]]
+    values xs) and a colour bar; returns the figure and the per-pass Markdown tables, each followed
+    by extra(pass, rows) when given."""
+    limit = max(1.0, float(np.nanmax(np.abs(a["log2"]))))
+    fig, axes = style.new_figure(1, 4, width=4.3 * 4 + 1.5, height=1.0 + 0.55 * len(ys) + 2.2)
+    mesh, md = None, []
+    for ax, p in zip(axes[0], style.PASSES):
+        d = a[a["pass"] == p]
+        if d.empty:
+            style.no_data(ax, f"no {p} rows with both {ours} and {vendor}")
+            ax.set_title(p, fontsize=10)
+            continue
+        mesh, crossing = heatmap(ax, d, ys, xs, limit, keys, labels, missing)
+        wins = int((d["speedup"] > 1).sum())
+        note = "black line: speedup = 1" if crossing else (
+            "FFT faster everywhere" if d["speedup"].min() > 1 else "no crossover: vendor faster everywhere")
+        ax.set_title(f"{style.PASS_TITLES[p]}\n{ours} faster in {wins}/{len(d)} cells; {note}", fontsize=9)
+        tab = d.pivot_table(index=keys[0], columns=keys[1], values="speedup").reindex(index=ys, columns=xs)
+        tab.columns = [f"{names[1]}={x}" for x in tab.columns]
+        corner = f"{names[0]} \\ {names[1]}"
+        md.append(f"\n## {p}\n\n" + md_table(tab.reset_index().rename(columns={keys[0]: corner})))
+        if extra:
+            md.append(extra(p, d))
+    if mesh is not None:
+        cb = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.01)
+        ticks = [t for t in [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16] if abs(np.log2(t)) <= limit + 1e-9]
+        cb.set_ticks(np.log2(ticks), labels=[f"{t:g}×" for t in ticks])
+        cb.set_label(f"speedup = time({vendor}) / time({ours})")
+    return fig, md
 
 
 def build(ds) -> list[Product]:
@@ -120,36 +156,18 @@ def build(ds) -> list[Product]:
 def one_figure(ds, rows, sweep, ours, vendor, a) -> Product:
     ns, ks = sorted(a["n"].unique()), sorted(a["k"].unique())
     ns, ks = [int(n) for n in ns], [int(k) for k in ks]
-    limit = max(1.0, float(np.nanmax(np.abs(a["log2"]))))
-    fig, axes = style.new_figure(1, 4, width=4.3 * 4 + 1.5, height=1.0 + 0.55 * len(ns) + 2.2)
-    mesh = None
-    md = []
-    for ax, p in zip(axes[0], style.PASSES):
-        d = a[a["pass"] == p]
-        if d.empty:
-            style.no_data(ax, f"no {p} rows with both {ours} and {vendor}")
-            ax.set_title(p, fontsize=10)
-            continue
-        mesh, crossing = heatmap(ax, d, ns, ks, limit)
-        wins = (d["speedup"] > 1).sum()
-        note = "black line: speedup = 1" if crossing else (
-            "FFT faster everywhere" if d["speedup"].min() > 1 else "no crossover: vendor faster everywhere")
-        ax.set_title(f"{style.PASS_TITLES[p]}\n{ours} faster in {wins}/{len(d)} cells; {note}", fontsize=9)
-        tab = d.pivot_table(index="n", columns="k", values="speedup").reindex(index=ns, columns=ks)
-        tab.columns = [f"k={k}" for k in tab.columns]
-        md.append(f"\n## {p}\n\n" + md_table(tab.reset_index().rename(columns={"n": "n \\ k"})))
-        if a["configs"].max() > 1:
-            lo = d.set_index(["n", "k"])["lo"]
-            hi = d.set_index(["n", "k"])["hi"]
-            rng = pd.DataFrame([[f"{lo[(n, k)]:.2g}–{hi[(n, k)]:.2g}" if (n, k) in lo.index else "–" for k in ks]
-                                for n in ns], columns=[f"k={k}" for k in ks])
-            rng.insert(0, "n \\ k", [str(n) for n in ns])
-            md.append(f"\nRange (min–max) over the (N, C, K) configurations, {p}:\n\n" + md_table(rng))
-    if mesh is not None:
-        cb = fig.colorbar(mesh, ax=axes[0].tolist(), shrink=0.9, pad=0.01)
-        ticks = [t for t in [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16] if abs(np.log2(t)) <= limit + 1e-9]
-        cb.set_ticks(np.log2(ticks), labels=[f"{t:g}×" for t in ticks])
-        cb.set_label(f"speedup = time({vendor}) / time({ours})")
+
+    def ranges(p, d):  # min-max over the (N, C, K) grids behind each geometric mean
+        if a["configs"].max() <= 1:
+            return ""
+        lo = d.set_index(["n", "k"])["lo"]
+        hi = d.set_index(["n", "k"])["hi"]
+        rng = pd.DataFrame([[f"{lo[(n, k)]:.2g}–{hi[(n, k)]:.2g}" if (n, k) in lo.index else "–" for k in ks]
+                            for n in ns], columns=[f"k={k}" for k in ks])
+        rng.insert(0, "n \\ k", [str(n) for n in ns])
+        return f"\nRange (min–max) over the (N, C, K) configurations, {p}:\n\n" + md_table(rng)
+
+    fig, md = speedup_panels(a, ours, vendor, ns, ks, extra=ranges)
     used = rows[rows["series"].isin([ours, vendor])]
     title = f"Speedup of {ours} over {vendor} ({sweep} sweep; {grid_label(a.attrs['grids'])})"
     caption = ds.caption(used["source"].unique(), used["device"].unique())

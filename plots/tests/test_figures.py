@@ -9,7 +9,7 @@ from matplotlib.collections import LineCollection, QuadMesh
 
 from convbench_plots import (fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                              fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
-                             fig11_fft_sizes,
+                             fig11_fft_sizes, fig12_channels_batch,
                              style)
 from convbench_plots.base import Skip, fmt
 
@@ -230,9 +230,52 @@ def test_fig11_notes_failed_rows(folder_with):
     assert p.notes == ["1 failed row(s) (over tolerance) not shown"]
 
 
+def test_fig12_channel_heatmap_time_and_batch_figures(full_ds):
+    prods = {p.name: p for p in fig12_channels_batch.build(full_ds)}
+    assert set(prods) == {"fig12_channels_cpu_fft_vs_cpu_onednn", "fig12_channels_time", "fig12_batch_1d",
+                          "fig12_batch_2d", "fig12_batch_3d"}
+    heat = prods["fig12_channels_cpu_fft_vs_cpu_onednn"]
+    axes = panels(heat.fig)
+    assert len(axes) == 4 and any(a.get_label() == "<colorbar>" for a in heat.fig.axes)
+    for ax in axes:
+        assert any(isinstance(c, QuadMesh) for c in ax.collections)
+        assert ax.get_ylabel() == "input channels f" and ax.get_xlabel() == "output channels f'"
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "4", "16", "64"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "4", "16", "64"]
+    # fixture: the FFT has a 1 ms floor, oneDNN grows 5x faster with f·f': a crossover in every pass
+    assert all(any(isinstance(c, LineCollection) for c in ax.collections) for ax in axes)
+    assert "N=32, n=32, k=5" in heat.title
+    # f = f' = 64, fprop: (0.005·4096 + 0.05) / (0.001·4096 + 1) = 4.03; the skipped wgrad cell stays empty
+    fprop = heat.table.split("## fprop")[1].split("## dgrad")[0]
+    assert fprop.strip().splitlines()[-1] == "| 64 | 0.348 | 1.06 | 2.55 | 4.03 |"
+    assert "n/a" in [t.get_text() for t in axes[2].texts]
+    wgrad = heat.table.split("## wgrad")[1].split("## step")[0]
+    assert wgrad.strip().splitlines()[-1].endswith("| – |")
+    time = panels(prods["fig12_channels_time"].fig)
+    assert set(line_labels(time[0])) == {"cpu.im2col", "cpu.fft", "cpu.onednn"}
+    assert time[0].get_xlabel() == "channels f = f'"
+    (fft,) = [ln for ln in time[0].get_lines() if ln.get_label() == "cpu.fft"]
+    assert list(fft.get_xdata()) == [1, 4, 16, 64]  # the diagonal only
+    for dims in (1, 2, 3):
+        p = prods[f"fig12_batch_{dims}d"]
+        axes = panels(p.fig)
+        assert [a.get_title().split(" ")[0] for a in axes] == style.PASSES
+        assert p.title.startswith(f"Batch sweep, {dims}D") and "C=64, K=64" in p.title
+        (fft,) = [ln for ln in axes[0].get_lines() if ln.get_label() == "cpu.fft"]
+        assert list(fft.get_xdata()) == [1, 4, 16]
+        assert list(fft.get_ydata()) == pytest.approx([(0.2 * s + 0.5) * dims for s in (1, 4, 16)])
+
+
+def test_fig12_notes_a_missing_sweep(folder_with):
+    from convbench_plots import data
+    prods = fig12_channels_batch.build(data.load(folder_with("batch.csv")))
+    assert [p.name for p in prods] == ["fig12_batch_1d", "fig12_batch_2d", "fig12_batch_3d"]
+    assert prods[0].notes == ["sweep(s) not in this folder: channels"]
+
+
 @pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                                     fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
-                                    fig11_fft_sizes])
+                                    fig11_fft_sizes, fig12_channels_batch])
 def test_every_figure_skips_cleanly_without_data(module, folder_with):
     from convbench_plots import data
     ds = data.load(folder_with())  # an empty results folder
