@@ -25,9 +25,10 @@
 #                                  SM throughput, occupancy, as CSV in $BUNDLE/logs/ncu.<algo>.csv
 #   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
 #                                  of our algorithms and cudnn.best, the transform benchmark, the
-#                                  Mathieu layers (FFT algorithms vs cuDNN, fp32) and the band-limited
-#                                  sweep, each stage under a time limit; with COPY_TO=<dir>, logs
-#                                  and results are copied there after every stage
+#                                  Mathieu layers (FFT algorithms vs cuDNN, fp32), the band-limited
+#                                  sweep and the fprop target (gpu_target, fprop), each stage under a
+#                                  time limit; with COPY_TO=<dir>, logs and results are copied there
+#                                  after every stage
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -35,7 +36,7 @@
 #   CUDNN_ROOT  GPU host: cuDNN folder with lib/ (default: the nvidia-cudnn wheel's folder,
 #               <site-packages>/nvidia/cudnn, found through python3)
 #   SWEEPS      sweeps: sweep names (default: mathieu_layers mathieu_fig3a mathieu_fig3b
-#               mathieu_fig3c convnet_benchmarks); ALGOS (default 'cuda.*,cudnn.*'),
+#               mathieu_fig3c convnet_benchmarks gpu_target); ALGOS (default 'cuda.*,cudnn.*'),
 #               PRECISIONS (default fp32,tf32), PASSES (default: the sweep's), REPS, SHARD (i/n)
 #               e.g. band-limited: SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32
 #   FFT_ARGS    transforms: extra `convbench fft` options (e.g. --batch 4096 --reps 50)
@@ -136,7 +137,7 @@ sweeps() {
   local bin="$bundle/bin/convbench" machine s args out
   machine=$("$bin" machine)
   mkdir -p "results/$machine"
-  for s in ${SWEEPS:-mathieu_layers mathieu_fig3a mathieu_fig3b mathieu_fig3c convnet_benchmarks}; do
+  for s in ${SWEEPS:-mathieu_layers mathieu_fig3a mathieu_fig3b mathieu_fig3c convnet_benchmarks gpu_target}; do
     out="results/$machine/$s.csv"
     [ -n "${SHARD:-}" ] && out="results/$machine/$s.${SHARD/\//-of-}.csv"  # merge the shards afterwards
     args=(--sweep "sweeps/$s.json" --algo "${ALGOS:-cuda.*,cudnn.*}" --precision "${PRECISIONS:-fp32,tf32}"
@@ -199,6 +200,7 @@ first() {
   stage mathieu-layers 150 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
     ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
   stage bandlimited 90 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
+  stage gpu-target 60 env SWEEPS=gpu_target PASSES=fprop PRECISIONS=fp32 bash "$self" sweeps
   cat "$bundle/logs/stages.txt"
 }
 

@@ -15,7 +15,7 @@ def test_full_fixture_folder_makes_every_figure(tmp_path, capsys):
     out = tmp_path / "figs"
     assert cli.main([str(FIXTURES / "full"), "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
-    for n in range(1, 13):
+    for n in range(1, 14):
         assert f"made    fig {n}:" in stdout
     assert "0 skipped, 0 failed" in stdout
     for stem in ["fig1_mathieu_fig2_model", "fig2_mathieu_fig3a", "fig3_mathieu_layers", "fig4_seed_functional",
@@ -24,8 +24,9 @@ def test_full_fixture_folder_makes_every_figure(tmp_path, capsys):
                  "fig12_channels_cpu_fft_vs_cpu_onednn", "fig12_channels_time", "fig12_batch_2d"]:
         for ext in ("png", "svg", "md"):
             assert (out / f"{stem}.{ext}").stat().st_size > 0, f"{stem}.{ext}"
+    assert "| own small FFT (cuda.fbfft's transforms)" in (out / "targets.md").read_text()
     index = (out / "index.md").read_text()
-    assert "![" in index and "Skipped" not in index
+    assert "![" in index and "Skipped" not in index and "[targets.md](targets.md)" in index
 
 
 def test_quick_only_folder_lists_the_skipped(folder_with, capsys):
@@ -35,7 +36,7 @@ def test_quick_only_folder_lists_the_skipped(folder_with, capsys):
     stale.write_text("old")
     assert cli.main([str(d)]) == 0
     stdout = capsys.readouterr().out
-    for n in ("1", "2", "3", "4", "5", "8", "9", "10", "12"):
+    for n in ("1", "2", "3", "4", "5", "8", "9", "10", "12", "13"):
         assert f"skipped fig {n}:" in stdout
     assert "made    fig 6:" in stdout and "made    fig 7:" in stdout
     index = (d / "figures" / "index.md").read_text()

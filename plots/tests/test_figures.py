@@ -10,7 +10,7 @@ from matplotlib.collections import LineCollection, QuadMesh
 from convbench_plots import (fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                              fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
                              fig11_fft_sizes, fig12_channels_batch,
-                             style)
+                             style, targets)
 from convbench_plots.base import Skip, fmt
 
 
@@ -275,7 +275,7 @@ def test_fig12_notes_a_missing_sweep(folder_with):
 
 @pytest.mark.parametrize("module", [fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                                     fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled,
-                                    fig11_fft_sizes, fig12_channels_batch])
+                                    fig11_fft_sizes, fig12_channels_batch, targets])
 def test_every_figure_skips_cleanly_without_data(module, folder_with):
     from convbench_plots import data
     ds = data.load(folder_with())  # an empty results folder

@@ -1,0 +1,105 @@
+"""The targets table (figures/targets.md): which cases each DESIGN.md target counts, their ratios
+and verdicts, on a small synthetic results folder."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from convbench_plots import data, targets
+from convbench_plots.base import Skip
+
+HEADER = (Path(__file__).resolve().parent / "fixtures" / "full" / "quick.csv").read_text().splitlines()[0].split(",")
+L2 = dict(N=128, C=96, K=256, n=32, k=7)      # Mathieu's layer 2 (k >= 5: counted)
+L5 = dict(N=128, C=384, K=384, n=16, k=3)     # Mathieu's layer 5 (k = 3: not counted)
+CN1 = dict(N=128, C=3, K=96, n=128, k=11)     # convnet-benchmarks L1
+
+
+def row(sweep, shape, algo, pas, time_ms, precision="fp32", compression=0, workspace=""):
+    r = dict.fromkeys(HEADER, "")
+    r.update(sweep=sweep, dims=2, N=shape["N"], C=shape["C"], K=shape["K"], in_d=1, in_h=shape["n"], in_w=shape["n"],
+             k_d=1, k_h=shape["k"], k_w=shape["k"], pad=0, stride=1, dilation=1, groups=1, algo=algo,
+             precision=precision, fft_policy="cheapest", compression=compression, status="ok", reps=3,
+             time_ms=time_ms, workspace_bytes=workspace, threads=2, device="test")
+    r["pass"] = pas
+    return r
+
+
+def folder(tmp_path, rows):
+    d = tmp_path / "machine-t"
+    d.mkdir()
+    with open(d / "results.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, HEADER, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return data.load(d)
+
+
+def gpu_rows():
+    rows = []
+    for shape, sweep in ((L2, "mathieu_layers"), (L5, "mathieu_layers"), (CN1, "convnet_benchmarks")):
+        rows += [row(sweep, shape, "cudnn.best", p, t) for p, t in (("fprop", 10), ("dgrad", 12), ("wgrad", 8))]
+    rows += [row("mathieu_layers", L2, "cuda.fft", "step", 12),        # 30 / 12 = 2.5: met
+             row("mathieu_layers", L2, "cuda.fft", "step", 1, "tf32"),  # tf32: not an fp32 case
+             row("mathieu_layers", L5, "cuda.fft", "step", 100),      # k = 3: not counted
+             row("convnet_benchmarks", CN1, "cuda.fft", "step", 20),  # 1.5: not met
+             row("mathieu_layers", L2, "cuda.fbfft", "step", 10),     # 3.0: met
+             row("mathieu_layers", L2, "cuda.fft", "fprop", 10),
+             row("mathieu_layers", L2, "cudnn.fft", "fprop", 9),       # 0.9: slower than cudnn.fft
+             row("mathieu_layers", L2, "cudnn.fft_tiling", "fprop", 15)]  # 1.5
+    return rows
+
+
+def test_step_target_sums_cudnn_best_passes_over_layers_with_k_at_least_5(tmp_path):
+    ds = folder(tmp_path, gpu_rows())
+    fft, fbfft = targets.step_vs_cudnn_best(ds)
+    assert sorted((c["case"].split(":")[0], round(c["measured"], 3), c["met"]) for c in fft.cases) == [
+        ("convnet_benchmarks", 1.5, False), ("mathieu_layers", 2.5, True)]
+    assert fft.verdict() == "**not met** in 1 of 2 case(s)"
+    assert [round(c["measured"], 3) for c in fbfft.cases] == [3.0] and fbfft.verdict().startswith("**met**")
+    assert "12 ms vs 30 ms" in [c["detail"] for c in fft.cases]
+
+
+def test_never_slower_than_cudnn_fft_counts_each_vendor_where_both_ran(tmp_path):
+    fft, fbfft = targets.never_slower_than_cudnn_fft(folder(tmp_path, gpu_rows()))
+    assert sorted((c["case"].split(" vs ")[1], round(c["measured"], 3), c["met"]) for c in fft.cases) == [
+        ("cudnn.fft", 0.9, False), ("cudnn.fft_tiling", 1.5, True)]
+    assert not fbfft.cases and fbfft.verdict().startswith("not measured: GPU sweeps")
+
+
+def test_cpu_target_and_band_limited(tmp_path):
+    cpu = dict(N=8, C=64, K=64, n=64)
+    rows = [row("cpu_target", dict(cpu, k=k), a, "fprop", t)
+            for k, a, t in ((7, "cpu.fft", 10), (7, "cpu.onednn", 5),        # k = 7: not counted
+                            (9, "cpu.fft", 10), (9, "cpu.onednn", 25),       # 2.5: met
+                            (11, "cpu.fft", 10), (11, "cpu.onednn", 15))]    # 1.5: not met
+    bl = dict(N=128, C=64, K=64, n=34, k=3)
+    rows += [row("bandlimited", bl, "cpu.fft", "step", t, compression=c, workspace=w)
+             for c, t, w in ((0, 100, 1000), (0.5, 55, 500), (0.9, 20, 100))]
+    (t,) = targets.cpu_target(folder(tmp_path, rows))
+    assert sorted((c["case"].split(" k ")[1], c["met"]) for c in t.cases) == [("11×11 fprop", False),
+                                                                               ("9×9 fprop", True)]
+    bl_targets = {t.title: t for t in targets.band_limited(data.load(tmp_path / "machine-t"))}
+    time_t = bl_targets["cpu.fft band-limited: time at 50% compression ≤ 0.6× compression 0"]
+    space_t = bl_targets["cpu.fft band-limited: workspace at 50% compression ≤ 0.6× compression 0"]
+    assert not bl_targets["cuda.fft band-limited: time at 50% compression ≤ 0.6× compression 0"].cases
+    assert [(round(c["measured"], 3), c["met"]) for c in time_t.cases] == [(0.55, True)]
+    assert [(round(c["measured"], 3), c["met"]) for c in space_t.cases] == [(0.5, True)]
+
+
+def test_table_lists_every_target_and_says_what_is_not_measured(tmp_path):
+    (p,) = targets.build(folder(tmp_path, gpu_rows()))
+    assert p.name == "targets" and p.fig is None
+    summary = p.table.split("\n## ")[0]
+    # 2 GPU FFTs x 3 GPU targets, own FFT, band-limited time and workspace x 3 FFTs, CPU
+    assert summary.count("\n| ") - 2 == 6 + 1 + 6 + 1  # less the header and its rule
+    assert "| own small FFT" in summary and "| cpu.fft ≥ 2×" in summary
+    assert "| cuda.fbfft band-limited: time at 50% compression ≤ 0.6× compression 0 | not measured" in summary
+    assert "not measured: sweep gpu_target with cuda.fft and cudnn.best on a GPU" in summary
+    assert "| mathieu_layers: N=128 96→256 in 32×32 k 7×7 | 12 ms vs 30 ms | 2.5 | yes |" in p.table
+    assert "| convnet_benchmarks: N=128 3→96 in 128×128 k 11×11 | 20 ms vs 30 ms | 1.5 | **no** |" in p.table
+
+
+def test_nothing_measured_is_a_skip(tmp_path):
+    with pytest.raises(Skip):
+        targets.build(folder(tmp_path, [row("quick", L2, "cpu.fft", "fprop", 1)]))
