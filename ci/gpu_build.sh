@@ -185,22 +185,24 @@ stage() {
   fi
 }
 
+# The stage limits add up to 570 s, under a 10-minute limit on the whole call with room for
+# unpacking the bundle; typical stages end well before their limits.
 first() {
   setup_env && print_env
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"  # results newer than this are this run's
-  stage device-tests 60 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
+  stage device-tests 45 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
   if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
     echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
   fi
   stage algorithm-tests 240 env GTEST_FILTER="$ours:CudaCheck.*" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"
-  stage transforms 60 bash "$self" transforms
-  stage mathieu-layers 150 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
+  stage transforms 45 bash "$self" transforms
+  stage mathieu-layers 120 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
     ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
-  stage bandlimited 90 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
-  stage gpu-target 60 env SWEEPS=gpu_target PASSES=fprop PRECISIONS=fp32 bash "$self" sweeps
+  stage bandlimited 75 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
+  stage gpu-target 45 env SWEEPS=gpu_target PASSES=fprop PRECISIONS=fp32 bash "$self" sweeps
   cat "$bundle/logs/stages.txt"
 }
 
