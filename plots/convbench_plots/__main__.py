@@ -22,7 +22,7 @@ from .base import Skip
 FIGURES = [
     ("1", "Mathieu Fig. 2: model operation counts vs n", fig1_model_ops),
     ("2", "Mathieu Fig. 3: time vs n, k, S", fig2_mathieu_fig3),
-    ("3", "Mathieu layer table vs the paper's GTX Titan numbers", fig3_layer_table),
+    ("3", "Layer tables: Mathieu's (vs the paper's GTX Titan numbers) and convnet-benchmarks L1–L5", fig3_layer_table),
     ("4", "Seed functional analysis: time vs n, k, dims", fig4_seed),
     ("5", "Training-step analysis and minibatch statistics", fig5_training),
     ("6", "fbfft-style speedup heat map over (n, k)", fig6_heatmap),

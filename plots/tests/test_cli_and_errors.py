@@ -18,7 +18,8 @@ def test_full_fixture_folder_makes_every_figure(tmp_path, capsys):
     for n in range(1, 14):
         assert f"made    fig {n}:" in stdout
     assert "0 skipped, 0 failed" in stdout
-    for stem in ["fig1_mathieu_fig2_model", "fig2_mathieu_fig3a", "fig3_mathieu_layers", "fig4_seed_functional",
+    for stem in ["fig1_mathieu_fig2_model", "fig2_mathieu_fig3a", "fig3_mathieu_layers", "fig3_convnet_benchmarks",
+                 "fig4_seed_functional",
                  "fig5_training", "fig6_speedup_quick_cpu_fft_vs_cpu_onednn", "fig7_model_vs_measured",
                  "fig8_bandlimited_cpu_fft", "fig9_fft_vs_cufft", "fig10_tiled", "fig11_fft_sizes",
                  "fig12_channels_cpu_fft_vs_cpu_onednn", "fig12_channels_time", "fig12_batch_2d"]:

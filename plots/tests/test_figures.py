@@ -69,7 +69,8 @@ def test_fig2_time_vs_n_panels_per_pass(full_ds):
 
 
 def test_fig3_layer_table_with_paper_numbers(full_ds):
-    (p,) = fig3_layer_table.build(full_ds)
+    p = fig3_layer_table.build(full_ds)[0]
+    assert p.name == "fig3_mathieu_layers"
     axes = panels(p.fig)
     assert len(axes) == 4 and all(a.get_yscale() == "log" for a in axes)
     labels = legend_labels(p.fig)
@@ -80,6 +81,20 @@ def test_fig3_layer_table_with_paper_numbers(full_ds):
     assert "ours:\nnot run" in [t.get_text() for t in axes[0].texts]  # L4, L5 not in the fixture
     assert fig3_layer_table.PAPER_MS["dgrad"][1] == (197, 261, 92)  # 660-178-285, 885-221-403, 159-34-33
     assert "| L2 k=7 n=32 f=96 f'=256 | 178 | 221 | 34 |" in p.table
+
+
+def test_fig3_convnet_benchmarks_layers_without_paper_bars(full_ds):
+    prods = {p.name: p for p in fig3_layer_table.build(full_ds)}
+    assert set(prods) == {"fig3_mathieu_layers", "fig3_convnet_benchmarks"}
+    p = prods["fig3_convnet_benchmarks"]
+    axes = panels(p.fig)
+    assert len(axes) == 4 and all(a.get_yscale() == "log" for a in axes)
+    assert set(legend_labels(p.fig)) == {"cpu.fft", "cpu.onednn"}  # no paper bars
+    assert len(axes[0].patches) == 5 * 2  # 5 layers × 2 of ours (L4, L5 NaN: not in the fixture)
+    assert [t.get_text() for t in axes[0].texts].count("ours:\nnot run") == 2
+    assert [t.get_text() for t in axes[0].get_xticklabels()][1] == "L2\nk9 n64\n64→128"
+    # fixture: L2's cpu.fft step is 20 ms × 3
+    assert "| L2 k=9 n=64 f=64 f'=128 | 60 | 240 |" in p.table.split("## step")[1]
 
 
 def test_fig4_seed_cpu_row_and_missing_panel(full_ds):
