@@ -33,9 +33,11 @@ def speedups(rows: pd.DataFrame, ours: str, vendor: str) -> pd.DataFrame | None:
         return None
     piv = piv.dropna(subset=[ours, vendor]).reset_index()
     piv["speedup"] = piv[vendor] / piv[ours]
-    # keep (N, C, K) that form a real 2D grid: at least two n and two k measured
-    shape = piv.groupby(["N", "C", "K"]).agg(nn=("n", "nunique"), nk=("k", "nunique"))
-    grids = shape[(shape["nn"] >= 2) & (shape["nk"] >= 2)].index
+    # keep (N, C, K) that form a real 2D grid: some n measured at two k or more, and some k at two
+    # n or more (layer lists such as convnet_benchmarks' L3/L4, one k per n, are not a grid)
+    ks_per_n = piv.groupby(["N", "C", "K", "n"])["k"].nunique().groupby(["N", "C", "K"]).max()
+    ns_per_k = piv.groupby(["N", "C", "K", "k"])["n"].nunique().groupby(["N", "C", "K"]).max()
+    grids = ks_per_n[(ks_per_n >= 2) & (ns_per_k.reindex(ks_per_n.index) >= 2)].index
     piv = piv.set_index(["N", "C", "K"]).loc[lambda x: x.index.isin(grids)].reset_index()
     if piv.empty:
         return None

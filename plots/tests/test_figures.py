@@ -162,6 +162,17 @@ def test_fig6_geometric_mean_over_configurations(full_ds):
     assert "geometric mean over 2" in fig6_heatmap.grid_label(two.attrs["grids"])
 
 
+def test_fig6_a_layer_list_is_not_a_grid(full_ds):
+    # convnet_benchmarks' L3 and L4 share (N, C, K) with two n and two k, but one k per n
+    l3 = full_ds.ok("convnet_benchmarks").query("n == 32 and k == 9")
+    l4 = l3.assign(n=16, in_h=16, in_w=16, k=7, k_h=7, k_w=7)
+    assert fig6_heatmap.speedups(pd.concat([l3, l4]), "cpu.fft", "cpu.onednn") is None
+    assert not any("convnet" in p.name for p in fig6_heatmap.build(full_ds))
+    # one more cell, on L3's row and L4's column, makes it a grid
+    extra = l3.assign(k=7, k_h=7, k_w=7)
+    assert fig6_heatmap.speedups(pd.concat([l3, l4, extra]), "cpu.fft", "cpu.onednn") is not None
+
+
 def test_fig7_roofline_per_backend(full_ds):
     (p,) = fig7_roofline.build(full_ds)
     axes = panels(p.fig)
