@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .base import Product, Skip, fmt, md_table
-
-SHAPE_COLS = ["dims", "N", "C", "K", "in_d", "in_h", "in_w", "k_d", "k_h", "k_w", "pad", "stride", "dilation",
-              "groups"]
-PASS_ORDER = ["fprop", "dgrad", "wgrad", "step"]
+from .fig8_bandlimited import SHAPE_COLS
+from .style import PASSES as PASS_ORDER
 GPU_FFTS = ["cuda.fft", "cuda.fbfft"]
 GPU_SWEEPS = ["mathieu_layers", "mathieu_fig3a", "mathieu_fig3b", "mathieu_fig3c", "convnet_benchmarks", "gpu_target"]
 
@@ -65,6 +63,17 @@ def wide(m: pd.DataFrame, columns) -> pd.DataFrame:
                                   values="time_ms").reset_index())
 
 
+def add_speedups(t: Target, rows: pd.DataFrame, ours: str, other: str, met, suffix=lambda r: "") -> None:
+    """A case per (sweep, shape, pass) where both series ran: ratio = other's time / ours."""
+    w = wide(medians(rows), "series")
+    if ours not in w or other not in w:
+        return
+    for _, r in w.dropna(subset=[ours, other]).iterrows():
+        ratio = r[other] / r[ours]
+        t.cases.append({"case": f"{r['sweep']}: {shape_label(r)}{suffix(r)}", "measured": ratio, "met": met(ratio),
+                        "detail": f"{fmt(r[ours])} ms vs {fmt(r[other])} ms"})
+
+
 def step_vs_cudnn_best(ds) -> list[Target]:
     """FFT step >= 2x the sum of cudnn.best's three passes, Mathieu layers and convnet L1-L4 (k >= 5)."""
     out = []
@@ -100,16 +109,8 @@ def never_slower_than_cudnn_fft(ds) -> list[Target]:
                    "pass of the GPU sweeps)", "≥ 1×",
                    missing=f"GPU sweeps ({', '.join(GPU_SWEEPS)}) with {fft} and cudnn.fft or cudnn.fft_tiling")
         if not rows.empty:
-            w = wide(medians(rows), "series")
             for vendor in ["cudnn.fft", "cudnn.fft_tiling"]:
-                if fft not in w or vendor not in w:
-                    continue
-                both = w.dropna(subset=[fft, vendor])
-                for _, r in both.iterrows():
-                    ratio = r[vendor] / r[fft]
-                    t.cases.append({"case": f"{r['sweep']}: {shape_label(r)} {r['pass']} vs {vendor}",
-                                    "measured": ratio, "met": ratio >= 1,
-                                    "detail": f"{fmt(r[fft])} ms vs {fmt(r[vendor])} ms"})
+                add_speedups(t, rows, fft, vendor, lambda x: x >= 1, lambda r, v=vendor: f" {r['pass']} vs {v}")
         out.append(t)
     return out
 
@@ -125,12 +126,7 @@ def fprop_from_k5(ds) -> list[Target]:
             d = rows[(rows["dims"] == 2) & (rows["N"] == 128) & (rows["n"] == 32) & (rows["C"] == 256)
                      & (rows["K"] == 256) & (rows["k"] >= 5) & (rows["pass"] == "fprop")]
             if not d.empty:
-                w = wide(medians(d), "series")
-                if fft in w and "cudnn.best" in w:
-                    for _, r in w.dropna(subset=[fft, "cudnn.best"]).iterrows():
-                        ratio = r["cudnn.best"] / r[fft]
-                        t.cases.append({"case": f"{r['sweep']}: {shape_label(r)}", "measured": ratio, "met": ratio > 1,
-                                        "detail": f"{fmt(r[fft])} ms vs {fmt(r['cudnn.best'])} ms"})
+                add_speedups(t, d, fft, "cudnn.best", lambda x: x > 1)
         out.append(t)
     return out
 
@@ -192,12 +188,7 @@ def cpu_target(ds) -> list[Target]:
         d = rows[(rows["dims"] == 2) & (rows["n"] == 64) & (rows["C"] == 64) & (rows["K"] == 64) & (rows["k"] >= 9)
                  & rows["plain"]]
         if not d.empty:
-            w = wide(medians(d), "series")
-            if "cpu.fft" in w and "cpu.onednn" in w:
-                for _, r in w.dropna(subset=["cpu.fft", "cpu.onednn"]).iterrows():
-                    ratio = r["cpu.onednn"] / r["cpu.fft"]
-                    t.cases.append({"case": f"{r['sweep']}: {shape_label(r)} {r['pass']}", "measured": ratio,
-                                    "met": ratio >= 2, "detail": f"{fmt(r['cpu.fft'])} ms vs {fmt(r['cpu.onednn'])} ms"})
+            add_speedups(t, d, "cpu.fft", "cpu.onednn", lambda x: x >= 2, lambda r: f" {r['pass']}")
     return [t]
 
 
