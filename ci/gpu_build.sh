@@ -24,11 +24,12 @@
 #                                  N=128,C=96,K=256,in=32x32,k=7x7): per kernel duration, DRAM and
 #                                  SM throughput, occupancy, as CSV in $BUNDLE/logs/ncu.<algo>.csv
 #   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
-#                                  of our algorithms and cudnn.best, the transform benchmark, the
-#                                  Mathieu layers (FFT algorithms vs cuDNN, fp32), the band-limited
-#                                  sweep and the fprop target (gpu_target, fprop), each stage under a
-#                                  time limit; with COPY_TO=<dir>, logs and results are copied there
-#                                  after every stage
+#                                  of cuda.fft, cuda.fbfft and the own transforms, the transform
+#                                  benchmark, the band-limited sweep, the tests of the other
+#                                  algorithms and cudnn.best, the Mathieu layers (FFT algorithms vs
+#                                  cuDNN, fp32) and the fprop target (gpu_target, fprop), in that
+#                                  order, each stage under a time limit; with COPY_TO=<dir>, logs
+#                                  and results are copied there after every stage
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -48,6 +49,10 @@ bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
 ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*'
+# The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
+# transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaAlgorithmList.*'
+other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {
   echo "gpu_build: $*" >&2
@@ -196,12 +201,16 @@ first() {
   if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
     echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
   fi
-  stage algorithm-tests 240 env GTEST_FILTER="$ours:CudaCheck.*" bash -o pipefail -c \
-    "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.log'"
+  # What the FFT work needs first (its tests, transform benchmark, band-limited sweep), so that a
+  # call cut short still brings it back; then the other algorithms' tests and the layer timings.
+  stage fft-tests 150 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
+    "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
   stage transforms 45 bash "$self" transforms
+  stage bandlimited 75 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
+  stage other-tests 90 env GTEST_FILTER="$other_tests:CudaCheck.*" bash -o pipefail -c \
+    "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.other.log'"
   stage mathieu-layers 120 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
     ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
-  stage bandlimited 75 env SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 bash "$self" sweeps
   stage gpu-target 45 env SWEEPS=gpu_target PASSES=fprop PRECISIONS=fp32 bash "$self" sweeps
   cat "$bundle/logs/stages.txt"
 }
