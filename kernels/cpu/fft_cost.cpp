@@ -53,7 +53,7 @@ class Bench {
 // All rounds run on one thread of a two-thread parallel region, entered once: cpu.fft's per-bin
 // cgemm runs in its own region, where OpenBLAS's OpenMP build does not thread, and so must the
 // timed one. (A region per run cost a scheduler time slice per run on a loaded machine: a
-// 0.5 s tile planning took 10 s and more.)
+// 0.5 s tile planning took 2-12 s.)
 void time_together(const std::vector<Bench*>& benches) {
   const double budget = 4e6 * double(benches.size());
 #pragma omp parallel num_threads(2)

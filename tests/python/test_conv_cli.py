@@ -298,7 +298,6 @@ def test_reference_adjoints(base_seed, i):
     assert abs(a - c) <= 1e-10 * max(1.0, abs(a)), f"seed={seed}: {a} vs {c}"
 
 
-
 @pytest.mark.parametrize("pass_", ["fprop", "dgrad", "wgrad"])
 def test_cancellation_widens_the_tolerance_only_where_sums_cancel(base_seed, pass_):
     seed = base_seed + 7000
@@ -323,10 +322,12 @@ def test_cancellation_widens_the_tolerance_only_where_sums_cancel(base_seed, pas
     ref = reference(case, pass_, x, w, dy)
     f = cancellation(case, pass_, ref, x, w, dy)
     if pass_ == "wgrad":
-        expect = float(np.abs(x[0, 0]).astype(np.float64) @ np.abs(dy[0, 0]).astype(np.float64)) / abs(float(ref.ravel()[0])) / np.sqrt(21)
+        magnitude = float(np.abs(x[0, 0]).astype(np.float64) @ np.abs(dy[0, 0]).astype(np.float64))
+        expect = magnitude / abs(float(ref.ravel()[0])) / np.sqrt(21)
         assert f == pytest.approx(expect, rel=1e-9) and f > 100, f"seed={seed}: {f}"
     else:
         assert f == 1.0, f"seed={seed}: single products cannot cancel, got {f}"
+
 
 # ----------------------------------------------------------------------------------------------
 # Bad inputs: non-zero exit, nothing on stdout, exactly one line on stderr naming the problem,
