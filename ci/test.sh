@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs the C++ tests (GoogleTest under
-# ctest), the Python tests, then the C++ tests again under AddressSanitizer + UBSan.
+# ctest), the Python tests, the CUDA tests and a CUDA bench on the host simulation
+# (tests/cudasim), then the C++ tests again under AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -15,6 +16,22 @@ echo "== pytest"
 CONVBENCH_BIN="$PWD/build/release/convbench" .venv/bin/python -m pytest -q tests/python
 echo "== pytest (plots)"
 .venv/bin/python -m pytest -q plots/tests
+
+echo "== CUDA code on the host simulation (tests/cudasim; cuDNN has none: its tests are left out)"
+if command -v nvcc >/dev/null; then
+  cmake --preset cudasim >/dev/null
+  cmake --build --preset cudasim -j"$jobs" --target test_algorithms_cuda test_cuda_device convbench
+  build/cudasim/test_cuda_device
+  build/cudasim/test_algorithms_cuda --gtest_filter='-*/cudnn_*'
+  sim_out=$(mktemp -d)
+  build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
+    --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --algo 'cuda.*' --pass fprop,dgrad,wgrad,step \
+    --compression 0,0.5 --reps 1 --out "$sim_out/bench.csv" >/dev/null
+  build/cudasim/convbench fft --sizes 8,12,32 --batch 8 --reps 1 --out "$sim_out/fft.csv"
+  rm -rf "$sim_out"
+else
+  echo "skipped: no CUDA toolkit (nvcc) on this machine, so no CUDA headers to build the simulation with"
+fi
 
 echo "== build (asan + ubsan)"
 cmake --preset asan >/dev/null

@@ -271,7 +271,7 @@ class Runner {
     }
     row.device = dev->name();
     if (c.compression > 0 && !algo->supports_compression())
-      return skip("compression > 0 (band-limited) applies to FFT algorithms only, not " + c.algo);
+      return skip("compression > 0 (band-limited) applies to the whole-input FFT algorithms only, not " + c.algo);
     if (c.precision != "fp32" && algo->device() == Device::cpu)
       return skip(c.precision + " applies to CUDA algorithms only");
 

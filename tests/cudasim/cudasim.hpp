@@ -1,0 +1,44 @@
+// Host simulation of the CUDA programming model for convbench's kernels (see README.md here):
+// included first in every CUDA source that tests/cudasim/translate.py turned into C++. Kernels
+// run on the host, a block at a time, each thread on its own fiber; __syncthreads() switches to
+// the next thread until all of the block's threads have reached it. The CUDA runtime, cuFFT and
+// cuBLAS calls are answered by runtime.cpp (host memory, FFTW, OpenBLAS).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <functional>
+
+// The CUDA headers define these as nothing for a host compiler; shared memory is one copy per
+// kernel here (blocks run one after another).
+#undef __shared__
+#define __shared__ static
+#undef __launch_bounds__
+#define __launch_bounds__(...)
+
+extern uint3 threadIdx, blockIdx;
+extern dim3 blockDim, gridDim;
+
+namespace cudasim {
+
+struct Config {
+  dim3 grid, block;
+  std::size_t shared = 0;
+  cudaStream_t stream = nullptr;
+};
+
+// Runs `thread` (one kernel thread's body) for every thread of every block of cfg; a bad
+// configuration is recorded for cudaGetLastError, as a launch failure would be.
+void launch(const Config& cfg, const char* kernel, const std::function<void()>& thread);
+
+void syncthreads();
+void* dynamic_shared_bytes();
+template <class T>
+T* dynamic_shared() {
+  return static_cast<T*>(dynamic_shared_bytes());
+}
+
+}  // namespace cudasim
+
+inline void __syncthreads() { cudasim::syncthreads(); }

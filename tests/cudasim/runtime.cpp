@@ -1,0 +1,492 @@
+// The host side of the CUDA simulation (see cudasim.hpp): the CUDA runtime calls convbench
+// makes, on host memory; cuFFT's batched R2C/C2R through FFTW's advanced interface (the same
+// layout parameters); cuBLAS's strided-batched GEMMs through OpenBLAS. Each call checks what
+// the real one would refuse (launch configuration, shared memory, GEMM leading dimensions,
+// cuFFT work area) and, like compute-sanitizer for library calls, that every buffer a library
+// call or copy touches lies inside one device allocation. Fresh device memory is NaN.
+#include <cblas.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cufft.h>
+#include <fftw3.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <chrono>
+#include <complex>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cudasim.hpp"
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+namespace cudasim {
+namespace {
+
+// The simulated device: an H100-like part with a small L2 (the harness flushes twice the L2
+// per sample) and 8 GiB, so that out-of-memory paths are reachable.
+constexpr std::size_t kDeviceBytes = std::size_t(8) << 30;
+constexpr int kSharedDefault = 48 << 10, kSharedOptin = 227 << 10, kL2Bytes = 4 << 20, kSms = 132;
+
+cudaError_t last_error = cudaSuccess;
+cudaError_t record(cudaError_t e) {
+  if (e != cudaSuccess) last_error = e;
+  return e;
+}
+
+[[noreturn]] void violation(const std::string& what) {
+  std::fprintf(stderr, "cudasim: %s\n", what.c_str());
+  std::abort();
+}
+
+// ---- device memory ---------------------------------------------------------------------------
+std::map<std::uintptr_t, std::size_t> allocations;  // start -> bytes
+std::size_t allocated = 0;
+
+// [p, p + bytes) inside one allocation, else a memcheck-style report naming `what`.
+void check_range(const void* p, std::size_t bytes, const char* what) {
+  if (bytes == 0) return;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  auto it = allocations.upper_bound(a);
+  if (it != allocations.begin()) {
+    --it;
+    if (a >= it->first && a + bytes <= it->first + it->second) return;
+  }
+  violation(std::string(what) + ": " + std::to_string(bytes) + " bytes at " + std::to_string(a) +
+            " are not inside one device allocation");
+}
+
+// ---- fibers: one per thread of the block being run -------------------------------------------
+constexpr std::size_t kStackBytes = 256 << 10;
+
+struct Fiber {
+  ucontext_t ctx;
+  char* stack = nullptr;
+  uint3 tid;
+  bool done = false;
+};
+
+ucontext_t scheduler;
+Fiber* current = nullptr;
+const std::function<void()>* body = nullptr;
+std::vector<Fiber> fibers;
+std::vector<char> shared_bytes;
+
+void fiber_main() {
+  (*body)();
+  current->done = true;
+  swapcontext(&current->ctx, &scheduler);
+}
+
+char* stack_for(std::size_t i) {
+  static std::vector<char*> stacks;
+  while (stacks.size() <= i) {
+    void* s = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (s == MAP_FAILED) violation("no memory for a thread's stack");
+    stacks.push_back(static_cast<char*>(s));
+  }
+  return stacks[i];
+}
+
+std::size_t opted_in_shared = kSharedDefault;  // the largest opt-in any kernel made
+
+// Thread i of a block, ready to start at fiber_main (getcontext only fills in the context that
+// makecontext then changes: it does not return a second time).
+[[gnu::noinline]] void start_fiber(Fiber& f, std::size_t i, const dim3& block) {
+  f.done = false;
+  f.tid = {unsigned(i % block.x), unsigned(i / block.x % block.y), unsigned(i / (uint64_t(block.x) * block.y))};
+  f.stack = stack_for(i);
+  getcontext(&f.ctx);
+  f.ctx.uc_stack.ss_sp = f.stack;
+  f.ctx.uc_stack.ss_size = kStackBytes;
+  f.ctx.uc_link = nullptr;
+  makecontext(&f.ctx, fiber_main, 0);
+}
+
+// Rounds: every live thread runs until it waits at the barrier or ends; then the barrier opens
+// for all (threads that ended no longer take part, as on sm_70+).
+[[gnu::noinline]] void run_block(bool reverse) {
+  const std::size_t n = fibers.size();
+  for (bool live = true; live;) {
+    live = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      Fiber& f = fibers[reverse ? n - 1 - i : i];
+      if (f.done) continue;
+      current = &f;
+      threadIdx = f.tid;
+      swapcontext(&scheduler, &f.ctx);
+      current = nullptr;
+      live = live || !f.done;
+    }
+  }
+}
+
+}  // namespace
+
+void syncthreads() {
+  if (!current) violation("__syncthreads() outside a kernel");
+  swapcontext(&current->ctx, &scheduler);
+}
+
+void* dynamic_shared_bytes() { return shared_bytes.data(); }
+
+void launch(const Config& c, const char* kernel, const std::function<void()>& thread) {
+  const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
+  std::string bad;
+  if (threads == 0 || threads > 1024 || c.block.z > 64) bad = "block of " + std::to_string(threads) + " threads";
+  if (c.grid.x == 0 || c.grid.y == 0 || c.grid.z == 0 || c.grid.y > 65535 || c.grid.z > 65535 ||
+      c.grid.x > 0x7fffffffu)
+    bad = "grid " + std::to_string(c.grid.x) + "x" + std::to_string(c.grid.y) + "x" + std::to_string(c.grid.z);
+  if (c.shared > std::min<std::size_t>(opted_in_shared, kSharedOptin))
+    bad = std::to_string(c.shared) + " bytes of dynamic shared memory without the opt-in";
+  if (!bad.empty()) {
+    std::fprintf(stderr, "cudasim: launch of %s refused: %s\n", kernel, bad.c_str());
+    record(cudaErrorInvalidConfiguration);
+    return;
+  }
+  gridDim = c.grid, blockDim = c.block;
+  body = &thread;
+  fibers.assign(threads, Fiber{});
+  shared_bytes.assign(c.shared, char(0xff));  // NaN: a kernel must write before it reads
+  for (unsigned bz = 0; bz < c.grid.z; ++bz)
+    for (unsigned by = 0; by < c.grid.y; ++by)
+      for (unsigned bx = 0; bx < c.grid.x; ++bx) {
+        blockIdx = {bx, by, bz};
+        std::fill(shared_bytes.begin(), shared_bytes.end(), char(0xff));
+        for (std::size_t i = 0; i < threads; ++i) start_fiber(fibers[i], i, c.block);
+        // Odd blocks run their threads in reverse order, so that a read the barriers do not
+        // order after its write sees the write in one order and not in the other.
+        run_block((bx + by + bz) % 2 == 1);
+      }
+  body = nullptr;
+}
+
+}  // namespace cudasim
+
+using namespace cudasim;
+
+// ---- CUDA runtime ----------------------------------------------------------------------------
+cudaError_t cudaGetDeviceCount(int* n) { return *n = 1, cudaSuccess; }
+cudaError_t cudaGetDevice(int* d) { return *d = 0, cudaSuccess; }
+cudaError_t cudaSetDevice(int d) { return record(d == 0 ? cudaSuccess : cudaErrorInvalidDevice); }
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
+  if (d != 0) return record(cudaErrorInvalidDevice);
+  *p = cudaDeviceProp{};
+  std::snprintf(p->name, sizeof p->name, "cudasim (host simulation)");
+  p->major = 9, p->minor = 0;
+  p->totalGlobalMem = kDeviceBytes;
+  p->sharedMemPerBlock = kSharedDefault, p->sharedMemPerBlockOptin = kSharedOptin;
+  p->multiProcessorCount = kSms, p->l2CacheSize = kL2Bytes, p->warpSize = 32;
+  p->maxThreadsPerBlock = 1024;
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int d) {
+  if (d != 0) return record(cudaErrorInvalidDevice);
+  switch (a) {
+    case cudaDevAttrL2CacheSize: return *v = kL2Bytes, cudaSuccess;
+    case cudaDevAttrMultiProcessorCount: return *v = kSms, cudaSuccess;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: return *v = kSharedOptin, cudaSuccess;
+    default: return record(cudaErrorInvalidValue);
+  }
+}
+cudaError_t cudaDeviceGetPCIBusId(char*, int, int) { return record(cudaErrorNotSupported); }
+cudaError_t cudaRuntimeGetVersion(int* v) { return *v = CUDART_VERSION, cudaSuccess; }
+cudaError_t cudaDriverGetVersion(int* v) { return *v = 0, cudaSuccess; }
+
+cudaError_t cudaMalloc(void** p, std::size_t bytes) {
+  *p = nullptr;
+  if (bytes > kDeviceBytes - allocated) return record(cudaErrorMemoryAllocation);
+  const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 255) / 256 * 256;
+  void* m = std::aligned_alloc(256, rounded);
+  if (!m) return record(cudaErrorMemoryAllocation);
+  std::memset(m, 0xff, bytes);
+  allocations[reinterpret_cast<std::uintptr_t>(m)] = bytes;
+  allocated += bytes;
+  *p = m;
+  return cudaSuccess;
+}
+cudaError_t cudaFree(void* p) {
+  if (!p) return cudaSuccess;
+  const auto it = allocations.find(reinterpret_cast<std::uintptr_t>(p));
+  if (it == allocations.end()) return record(cudaErrorInvalidValue);
+  allocated -= it->second;
+  allocations.erase(it);
+  std::free(p);
+  return cudaSuccess;
+}
+cudaError_t cudaMemGetInfo(std::size_t* free_b, std::size_t* total) {
+  *free_b = kDeviceBytes - allocated, *total = kDeviceBytes;
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice) check_range(dst, bytes, "cudaMemcpy destination");
+  if (kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice) check_range(src, bytes, "cudaMemcpy source");
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  return cudaMemcpy(dst, src, bytes, kind);
+}
+cudaError_t cudaMemsetAsync(void* p, int v, std::size_t bytes, cudaStream_t) {
+  check_range(p, bytes, "cudaMemsetAsync");
+  std::memset(p, v, bytes);
+  return cudaSuccess;
+}
+
+// Streams and events: everything runs when it is enqueued, so they only need identities.
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
+  *s = reinterpret_cast<cudaStream_t>(new char);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t s) {
+  delete reinterpret_cast<char*>(s);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaEventCreate(cudaEvent_t* e) {
+  *e = reinterpret_cast<cudaEvent_t>(new double(0));
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  delete reinterpret_cast<double*>(e);
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
+  *reinterpret_cast<double*>(e) =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
+  *ms = float(*reinterpret_cast<double*>(b) - *reinterpret_cast<double*>(a));
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetLastError() { return std::exchange(last_error, cudaSuccess); }
+const char* cudaGetErrorName(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorNotSupported: return "cudaErrorNotSupported";
+    default: return "cudaError(other)";
+  }
+}
+const char* cudaGetErrorString(cudaError_t e) { return cudaGetErrorName(e); }
+
+cudaError_t cudaFuncSetAttribute(const void*, cudaFuncAttribute attr, int value) {
+  if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
+    if (value < 0 || value > kSharedOptin) return record(cudaErrorInvalidValue);
+    opted_in_shared = std::max(opted_in_shared, std::size_t(value));
+  }
+  return cudaSuccess;
+}
+
+// ---- cuFFT: batched R2C / C2R of cufftMakePlanMany64, run by FFTW ---------------------------
+namespace {
+struct FftPlan {
+  int rank = 0;
+  long long n[3] = {}, inembed[3] = {}, onembed[3] = {}, istride = 1, idist = 0, ostride = 1, odist = 0, batch = 0;
+  cufftType type = CUFFT_R2C;
+  bool made = false, auto_alloc = true;
+  void* work = nullptr;
+  std::size_t work_bytes = 0;
+};
+std::map<int, FftPlan> fft_plans;
+int next_fft = 1;
+std::mutex fftw_mutex;
+
+// Elements from the first to one past the last a batch touches in an embedded layout.
+long long span(const FftPlan& p, const long long* embed, long long stride, long long dist, const long long* n) {
+  long long last = 0, pitch = 1;
+  for (int r = p.rank - 1; r >= 0; --r) {
+    last += (n[r] - 1) * pitch * stride;
+    pitch *= embed[r];
+  }
+  return (p.batch - 1) * dist + last + 1;
+}
+}  // namespace
+
+cufftResult cufftCreate(cufftHandle* h) {
+  *h = next_fft++;
+  fft_plans[*h] = FftPlan{};
+  return CUFFT_SUCCESS;
+}
+cufftResult cufftDestroy(cufftHandle h) { return fft_plans.erase(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN; }
+cufftResult cufftSetAutoAllocation(cufftHandle h, int a) {
+  const auto it = fft_plans.find(h);
+  if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
+  it->second.auto_alloc = a != 0;
+  return CUFFT_SUCCESS;
+}
+cufftResult cufftSetWorkArea(cufftHandle h, void* w) {
+  const auto it = fft_plans.find(h);
+  if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
+  check_range(w, it->second.work_bytes, "cufftSetWorkArea");
+  it->second.work = w;
+  return CUFFT_SUCCESS;
+}
+cufftResult cufftSetStream(cufftHandle h, cudaStream_t) {
+  return fft_plans.count(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN;
+}
+cufftResult cufftGetVersion(int* v) { return *v = CUFFT_VERSION, CUFFT_SUCCESS; }
+cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long* n, long long* inembed, long long istride,
+                                long long idist, long long* onembed, long long ostride, long long odist,
+                                cufftType type, long long batch, std::size_t* work) {
+  const auto it = fft_plans.find(h);
+  if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
+  if (rank < 1 || rank > 3 || batch < 1 || (type != CUFFT_R2C && type != CUFFT_C2R)) return CUFFT_INVALID_VALUE;
+  FftPlan& p = it->second;
+  p.rank = rank, p.type = type, p.batch = batch;
+  p.istride = istride, p.idist = idist, p.ostride = ostride, p.odist = odist;
+  for (int r = 0; r < rank; ++r) {
+    if (n[r] < 1) return CUFFT_INVALID_SIZE;
+    p.n[r] = n[r];
+    p.inembed[r] = inembed ? inembed[r] : n[r];
+    p.onembed[r] = onembed ? onembed[r] : n[r];
+  }
+  // A work area in proportion to the data, so that sharing one across plans is exercised.
+  p.work_bytes = std::size_t(span(p, p.inembed, 1, idist, p.n)) * sizeof(float) / 4 + 256;
+  p.made = true;
+  *work = p.work_bytes;
+  return CUFFT_SUCCESS;
+}
+
+namespace {
+cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
+  const auto it = fft_plans.find(h);
+  if (it == fft_plans.end() || !it->second.made) return CUFFT_INVALID_PLAN;
+  FftPlan& p = it->second;
+  if (p.type != type) return CUFFT_INVALID_TYPE;
+  if (!p.auto_alloc && !p.work) violation("cuFFT plan executed without a work area (auto-allocation off)");
+  long long half[3] = {p.n[0], p.n[1], p.n[2]};
+  half[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
+  const bool r2c = type == CUFFT_R2C;
+  const std::size_t in_elem = r2c ? sizeof(float) : sizeof(cufftComplex), out_elem = r2c ? sizeof(cufftComplex) : sizeof(float);
+  check_range(in, std::size_t(span(p, p.inembed, p.istride, p.idist, r2c ? p.n : half)) * in_elem, "cufftExec input");
+  check_range(out, std::size_t(span(p, p.onembed, p.ostride, p.odist, r2c ? half : p.n)) * out_elem, "cufftExec output");
+  int n[3], ie[3], oe[3];
+  for (int r = 0; r < p.rank; ++r) n[r] = int(p.n[r]), ie[r] = int(p.inembed[r]), oe[r] = int(p.onembed[r]);
+  fftwf_plan plan;
+  {
+    std::lock_guard lock(fftw_mutex);
+    plan = r2c ? fftwf_plan_many_dft_r2c(p.rank, n, int(p.batch), static_cast<float*>(in), ie, int(p.istride),
+                                         int(p.idist), static_cast<fftwf_complex*>(out), oe, int(p.ostride),
+                                         int(p.odist), FFTW_ESTIMATE | FFTW_UNALIGNED)
+               : fftwf_plan_many_dft_c2r(p.rank, n, int(p.batch), static_cast<fftwf_complex*>(in), ie, int(p.istride),
+                                         int(p.idist), static_cast<float*>(out), oe, int(p.ostride), int(p.odist),
+                                         FFTW_ESTIMATE | FFTW_UNALIGNED);
+  }
+  if (!plan) return CUFFT_EXEC_FAILED;
+  fftwf_execute(plan);
+  std::lock_guard lock(fftw_mutex);
+  fftwf_destroy_plan(plan);
+  return CUFFT_SUCCESS;
+}
+}  // namespace
+
+cufftResult cufftExecR2C(cufftHandle h, cufftReal* in, cufftComplex* out) { return exec(h, in, out, CUFFT_R2C); }
+cufftResult cufftExecC2R(cufftHandle h, cufftComplex* in, cufftReal* out) { return exec(h, in, out, CUFFT_C2R); }
+
+// ---- cuBLAS: strided-batched GEMMs, column-major, host scalars --------------------------------
+struct cublasContext {
+  cudaStream_t stream = nullptr;
+  cublasMath_t math = CUBLAS_DEFAULT_MATH;
+};
+
+cublasStatus_t cublasCreate_v2(cublasHandle_t* h) {
+  *h = new cublasContext;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasDestroy_v2(cublasHandle_t h) {
+  delete h;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s) {
+  if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+  h->stream = s;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t m) {
+  if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+  h->math = m;
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasGetProperty(libraryPropertyType t, int* v) {
+  *v = t == MAJOR_VERSION ? CUBLAS_VER_MAJOR : t == MINOR_VERSION ? CUBLAS_VER_MINOR : CUBLAS_VER_PATCH;
+  return CUBLAS_STATUS_SUCCESS;
+}
+const char* cublasGetStatusName(cublasStatus_t s) {
+  switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    default: return "CUBLAS_STATUS(other)";
+  }
+}
+const char* cublasGetStatusString(cublasStatus_t s) { return cublasGetStatusName(s); }
+
+namespace {
+CBLAS_TRANSPOSE op(cublasOperation_t o) {
+  return o == CUBLAS_OP_N ? CblasNoTrans : o == CUBLAS_OP_T ? CblasTrans : CblasConjTrans;
+}
+
+// cuBLAS's argument checks, then each matrix of each batch inside its allocation.
+template <class T>
+cublasStatus_t gemm_checks(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           const T* A, int lda, long long sa, const T* B, int ldb, long long sb, const T* C, int ldc,
+                           long long sc, int batch) {
+  if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+  const int arows = ta == CUBLAS_OP_N ? m : k, acols = ta == CUBLAS_OP_N ? k : m;
+  const int brows = tb == CUBLAS_OP_N ? k : n, bcols = tb == CUBLAS_OP_N ? n : k;
+  if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, arows) || ldb < std::max(1, brows) ||
+      ldc < std::max(1, m))
+    return CUBLAS_STATUS_INVALID_VALUE;
+  if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
+  auto bytes = [](int ld, int rows, int cols) { return (std::size_t(ld) * (cols - 1) + rows) * sizeof(T); };
+  for (int b = 0; b < batch; ++b) {
+    if (k > 0) {
+      check_range(A + b * sa, bytes(lda, arows, acols), "cuBLAS GEMM matrix A");
+      check_range(B + b * sb, bytes(ldb, brows, bcols), "cuBLAS GEMM matrix B");
+    }
+    check_range(C + b * sc, bytes(ldc, m, n), "cuBLAS GEMM matrix C");
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+}  // namespace
+
+cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                         int k, const float* alpha, const float* A, int lda, long long sa,
+                                         const float* B, int ldb, long long sb, const float* beta, float* C, int ldc,
+                                         long long sc, int batch) {
+  if (auto s = gemm_checks(h, ta, tb, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch); s != CUBLAS_STATUS_SUCCESS)
+    return s;
+  for (int b = 0; b < batch && m > 0 && n > 0; ++b)
+    cblas_sgemm(CblasColMajor, op(ta), op(tb), m, n, k, *alpha, A + b * sa, lda, B + b * sb, ldb, *beta, C + b * sc,
+                ldc);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                         int k, const cuComplex* alpha, const cuComplex* A, int lda, long long sa,
+                                         const cuComplex* B, int ldb, long long sb, const cuComplex* beta,
+                                         cuComplex* C, int ldc, long long sc, int batch) {
+  if (auto s = gemm_checks(h, ta, tb, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch); s != CUBLAS_STATUS_SUCCESS)
+    return s;
+  for (int b = 0; b < batch && m > 0 && n > 0; ++b)
+    cblas_cgemm(CblasColMajor, op(ta), op(tb), m, n, k, alpha, A + b * sa, lda, B + b * sb, ldb, beta, C + b * sc,
+                ldc);
+  return CUBLAS_STATUS_SUCCESS;
+}
