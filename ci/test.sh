@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs the C++ tests (GoogleTest under
 # ctest), the Python tests, the CUDA tests and a CUDA bench on the host simulation
-# (tests/cudasim), then the C++ tests again under AddressSanitizer + UBSan.
+# (tests/cudasim, under AddressSanitizer + UBSan), then the C++ tests again under
+# AddressSanitizer + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -17,10 +18,11 @@ CONVBENCH_BIN="$PWD/build/release/convbench" .venv/bin/python -m pytest -q tests
 echo "== pytest (plots)"
 .venv/bin/python -m pytest -q plots/tests
 
-echo "== CUDA code on the host simulation (tests/cudasim; cuDNN has none: its tests are left out)"
+echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim; cuDNN has none: its tests are left out)"
 if command -v nvcc >/dev/null; then
   cmake --preset cudasim >/dev/null
   cmake --build --preset cudasim -j"$jobs" --target test_algorithms_cuda test_cuda_device convbench
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1  # the preset's sanitizers
   build/cudasim/test_cuda_device
   build/cudasim/test_algorithms_cuda --gtest_filter='-*/cudnn_*'
   sim_out=$(mktemp -d)

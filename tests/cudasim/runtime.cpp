@@ -11,6 +11,9 @@
 #include <fftw3.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +78,7 @@ struct Fiber {
   char* stack = nullptr;
   uint3 tid;
   bool done = false;
+  void* fake_stack = nullptr;  // AddressSanitizer's, while the thread is switched out
 };
 
 ucontext_t scheduler;
@@ -82,10 +87,34 @@ const std::function<void()>* body = nullptr;
 std::vector<Fiber> fibers;
 std::vector<char> shared_bytes;
 
+// Stack switches told to AddressSanitizer (it would otherwise take a fiber's stack frames for
+// overflows of the scheduler's stack).
+#if defined(__SANITIZE_ADDRESS__)
+void* scheduler_fake_stack = nullptr;
+const void* scheduler_stack = nullptr;
+std::size_t scheduler_stack_size = 0;
+void to_fiber(Fiber& f) {
+  __sanitizer_start_switch_fiber(&scheduler_fake_stack, f.stack, kStackBytes);
+  swapcontext(&scheduler, &f.ctx);
+  __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
+}
+void to_scheduler(Fiber& f, bool done) {
+  __sanitizer_start_switch_fiber(done ? nullptr : &f.fake_stack, scheduler_stack, scheduler_stack_size);
+  swapcontext(&f.ctx, &scheduler);
+  __sanitizer_finish_switch_fiber(f.fake_stack, &scheduler_stack, &scheduler_stack_size);
+}
+void fiber_started() { __sanitizer_finish_switch_fiber(nullptr, &scheduler_stack, &scheduler_stack_size); }
+#else
+void to_fiber(Fiber& f) { swapcontext(&scheduler, &f.ctx); }
+void to_scheduler(Fiber& f, bool) { swapcontext(&f.ctx, &scheduler); }
+void fiber_started() {}
+#endif
+
 void fiber_main() {
+  fiber_started();
   (*body)();
   current->done = true;
-  swapcontext(&current->ctx, &scheduler);
+  to_scheduler(*current, true);
 }
 
 char* stack_for(std::size_t i) {
@@ -101,10 +130,12 @@ char* stack_for(std::size_t i) {
 std::size_t opted_in_shared = kSharedDefault;  // the largest opt-in any kernel made
 
 // Thread i of a block, ready to start at fiber_main (getcontext only fills in the context that
-// makecontext then changes: it does not return a second time).
-[[gnu::noinline]] void start_fiber(Fiber& f, std::size_t i, const dim3& block) {
+// makecontext then changes: it does not return a second time); without `context`, its index only.
+[[gnu::noinline]] void start_fiber(Fiber& f, std::size_t i, const dim3& block, bool context) {
   f.done = false;
+  f.fake_stack = nullptr;
   f.tid = {unsigned(i % block.x), unsigned(i / block.x % block.y), unsigned(i / (uint64_t(block.x) * block.y))};
+  if (!context) return;
   f.stack = stack_for(i);
   getcontext(&f.ctx);
   f.ctx.uc_stack.ss_sp = f.stack;
@@ -124,7 +155,7 @@ std::size_t opted_in_shared = kSharedDefault;  // the largest opt-in any kernel 
       if (f.done) continue;
       current = &f;
       threadIdx = f.tid;
-      swapcontext(&scheduler, &f.ctx);
+      to_fiber(f);
       current = nullptr;
       live = live || !f.done;
     }
@@ -133,9 +164,19 @@ std::size_t opted_in_shared = kSharedDefault;  // the largest opt-in any kernel 
 
 }  // namespace
 
+// Kernels (by name) seen to run a whole launch without a barrier: their later launches run each
+// thread straight through on the scheduler's stack, many times faster than on fibers.
+std::set<std::string> barrier_free;
+const char* running = nullptr;  // the kernel being run
+bool fiberless = false, barrier_met = false;
+
 void syncthreads() {
-  if (!current) violation("__syncthreads() outside a kernel");
-  swapcontext(&current->ctx, &scheduler);
+  if (!running) violation("__syncthreads() outside a kernel");
+  if (fiberless)
+    violation(std::string(running) + " reached __syncthreads() in a launch run without fibers (an earlier " +
+              "launch took no barrier): the simulation expects every launch of a kernel to take its barriers");
+  barrier_met = true;
+  to_scheduler(*current, false);
 }
 
 void* dynamic_shared_bytes() { return shared_bytes.data(); }
@@ -156,6 +197,8 @@ void launch(const Config& c, const char* kernel, const std::function<void()>& th
   }
   gridDim = c.grid, blockDim = c.block;
   body = &thread;
+  running = kernel;
+  fiberless = barrier_free.count(kernel) > 0, barrier_met = false;
   fibers.assign(threads, Fiber{});
   shared_bytes.assign(c.shared, char(0xff));  // NaN: a kernel must write before it reads
   for (unsigned bz = 0; bz < c.grid.z; ++bz)
@@ -163,12 +206,22 @@ void launch(const Config& c, const char* kernel, const std::function<void()>& th
       for (unsigned bx = 0; bx < c.grid.x; ++bx) {
         blockIdx = {bx, by, bz};
         std::fill(shared_bytes.begin(), shared_bytes.end(), char(0xff));
-        for (std::size_t i = 0; i < threads; ++i) start_fiber(fibers[i], i, c.block);
         // Odd blocks run their threads in reverse order, so that a read the barriers do not
         // order after its write sees the write in one order and not in the other.
-        run_block((bx + by + bz) % 2 == 1);
+        const bool reverse = (bx + by + bz) % 2 == 1;
+        if (fiberless) {
+          for (std::size_t i = 0; i < threads; ++i) {
+            start_fiber(fibers[0], reverse ? threads - 1 - i : i, c.block, false);
+            threadIdx = fibers[0].tid;
+            thread();
+          }
+          continue;
+        }
+        for (std::size_t i = 0; i < threads; ++i) start_fiber(fibers[i], i, c.block, true);
+        run_block(reverse);
       }
-  body = nullptr;
+  if (!fiberless && !barrier_met) barrier_free.insert(kernel);
+  body = nullptr, running = nullptr;
 }
 
 }  // namespace cudasim
@@ -206,9 +259,8 @@ cudaError_t cudaDriverGetVersion(int* v) { return *v = 0, cudaSuccess; }
 cudaError_t cudaMalloc(void** p, std::size_t bytes) {
   *p = nullptr;
   if (bytes > kDeviceBytes - allocated) return record(cudaErrorMemoryAllocation);
-  const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 255) / 256 * 256;
-  void* m = std::aligned_alloc(256, rounded);
-  if (!m) return record(cudaErrorMemoryAllocation);
+  void* m = nullptr;  // exactly `bytes`, so that AddressSanitizer sees a read one past the end
+  if (posix_memalign(&m, 256, std::max<std::size_t>(bytes, 1)) != 0) return record(cudaErrorMemoryAllocation);
   std::memset(m, 0xff, bytes);
   allocations[reinterpret_cast<std::uintptr_t>(m)] = bytes;
   allocated += bytes;
