@@ -17,13 +17,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <complex>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
