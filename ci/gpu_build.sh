@@ -8,7 +8,8 @@
 #
 # STATUS: written and checked on a GPU-less build machine only (pack, and env up to the
 # library check); test/sanitize/sweeps have NOT been run on a GPU yet. The CUDA tests pass on
-# the host simulation (tests/cudasim), which runs our kernels and cuFFT/cuBLAS calls, not cuDNN.
+# the host simulation (tests/cudasim), which runs our kernels and our cuFFT, cuBLAS and cuDNN
+# calls (cuDNN's answers there are a stand-in), and `first` has run there end to end.
 #
 #   bash ci/gpu_build.sh pack      build machine: build (CUDA on) and write the bundle
 #   bash ci/gpu_build.sh env       GPU host: unpack, find the CUDA libraries, check the binaries

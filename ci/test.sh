@@ -18,17 +18,20 @@ CONVBENCH_BIN="$PWD/build/release/convbench" .venv/bin/python -m pytest -q tests
 echo "== pytest (plots)"
 .venv/bin/python -m pytest -q plots/tests
 
-echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim; cuDNN has none: its tests are left out)"
+echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim: our kernels, cuFFT, cuBLAS and cuDNN calls)"
 if command -v nvcc >/dev/null; then
   cmake --preset cudasim >/dev/null
   cmake --build --preset cudasim -j"$jobs" --target test_algorithms_cuda test_cuda_device convbench
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1  # the preset's sanitizers
   build/cudasim/test_cuda_device
-  build/cudasim/test_algorithms_cuda --gtest_filter='-*/cudnn_*'
+  build/cudasim/test_algorithms_cuda
   sim_out=$(mktemp -d)
   build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
     --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --algo 'cuda.*' --pass fprop,dgrad,wgrad,step \
     --compression 0,0.5 --reps 1 --out "$sim_out/bench.csv" >/dev/null
+  build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
+    --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --shape N=2,C=4,K=4,in=20,k=5,groups=2 --algo 'cudnn.*' \
+    --pass fprop,dgrad,wgrad,step --precision fp32,tf32 --reps 1 --out "$sim_out/cudnn.csv" >/dev/null
   build/cudasim/convbench fft --sizes 8,12,32 --batch 8 --reps 1 --out "$sim_out/fft.csv"
   rm -rf "$sim_out"
 else

@@ -33,6 +33,9 @@ struct Config {
 void launch(const Config& cfg, const char* kernel, const std::function<void()>& thread);
 
 void syncthreads();
+// Like compute-sanitizer for library calls: [p, p + bytes) inside one device allocation, else
+// the simulation stops with `what` (runtime.cpp's cuFFT, cuBLAS and copies; cudnn.cpp).
+void check_device_range(const void* p, std::size_t bytes, const char* what);
 void* dynamic_shared_bytes();
 template <class T>
 T* dynamic_shared() {

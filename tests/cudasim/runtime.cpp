@@ -177,6 +177,8 @@ void syncthreads() {
   to_scheduler(*current, false);
 }
 
+void check_device_range(const void* p, std::size_t bytes, const char* what) { check_range(p, bytes, what); }
+
 void* dynamic_shared_bytes() { return shared_bytes.data(); }
 
 void launch(const Config& c, const char* kernel, const std::function<void()>& thread) {
