@@ -127,7 +127,7 @@ print_env() {
   echo "bundle:          $bundle (git $(cat "$bundle/git-sha"), $(cat "$bundle/built-with"))"
   echo "CUDNN_ROOT:      ${CUDNN_ROOT:-<not found: cuDNN must come from the toolkit>}"
   echo "LD_LIBRARY_PATH: $LD_LIBRARY_PATH"
-  ldd "$bundle/bin/convbench" | grep -E 'libcud|libcublas|libcufft' | sed 's/^\s*/  /'
+  ldd "$bundle/bin/convbench" | { grep -E 'libcud|libcublas|libcufft' || echo "no CUDA libraries linked"; } | sed 's/^\s*/  /'
   "$bundle/bin/convbench" list | tail -1
 }
 

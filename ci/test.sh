@@ -21,8 +21,9 @@ echo "== pytest (plots)"
 echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim: our kernels, cuFFT, cuBLAS and cuDNN calls)"
 if command -v nvcc >/dev/null; then
   cmake --preset cudasim >/dev/null
-  cmake --build --preset cudasim -j"$jobs" --target test_algorithms_cuda test_cuda_device convbench
+  cmake --build --preset cudasim -j"$jobs" --target test_cudasim test_algorithms_cuda test_cuda_device convbench
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1  # the preset's sanitizers
+  build/cudasim/test_cudasim
   build/cudasim/test_cuda_device
   build/cudasim/test_algorithms_cuda
   sim_out=$(mktemp -d)

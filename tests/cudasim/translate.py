@@ -17,15 +17,21 @@ SHARED = re.compile(r"extern\s+__shared__\s+([\w:<>, ]+?)\s+(\w+)\s*\[\s*\]\s*;"
 
 def kernel_start(src: str, at: int) -> int:
     """Start of the kernel expression ending at `at` (a name, possibly qualified and with
-    template arguments)."""
-    i, depth = at, 0
+    template arguments, whose parenthesised parts may hold < and >)."""
+    i, angle, paren = at, 0, 0
     while i > 0:
         c = src[i - 1]
-        if c == ">":
-            depth += 1
+        if c == ")" and angle > 0:
+            paren += 1
+        elif c == "(" and paren > 0:
+            paren -= 1
+        elif paren > 0:
+            pass
+        elif c == ">":
+            angle += 1
         elif c == "<":
-            depth -= 1
-        elif depth == 0 and not (c.isalnum() or c in "_:"):
+            angle -= 1
+        elif angle == 0 and not (c.isalnum() or c in "_:"):
             break
         i -= 1
     return i
