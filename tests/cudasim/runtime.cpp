@@ -442,7 +442,20 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
                                          FFTW_ESTIMATE | FFTW_UNALIGNED);
   }
   if (!plan) return CUFFT_EXEC_FAILED;
+  // The work area is scratch, and cuFFT's documentation warns that an out-of-place C2R
+  // overwrites its input: both hold NaN afterwards, so that nothing may count on them.
+  if (p.work) std::memset(p.work, 0xff, p.work_bytes);
   fftwf_execute(plan);
+  if (!r2c && in != out) {  // each input element, not the gaps an embedded layout leaves
+    auto* c = static_cast<cufftComplex*>(in);
+    const long long n1 = p.rank > 1 ? half[1] : 1, n2 = p.rank > 2 ? half[2] : 1;
+    const long long e1 = p.rank > 1 ? p.inembed[1] : 1, e2 = p.rank > 2 ? p.inembed[2] : 1;
+    for (long long b = 0; b < p.batch; ++b)
+      for (long long i0 = 0; i0 < half[0]; ++i0)
+        for (long long i1 = 0; i1 < n1; ++i1)
+          for (long long i2 = 0; i2 < n2; ++i2)
+            std::memset(c + b * p.idist + ((i0 * e1 + i1) * e2 + i2) * p.istride, 0xff, sizeof(cufftComplex));
+  }
   std::lock_guard lock(fftw_mutex);
   fftwf_destroy_plan(plan);
   return CUFFT_SUCCESS;

@@ -4,6 +4,7 @@
 // Built only with CONVBENCH_CUDA=SIM; translated by translate.py like the kernels.
 #include <cublas_v2.h>
 #include <cudnn.h>
+#include <cufft.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -103,6 +104,36 @@ TEST(Cudasim, CopiesAndGemmsOutsideAnAllocationStop) {
                "not inside one device allocation");
   cublasDestroy(blas);
   cudaFree(d);
+}
+
+TEST(Cudasim, CufftNeedsItsWorkAreaAndLeavesNaNInItAndInAC2rInput) {
+  cufftHandle plan = 0;
+  ASSERT_EQ(cufftCreate(&plan), CUFFT_SUCCESS);
+  ASSERT_EQ(cufftSetAutoAllocation(plan, 0), CUFFT_SUCCESS);
+  long long n[1] = {8};
+  size_t work_bytes = 0;
+  ASSERT_EQ(cufftMakePlanMany64(plan, 1, n, nullptr, 1, 5, nullptr, 1, 8, CUFFT_C2R, 1, &work_bytes), CUFFT_SUCCESS);
+  cufftComplex* in = nullptr;
+  float *out = nullptr, *work = nullptr;
+  ASSERT_EQ(cudaMalloc(&in, 5 * sizeof(cufftComplex)), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&out, 8 * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&work, work_bytes), cudaSuccess);
+  EXPECT_DEATH(cufftExecC2R(plan, in, out), "without a work area");
+  ASSERT_EQ(cufftSetWorkArea(plan, work), CUFFT_SUCCESS);
+  std::vector<cufftComplex> spectrum(5, cufftComplex{0, 0});
+  spectrum[0] = {1, 0};  // DC only: every output is 1 (cuFFT does not normalise)
+  cudaMemcpy(in, spectrum.data(), 5 * sizeof(cufftComplex), cudaMemcpyHostToDevice);
+  cudaMemsetAsync(work, 0, work_bytes, nullptr);
+  ASSERT_EQ(cufftExecC2R(plan, in, out), CUFFT_SUCCESS);
+  std::vector<float> h(8), w(work_bytes / sizeof(float));
+  cudaMemcpy(h.data(), out, 8 * sizeof(float), cudaMemcpyDeviceToHost);
+  for (float v : h) EXPECT_FLOAT_EQ(v, 1.0f);
+  cudaMemcpy(spectrum.data(), in, 5 * sizeof(cufftComplex), cudaMemcpyDeviceToHost);
+  for (const cufftComplex& c : spectrum) EXPECT_TRUE(std::isnan(c.x) && std::isnan(c.y));
+  cudaMemcpy(w.data(), work, work_bytes, cudaMemcpyDeviceToHost);
+  EXPECT_TRUE(std::isnan(w.front()) && std::isnan(w.back()));
+  cufftDestroy(plan);
+  for (void* p : {static_cast<void*>(in), static_cast<void*>(out), static_cast<void*>(work)}) cudaFree(p);
 }
 
 // A 2D convolution N=1, C=K=2, 6x6, k 3x3, described as baselines/cudnn.cpp describes it.
