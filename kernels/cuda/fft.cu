@@ -85,37 +85,41 @@ struct Grid {
   int64_t plane;  // floats per plane: 2*bins
 };
 
+// Index type I: int32_t when every index fits (index_fits_int32), as integer division, done
+// per element here, costs several times more in 64 bits.
+bool index_fits_int32(int64_t largest) { return largest < (int64_t(1) << 30); }
+
 // Writes the whole grid of every plane, zeros included, so no state survives between runs.
-__global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
-                               int64_t total) {
-  const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t t = i / g.pitch;
-    const int gw = int(i % g.pitch);
+template <class I>
+__global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g, I total) {
+  const I vol = I(pl.ext[0]) * pl.ext[1] * pl.ext[2];
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
+    I t = i / g.pitch;
+    const int gw = int(i - t * g.pitch);
     const int gh = int(t % g.nf[1]);
     t /= g.nf[1];
     const int gd = int(t % g.nf[0]);
-    const int64_t p = t / g.nf[0];
+    const I p = t / g.nf[0];
     const int id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
     const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
     const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
-    dst[i] = (id >= 0 && ih >= 0 && iw >= 0) ? src[p * vol + (int64_t(id) * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
+    dst[i] = (id >= 0 && ih >= 0 && iw >= 0) ? src[p * vol + (I(id) * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
   }
 }
 
 // Crop (and subsample) the inverse transform into the output tensor, with cuFFT's missing 1/N.
+template <class I>
 __global__ void gather_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
-                              float scale, int64_t total) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t t = i;
-    const int iw = int(t % pl.ext[2]);
-    t /= pl.ext[2];
+                              float scale, I total) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
+    I t = i / pl.ext[2];
+    const int iw = int(i - t * pl.ext[2]);
     const int ih = int(t % pl.ext[1]);
     t /= pl.ext[1];
     const int id = int(t % pl.ext[0]);
-    const int64_t p = t / pl.ext[0];
+    const I p = t / pl.ext[0];
     const int gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
-    dst[i] = src[p * g.plane + (int64_t(gd) * g.nf[1] + gh) * g.pitch + gw] * scale;
+    dst[i] = src[p * I(g.plane) + (I(gd) * g.nf[1] + gh) * g.pitch + gw] * scale;
   }
 }
 
@@ -402,9 +406,12 @@ class CudaFft final : public Algorithm {
       return;
     }
     float* spec = grid_.as<float>();
-    const int64_t total = layout_.planes[f] * 2 * layout_.bins;
-    scatter_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, placement(shape_, Family(f)),
-                                                                          grid(), total);
+    const int64_t total = layout_.planes[f] * 2 * layout_.bins;  // the tensor lies inside: its indices are smaller
+    const Placement pl = placement(shape_, Family(f));
+    if (index_fits_int32(total))
+      scatter_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), int32_t(total));
+    else
+      scatter_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), total);
     CB_LAUNCH("scatter_kernel");
     CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, grid_.as<cufftComplex>()));
     transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
@@ -432,8 +439,13 @@ class CudaFft final : public Algorithm {
     CB_CUFFT(cufftExecC2R(*active_->inv[f], grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
     const Placement pl = placement(shape_, Family(f));
     const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
-    gather_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(
-        grid_.as<float>(), dst, pl, grid(), 1.0f / static_cast<float>(layout_.total()), total);
+    const float scale = 1.0f / static_cast<float>(layout_.total());
+    if (index_fits_int32(layout_.planes[f] * 2 * layout_.bins))  // the grid, larger than the tensor
+      gather_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
+                                                                                   scale, int32_t(total));
+    else
+      gather_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
+                                                                                   scale, total);
     CB_LAUNCH("gather_kernel");
   }
 
