@@ -44,6 +44,11 @@ inline unsigned grid_for(int64_t n, int block) {
   return static_cast<unsigned>(b < 1 ? 1 : b > (1 << 24) ? (1 << 24) : b);
 }
 
+// Whether element indices up to `largest` (with room for a grid-stride loop's last step) fit
+// int32: kernels that divide per element then index in 32 bits, as 64-bit integer division
+// costs several times more on a GPU.
+inline bool index_fits_int32(int64_t largest) { return largest < (int64_t(1) << 30); }
+
 // Output index along a dim that input i meets through tap r, or -1 (gather form of dgrad).
 __device__ __forceinline__ int out_index(int i, int r, int pad, int stride, int dil, int out) {
   const int t = i + pad - r * dil;

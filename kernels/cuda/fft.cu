@@ -85,10 +85,6 @@ struct Grid {
   int64_t plane;  // floats per plane: 2*bins
 };
 
-// Index type I: int32_t when every index fits (index_fits_int32), as integer division, done
-// per element here, costs several times more in 64 bits.
-bool index_fits_int32(int64_t largest) { return largest < (int64_t(1) << 30); }
-
 // Writes the whole grid of every plane, zeros included, so no state survives between runs.
 template <class I>
 __global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g, I total) {
@@ -408,7 +404,7 @@ class CudaFft final : public Algorithm {
     float* spec = grid_.as<float>();
     const int64_t total = layout_.planes[f] * 2 * layout_.bins;  // the tensor lies inside: its indices are smaller
     const Placement pl = placement(shape_, Family(f));
-    if (index_fits_int32(total))
+    if (cuda::index_fits_int32(total))
       scatter_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), int32_t(total));
     else
       scatter_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), total);
@@ -440,7 +436,7 @@ class CudaFft final : public Algorithm {
     const Placement pl = placement(shape_, Family(f));
     const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
     const float scale = 1.0f / static_cast<float>(layout_.total());
-    if (index_fits_int32(layout_.planes[f] * 2 * layout_.bins))  // the grid, larger than the tensor
+    if (cuda::index_fits_int32(layout_.planes[f] * 2 * layout_.bins))  // the grid, larger than the tensor
       gather_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
                                                                                    scale, int32_t(total));
     else

@@ -1,5 +1,6 @@
 // cuda.fft and cuda.fbfft over overlap-save tiles: the tile copies as grid-stride kernels over
 // destination rows (gather form: the overlap-add needs no atomics).
+#include <algorithm>
 #include <cstdint>
 
 #include "conv_params.cuh"
@@ -28,12 +29,8 @@ __global__ void sum_tiles_kernel(TileCopy g, const float* __restrict__ tiled, fl
     g.sum_row<I>(tiled, dst, r, int(threadIdx.x % 32), 32);
 }
 
-// 32-bit indexing when every element index of both tensors fits, with room for the grid-stride
-// loop's last step.
-bool fits_int32(const TileCopy& g) {
-  const int64_t limit = (int64_t(1) << 30);
-  return g.tiled_elems() < limit && g.full_elems() < limit;
-}
+// 32-bit indexing when every element index of both tensors fits.
+bool fits_int32(const TileCopy& g) { return cuda::index_fits_int32(std::max(g.tiled_elems(), g.full_elems())); }
 
 // Blocks for one warp per row.
 unsigned blocks_for_rows(int64_t rows) { return cuda::grid_for(rows * 32, kBlock); }

@@ -28,16 +28,15 @@ int64_t chunk_images(const Shape& s) {
   return std::clamp<int64_t>(kColBudgetBytes / std::max<int64_t>(per, 1), 1, s.N);
 }
 
-__global__ void im2col_kernel(ConvParams p, const float* __restrict__ x, float* __restrict__ col, int64_t n0,
-                              int64_t total) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t t = i;
-    int o = int(t % p.out_vol);
-    t /= p.out_vol;
+template <class I>
+__global__ void im2col_kernel(ConvParams p, const float* __restrict__ x, float* __restrict__ col, I n0, I total) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
+    I t = i / p.out_vol;
+    int o = int(i - t * p.out_vol);
     int r = int(t % p.k_vol);
     t /= p.k_vol;
     const int c = int(t % p.C);
-    const int64_t n = n0 + t / p.C;
+    const I n = n0 + t / p.C;
     const int ow = o % p.out[2];
     o /= p.out[2];
     const int oh = o % p.out[1], od = o / p.out[1];
@@ -48,21 +47,20 @@ __global__ void im2col_kernel(ConvParams p, const float* __restrict__ x, float* 
     const int ih = oh * p.stride[1] + rh * p.dil[1] - p.pad[1];
     const int iw = ow * p.stride[2] + rw * p.dil[2] - p.pad[2];
     const bool in = id >= 0 && id < p.in[0] && ih >= 0 && ih < p.in[1] && iw >= 0 && iw < p.in[2];
-    col[i] = in ? x[(n * p.C + c) * p.in_vol + (int64_t(id) * p.in[1] + ih) * p.in[2] + iw] : 0.0f;
+    col[i] = in ? x[(n * p.C + c) * p.in_vol + (I(id) * p.in[1] + ih) * p.in[2] + iw] : 0.0f;
   }
 }
 
 // dx of the chunk's images: every element gathers the column entries that were taken from it.
-__global__ void col2im_kernel(ConvParams p, const float* __restrict__ dcol, float* __restrict__ dx, int64_t n0,
-                              int64_t total) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t t = i;
-    const int iw = int(t % p.in[2]);
-    t /= p.in[2];
+template <class I>
+__global__ void col2im_kernel(ConvParams p, const float* __restrict__ dcol, float* __restrict__ dx, I n0, I total) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
+    I t = i / p.in[2];
+    const int iw = int(i - t * p.in[2]);
     const int ih = int(t % p.in[1]);
     t /= p.in[1];
     const int id = int(t % p.in[0]);
-    const int64_t bc = t / p.in[0];  // image-in-chunk * C + channel
+    const I bc = t / p.in[0];  // image-in-chunk * C + channel
     const float* src = dcol + bc * p.k_vol * p.out_vol;
     float acc = 0.0f;
     for (int rd = 0; rd < p.k[0]; ++rd) {
@@ -75,11 +73,11 @@ __global__ void col2im_kernel(ConvParams p, const float* __restrict__ dcol, floa
           const int ow = cuda::out_index(iw, rw, p.pad[2], p.stride[2], p.dil[2], p.out[2]);
           if (ow < 0) continue;
           const int r = (rd * p.k[1] + rh) * p.k[2] + rw;
-          acc += src[int64_t(r) * p.out_vol + (int64_t(od) * p.out[1] + oh) * p.out[2] + ow];
+          acc += src[I(r) * p.out_vol + (I(od) * p.out[1] + oh) * p.out[2] + ow];
         }
       }
     }
-    dx[n0 * p.C * int64_t(p.in_vol) + i] = acc;
+    dx[n0 * p.C * I(p.in_vol) + i] = acc;
   }
 }
 
@@ -130,11 +128,17 @@ class CudaIm2col final : public Algorithm {
     const int64_t img = col_per_image(s), chunk = chunk_images(s), G = s.groups;
     const float one = 1.0f, zero = 0.0f;
     float* col = col_.as<float>();
+    // Indices reach the whole x (dx) and a chunk's columns.
+    const bool int32 = cuda::index_fits_int32(std::max(s.x_elems(), chunk * img));
     for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
       const int B = int(std::min(chunk, s.N - n0));
       if (fp || wg) {
         const int64_t total = B * img;
-        im2col_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, t.x, col, n0, total);
+        if (int32)
+          im2col_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, t.x, col, int32_t(n0),
+                                                                                       int32_t(total));
+        else
+          im2col_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, t.x, col, n0, total);
         CB_LAUNCH("im2col_kernel");
       }
       for (int64_t g = 0; fp && g < G; ++g)  // y_g (Kg x cols) = w_g (Kg x rows) * col_g (rows x cols)
@@ -154,7 +158,11 @@ class CudaIm2col final : public Algorithm {
                                               t.dy + (n0 * s.K + g * Kg) * cols, cols, s.K * cols,
                                               t.w + g * Kg * rows, rows, 0, &zero, col + g * rows * cols, cols, img, B));
         const int64_t total = B * s.C * s.in_volume();
-        col2im_kernel<<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, col, t.dx, n0, total);
+        if (int32)
+          col2im_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, col, t.dx, int32_t(n0),
+                                                                                       int32_t(total));
+        else
+          col2im_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(params_, col, t.dx, n0, total);
         CB_LAUNCH("col2im_kernel");
       }
     }
