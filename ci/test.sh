@@ -21,11 +21,12 @@ echo "== pytest (plots)"
 echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim: our kernels, cuFFT, cuBLAS and cuDNN calls)"
 if command -v nvcc >/dev/null; then
   cmake --preset cudasim >/dev/null
-  cmake --build --preset cudasim -j"$jobs" --target test_cudasim test_algorithms_cuda test_cuda_device convbench
+  cmake --build --preset cudasim -j"$jobs" --target test_cudasim test_algorithms_cuda test_cuda_device test_train convbench
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1  # the preset's sanitizers
   build/cudasim/test_cudasim
   build/cudasim/test_cuda_device
   build/cudasim/test_algorithms_cuda
+  build/cudasim/test_train  # training with every algorithm, the CUDA ones and cudnn.best included
   sim_out=$(mktemp -d)
   build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
     --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --algo 'cuda.*' --pass fprop,dgrad,wgrad,step \

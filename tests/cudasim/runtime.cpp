@@ -10,7 +10,7 @@
 #include <cufft.h>
 #include <fftw3.h>
 #include <sys/mman.h>
-#include <ucontext.h>
+#include <ucontext.h>  // the fibers outside x86-64
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -71,15 +71,71 @@ void check_range(const void* p, std::size_t bytes, const char* what) {
 // ---- fibers: one per thread of the block being run -------------------------------------------
 constexpr std::size_t kStackBytes = 256 << 10;
 
+// A stack switch. swapcontext saves and restores the signal mask, a system call on every
+// __syncthreads(); on x86-64 a few instructions do instead what a call must preserve
+// (callee-saved registers, the stack pointer). Elsewhere ucontext.
+#if defined(__x86_64__)
+extern "C" void cudasim_switch(void** save_sp, void* load_sp);
+asm(R"(
+  .text
+  .globl cudasim_switch
+  .type cudasim_switch, @function
+cudasim_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size cudasim_switch, .-cudasim_switch
+)");
+struct Context {
+  void* sp = nullptr;
+};
+void switch_context(Context& from, Context& to) { cudasim_switch(&from.sp, to.sp); }
+// The first switch to c enters entry(): six zero registers, then entry as the return address,
+// above it a null one (entry never returns), leaving the stack as a call would (16-byte aligned
+// before the return address).
+void make_context(Context& c, char* stack, std::size_t bytes, void (*entry)()) {
+  auto* top = reinterpret_cast<void**>(reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t(15));
+  top[-1] = nullptr;
+  top[-2] = reinterpret_cast<void*>(entry);
+  for (int i = 3; i <= 8; ++i) top[-i] = nullptr;
+  c.sp = top - 8;
+}
+#else
+struct Context {
+  ucontext_t uc;
+};
+void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+// getcontext only fills in what makecontext changes: it does not return a second time.
+void make_context(Context& c, char* stack, std::size_t bytes, void (*entry)()) {
+  getcontext(&c.uc);
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = bytes;
+  c.uc.uc_link = nullptr;
+  makecontext(&c.uc, entry, 0);
+}
+#endif
+
 struct Fiber {
-  ucontext_t ctx;
+  Context ctx;
   char* stack = nullptr;
   uint3 tid;
   bool done = false;
   void* fake_stack = nullptr;  // AddressSanitizer's, while the thread is switched out
 };
 
-ucontext_t scheduler;
+Context scheduler;
 Fiber* current = nullptr;
 const std::function<void()>* body = nullptr;
 std::vector<Fiber> fibers;
@@ -93,18 +149,18 @@ const void* scheduler_stack = nullptr;
 std::size_t scheduler_stack_size = 0;
 void to_fiber(Fiber& f) {
   __sanitizer_start_switch_fiber(&scheduler_fake_stack, f.stack, kStackBytes);
-  swapcontext(&scheduler, &f.ctx);
+  switch_context(scheduler, f.ctx);
   __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
 }
 void to_scheduler(Fiber& f, bool done) {
   __sanitizer_start_switch_fiber(done ? nullptr : &f.fake_stack, scheduler_stack, scheduler_stack_size);
-  swapcontext(&f.ctx, &scheduler);
+  switch_context(f.ctx, scheduler);
   __sanitizer_finish_switch_fiber(f.fake_stack, &scheduler_stack, &scheduler_stack_size);
 }
 void fiber_started() { __sanitizer_finish_switch_fiber(nullptr, &scheduler_stack, &scheduler_stack_size); }
 #else
-void to_fiber(Fiber& f) { swapcontext(&scheduler, &f.ctx); }
-void to_scheduler(Fiber& f, bool) { swapcontext(&f.ctx, &scheduler); }
+void to_fiber(Fiber& f) { switch_context(scheduler, f.ctx); }
+void to_scheduler(Fiber& f, bool) { switch_context(f.ctx, scheduler); }
 void fiber_started() {}
 #endif
 
@@ -127,19 +183,14 @@ char* stack_for(std::size_t i) {
 
 std::size_t opted_in_shared = kSharedDefault;  // the largest opt-in any kernel made
 
-// Thread i of a block, ready to start at fiber_main (getcontext only fills in the context that
-// makecontext then changes: it does not return a second time); without `context`, its index only.
+// Thread i of a block, ready to start at fiber_main; without `context`, its index only.
 [[gnu::noinline]] void start_fiber(Fiber& f, std::size_t i, const dim3& block, bool context) {
   f.done = false;
   f.fake_stack = nullptr;
   f.tid = {unsigned(i % block.x), unsigned(i / block.x % block.y), unsigned(i / (uint64_t(block.x) * block.y))};
   if (!context) return;
   f.stack = stack_for(i);
-  getcontext(&f.ctx);
-  f.ctx.uc_stack.ss_sp = f.stack;
-  f.ctx.uc_stack.ss_size = kStackBytes;
-  f.ctx.uc_link = nullptr;
-  makecontext(&f.ctx, fiber_main, 0);
+  make_context(f.ctx, f.stack, kStackBytes, fiber_main);
 }
 
 // Rounds: every live thread runs until it waits at the barrier or ends; then the barrier opens
