@@ -36,6 +36,10 @@ void syncthreads();
 // Like compute-sanitizer for library calls: [p, p + bytes) inside one device allocation, else
 // the simulation stops with `what` (runtime.cpp's cuFFT, cuBLAS and copies; cudnn.cpp).
 void check_device_range(const void* p, std::size_t bytes, const char* what);
+// Work enqueued on the legacy default stream while a non-blocking stream exists is not ordered
+// with that stream's work on a GPU (here everything runs at once, so it would go unseen): the
+// simulation stops, naming `what`. convbench puts all its work on the benchmark's stream.
+void check_stream(cudaStream_t s, const char* what);
 void* dynamic_shared_bytes();
 template <class T>
 T* dynamic_shared() {

@@ -520,11 +520,13 @@ cudnnStatus_t cudnnGetConvolutionBackwardFilterWorkspaceSize(cudnnHandle_t, cons
   return query(kFilter, algo, g, bytes);
 }
 
-cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t, const cudnnTensorDescriptor_t xd, const void* x,
+cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t h, const cudnnTensorDescriptor_t xd, const void* x,
                                                      const cudnnFilterDescriptor_t wd, const void* w,
                                                      const cudnnConvolutionDescriptor_t c, const cudnnTensorDescriptor_t yd,
                                                      void* y, const int requested, int* returned,
                                                      cudnnConvolutionFwdAlgoPerf_t* perf, void* ws, size_t ws_bytes) {
+  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, wd, c, yd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");
@@ -532,12 +534,14 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t, const cudnnT
   return find(kFwd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, c, g, y, std::size_t(g.y_bytes()), requested, returned, perf, ws,
               ws_bytes);
 }
-cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t, const cudnnFilterDescriptor_t wd, const void* w,
+cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const cudnnFilterDescriptor_t wd, const void* w,
                                                           const cudnnTensorDescriptor_t dyd, const void* dy,
                                                           const cudnnConvolutionDescriptor_t c,
                                                           const cudnnTensorDescriptor_t dxd, void* dx, const int requested,
                                                           int* returned, cudnnConvolutionBwdDataAlgoPerf_t* perf, void* ws,
                                                           size_t ws_bytes) {
+  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(dxd, wd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(w, std::size_t(g.w_bytes()), "cuDNN Find's w");
@@ -545,12 +549,14 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t, const c
   return find(kData, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, c, g, dx, std::size_t(g.x_bytes()), requested, returned,
               perf, ws, ws_bytes);
 }
-cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t, const cudnnTensorDescriptor_t xd, const void* x,
+cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t h, const cudnnTensorDescriptor_t xd, const void* x,
                                                             const cudnnTensorDescriptor_t dyd, const void* dy,
                                                             const cudnnConvolutionDescriptor_t c,
                                                             const cudnnFilterDescriptor_t dwd, void* dw, const int requested,
                                                             int* returned, cudnnConvolutionBwdFilterAlgoPerf_t* perf,
                                                             void* ws, size_t ws_bytes) {
+  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, dwd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");
@@ -564,6 +570,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const 
                                       const cudnnConvolutionDescriptor_t c, cudnnConvolutionFwdAlgo_t algo, void* ws,
                                       size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cuDNN convolution");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, wd, c, yd, g); st != CUDNN_STATUS_SUCCESS) return st;
   return execute(kFwd, algo, c, g, alpha, beta, static_cast<const float*>(x), static_cast<const float*>(w), nullptr,
@@ -575,6 +582,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, c
                                            void* ws, size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t dxd,
                                            void* dx) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cuDNN convolution");
   Geometry g;
   if (const cudnnStatus_t st = geometry(dxd, wd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   return execute(kData, algo, c, g, alpha, beta, nullptr, static_cast<const float*>(w), static_cast<const float*>(dy),
@@ -586,6 +594,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha,
                                              void* ws, size_t ws_bytes, const void* beta,
                                              const cudnnFilterDescriptor_t dwd, void* dw) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(h->stream, "cuDNN convolution");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, dwd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   return execute(kFilter, algo, c, g, alpha, beta, static_cast<const float*>(x), nullptr, static_cast<const float*>(dy),

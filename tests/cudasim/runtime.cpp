@@ -230,6 +230,14 @@ void syncthreads() {
 
 void check_device_range(const void* p, std::size_t bytes, const char* what) { check_range(p, bytes, what); }
 
+std::set<cudaStream_t> nonblocking_streams;
+void check_stream(cudaStream_t s, const char* what) {
+  const bool legacy = s == nullptr || s == cudaStreamLegacy;
+  if (legacy && !nonblocking_streams.empty())
+    violation(std::string(what) + " enqueued on the legacy default stream while a non-blocking stream exists: on a GPU "
+              "it is not ordered with that stream's work (set the handle's or launch's stream)");
+}
+
 void* dynamic_shared_bytes() { return shared_bytes.data(); }
 
 void launch(const Config& c, const char* kernel, const std::function<void()>& thread) {
@@ -241,6 +249,7 @@ void launch(const Config& c, const char* kernel, const std::function<void()>& th
     bad = "grid " + std::to_string(c.grid.x) + "x" + std::to_string(c.grid.y) + "x" + std::to_string(c.grid.z);
   if (c.shared > std::min<std::size_t>(opted_in_shared, kSharedOptin))
     bad = std::to_string(c.shared) + " bytes of dynamic shared memory without the opt-in";
+  check_stream(c.stream, kernel);
   if (!bad.empty()) {
     std::fprintf(stderr, "cudasim: launch of %s refused: %s\n", kernel, bad.c_str());
     record(cudaErrorInvalidConfiguration);
@@ -337,21 +346,25 @@ cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpy
   std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t s) {
+  check_stream(s, "cudaMemcpyAsync");
   return cudaMemcpy(dst, src, bytes, kind);
 }
-cudaError_t cudaMemsetAsync(void* p, int v, std::size_t bytes, cudaStream_t) {
+cudaError_t cudaMemsetAsync(void* p, int v, std::size_t bytes, cudaStream_t s) {
+  check_stream(s, "cudaMemsetAsync");
   check_range(p, bytes, "cudaMemsetAsync");
   std::memset(p, v, bytes);
   return cudaSuccess;
 }
 
 // Streams and events: everything runs when it is enqueued, so they only need identities.
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags) {
   *s = reinterpret_cast<cudaStream_t>(new char);
+  if (flags & cudaStreamNonBlocking) nonblocking_streams.insert(*s);
   return cudaSuccess;
 }
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
+  nonblocking_streams.erase(s);
   delete reinterpret_cast<char*>(s);
   return cudaSuccess;
 }
@@ -406,6 +419,7 @@ struct FftPlan {
   bool made = false, auto_alloc = true;
   void* work = nullptr;
   std::size_t work_bytes = 0;
+  cudaStream_t stream = nullptr;
 };
 std::map<int, FftPlan> fft_plans;
 int next_fft = 1;
@@ -441,8 +455,11 @@ cufftResult cufftSetWorkArea(cufftHandle h, void* w) {
   it->second.work = w;
   return CUFFT_SUCCESS;
 }
-cufftResult cufftSetStream(cufftHandle h, cudaStream_t) {
-  return fft_plans.count(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN;
+cufftResult cufftSetStream(cufftHandle h, cudaStream_t s) {
+  const auto it = fft_plans.find(h);
+  if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
+  it->second.stream = s;
+  return CUFFT_SUCCESS;
 }
 cufftResult cufftGetVersion(int* v) { return *v = CUFFT_VERSION, CUFFT_SUCCESS; }
 cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long* n, long long* inembed, long long istride,
@@ -474,6 +491,7 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
   FftPlan& p = it->second;
   if (p.type != type) return CUFFT_INVALID_TYPE;
   if (!p.auto_alloc && !p.work) violation("cuFFT plan executed without a work area (auto-allocation off)");
+  check_stream(p.stream, "cufftExec");
   long long half[3] = {p.n[0], p.n[1], p.n[2]};
   half[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
   const bool r2c = type == CUFFT_R2C;
@@ -565,6 +583,7 @@ cublasStatus_t gemm_checks(cublasHandle_t h, cublasOperation_t ta, cublasOperati
                            const T* A, int lda, long long sa, const T* B, int ldb, long long sb, const T* C, int ldc,
                            long long sc, int batch) {
   if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+  check_stream(h->stream, "cuBLAS GEMM");
   const int arows = ta == CUBLAS_OP_N ? m : k, acols = ta == CUBLAS_OP_N ? k : m;
   const int brows = tb == CUBLAS_OP_N ? k : n, bcols = tb == CUBLAS_OP_N ? n : k;
   if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, arows) || ldb < std::max(1, brows) ||

@@ -80,6 +80,32 @@ TEST(Cudasim, BadLaunchesAreErrors) {
   cudaFree(n);
 }
 
+// convbench runs everything on one non-blocking stream; work left on the legacy default stream
+// would race with it on a GPU, so the simulation stops there.
+TEST(Cudasim, DefaultStreamWorkBesideANonBlockingStreamStops) {
+  int* n = nullptr;
+  ASSERT_EQ(cudaMalloc(&n, sizeof(int)), cudaSuccess);
+  cudaStream_t s = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
+  count<<<1, 1, 0, s>>>(n);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_DEATH(count<<<1, 1>>>(n), "legacy default stream");
+  cublasHandle_t blas = nullptr;
+  ASSERT_EQ(cublasCreate(&blas), CUBLAS_STATUS_SUCCESS);
+  const float one = 1, zero = 0;
+  float* d = reinterpret_cast<float*>(n);
+  EXPECT_DEATH(cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, d, 1, 0, d, 1, 0, &zero, d, 1, 0, 1),
+               "cuBLAS GEMM enqueued on the legacy default stream");
+  ASSERT_EQ(cublasSetStream(blas, s), CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, d, 1, 0, d, 1, 0, &zero, d, 1, 0, 1),
+            CUBLAS_STATUS_SUCCESS);
+  cublasDestroy(blas);
+  cudaStreamDestroy(s);
+  count<<<1, 1>>>(n);  // no non-blocking stream left: the default stream orders everything
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+  cudaFree(n);
+}
+
 TEST(Cudasim, FreshDeviceMemoryIsNaN) {
   float* d = nullptr;
   ASSERT_EQ(cudaMalloc(&d, 100 * sizeof(float)), cudaSuccess);
