@@ -40,6 +40,10 @@ void check_device_range(const void* p, std::size_t bytes, const char* what);
 // with that stream's work on a GPU (here everything runs at once, so it would go unseen): the
 // simulation stops, naming `what`. convbench puts all its work on the benchmark's stream.
 void check_stream(cudaStream_t s, const char* what);
+// A setup call (allocation, plan, handle, cudnnFind): DESIGN's timing rules keep them out of
+// every timed region, so cudaEventElapsedTime stops the simulation when one lies between its
+// two events.
+void setup_call(const char* what);
 void* dynamic_shared_bytes();
 template <class T>
 T* dynamic_shared() {

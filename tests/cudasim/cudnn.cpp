@@ -411,11 +411,13 @@ void cudnnGetLastErrorString(char* message, size_t max_size) {
 }
 
 cudnnStatus_t cudnnCreate(cudnnHandle_t* h) {
+  cudasim::setup_call("cudnnCreate");
   if (!h) return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "handle is null");
   *h = new cudnnContext;
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnDestroy(cudnnHandle_t h) {
+  cudasim::setup_call("cudnnDestroy");
   delete h;
   return CUDNN_STATUS_SUCCESS;
 }
@@ -527,6 +529,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t h, const cudn
                                                      cudnnConvolutionFwdAlgoPerf_t* perf, void* ws, size_t ws_bytes) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
   cudasim::check_stream(h->stream, "cudnnFind");
+  cudasim::setup_call("cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, wd, c, yd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");
@@ -542,6 +545,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const
                                                           size_t ws_bytes) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
   cudasim::check_stream(h->stream, "cudnnFind");
+  cudasim::setup_call("cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(dxd, wd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(w, std::size_t(g.w_bytes()), "cuDNN Find's w");
@@ -557,6 +561,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t h, con
                                                             void* ws, size_t ws_bytes) {
   if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
   cudasim::check_stream(h->stream, "cudnnFind");
+  cudasim::setup_call("cudnnFind");
   Geometry g;
   if (const cudnnStatus_t st = geometry(xd, dwd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
   cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");

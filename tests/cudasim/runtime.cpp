@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -230,6 +231,14 @@ void syncthreads() {
 
 void check_device_range(const void* p, std::size_t bytes, const char* what) { check_range(p, bytes, what); }
 
+// Setup calls and event records in one sequence; the most recent setup calls are kept.
+uint64_t sequence = 0;
+std::deque<std::pair<uint64_t, std::string>> setup_calls;
+void setup_call(const char* what) {
+  setup_calls.emplace_back(++sequence, what);
+  if (setup_calls.size() > 4096) setup_calls.pop_front();
+}
+
 std::set<cudaStream_t> nonblocking_streams;
 void check_stream(cudaStream_t s, const char* what) {
   const bool legacy = s == nullptr || s == cudaStreamLegacy;
@@ -317,6 +326,7 @@ cudaError_t cudaRuntimeGetVersion(int* v) { return *v = CUDART_VERSION, cudaSucc
 cudaError_t cudaDriverGetVersion(int* v) { return *v = 0, cudaSuccess; }
 
 cudaError_t cudaMalloc(void** p, std::size_t bytes) {
+  setup_call("cudaMalloc");
   *p = nullptr;
   if (bytes > kDeviceBytes - allocated) return record(cudaErrorMemoryAllocation);
   void* m = nullptr;  // exactly `bytes`, so that AddressSanitizer sees a read one past the end
@@ -329,6 +339,7 @@ cudaError_t cudaMalloc(void** p, std::size_t bytes) {
 }
 cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
+  setup_call("cudaFree");
   const auto it = allocations.find(reinterpret_cast<std::uintptr_t>(p));
   if (it == allocations.end()) return record(cudaErrorInvalidValue);
   allocated -= it->second;
@@ -359,6 +370,7 @@ cudaError_t cudaMemsetAsync(void* p, int v, std::size_t bytes, cudaStream_t s) {
 
 // Streams and events: everything runs when it is enqueued, so they only need identities.
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags) {
+  setup_call("cudaStreamCreateWithFlags");
   *s = reinterpret_cast<cudaStream_t>(new char);
   if (flags & cudaStreamNonBlocking) nonblocking_streams.insert(*s);
   return cudaSuccess;
@@ -369,22 +381,35 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+namespace {
+struct Event {
+  double ms = 0;      // host clock at the record
+  uint64_t seq = 0;   // place in the sequence of setup calls and records
+};
+Event& event(cudaEvent_t e) { return *reinterpret_cast<Event*>(e); }
+}  // namespace
 cudaError_t cudaEventCreate(cudaEvent_t* e) {
-  *e = reinterpret_cast<cudaEvent_t>(new double(0));
+  *e = reinterpret_cast<cudaEvent_t>(new Event);
   return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
-  delete reinterpret_cast<double*>(e);
+  delete &event(e);
   return cudaSuccess;
 }
-cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
-  *reinterpret_cast<double*>(e) =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+  check_stream(s, "cudaEventRecord");
+  event(e).ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  event(e).seq = ++sequence;
   return cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
-  *ms = float(*reinterpret_cast<double*>(b) - *reinterpret_cast<double*>(a));
+  const uint64_t from = std::min(event(a).seq, event(b).seq), to = std::max(event(a).seq, event(b).seq);
+  for (const auto& [seq, what] : setup_calls)
+    if (seq > from && seq < to)
+      violation(what + " inside a timed region (between the two events cudaEventElapsedTime measures): "
+                "allocations, plans, handles and cudnnFind belong before it");
+  *ms = float(event(b).ms - event(a).ms);
   return cudaSuccess;
 }
 
@@ -437,11 +462,15 @@ long long span(const FftPlan& p, const long long* embed, long long stride, long 
 }  // namespace
 
 cufftResult cufftCreate(cufftHandle* h) {
+  setup_call("cufftCreate");
   *h = next_fft++;
   fft_plans[*h] = FftPlan{};
   return CUFFT_SUCCESS;
 }
-cufftResult cufftDestroy(cufftHandle h) { return fft_plans.erase(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN; }
+cufftResult cufftDestroy(cufftHandle h) {
+  setup_call("cufftDestroy");
+  return fft_plans.erase(h) ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN;
+}
 cufftResult cufftSetAutoAllocation(cufftHandle h, int a) {
   const auto it = fft_plans.find(h);
   if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
@@ -465,6 +494,7 @@ cufftResult cufftGetVersion(int* v) { return *v = CUFFT_VERSION, CUFFT_SUCCESS; 
 cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long* n, long long* inembed, long long istride,
                                 long long idist, long long* onembed, long long ostride, long long odist,
                                 cufftType type, long long batch, std::size_t* work) {
+  setup_call("cufftMakePlanMany64");
   const auto it = fft_plans.find(h);
   if (it == fft_plans.end()) return CUFFT_INVALID_PLAN;
   if (rank < 1 || rank > 3 || batch < 1 || (type != CUFFT_R2C && type != CUFFT_C2R)) return CUFFT_INVALID_VALUE;
@@ -541,10 +571,12 @@ struct cublasContext {
 };
 
 cublasStatus_t cublasCreate_v2(cublasHandle_t* h) {
+  setup_call("cublasCreate");
   *h = new cublasContext;
   return CUBLAS_STATUS_SUCCESS;
 }
 cublasStatus_t cublasDestroy_v2(cublasHandle_t h) {
+  setup_call("cublasDestroy");
   delete h;
   return CUBLAS_STATUS_SUCCESS;
 }

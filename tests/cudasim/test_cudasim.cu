@@ -106,6 +106,32 @@ TEST(Cudasim, DefaultStreamWorkBesideANonBlockingStreamStops) {
   cudaFree(n);
 }
 
+// DESIGN's timing rules: no allocation, plan, handle or cudnnFind between the events a
+// benchmark times.
+TEST(Cudasim, SetupInsideATimedRegionStops) {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  ASSERT_EQ(cudaEventCreate(&start), cudaSuccess);
+  ASSERT_EQ(cudaEventCreate(&stop), cudaSuccess);
+  float ms = 0, *d = nullptr;
+  ASSERT_EQ(cudaMalloc(&d, 64), cudaSuccess);  // before the region: fine
+  cudaEventRecord(start, nullptr);
+  cudaEventRecord(stop, nullptr);
+  EXPECT_EQ(cudaEventElapsedTime(&ms, start, stop), cudaSuccess);
+  EXPECT_DEATH(
+      {
+        cudaEventRecord(start, nullptr);
+        cudaFree(d);
+        cudaEventRecord(stop, nullptr);
+        cudaEventElapsedTime(&ms, start, stop);
+      },
+      "cudaFree inside a timed region");
+  cudaFree(d);  // between timed regions: fine
+  cudaEventRecord(start, nullptr);
+  cudaEventRecord(stop, nullptr);
+  EXPECT_EQ(cudaEventElapsedTime(&ms, start, stop), cudaSuccess);
+  cudaEventDestroy(start), cudaEventDestroy(stop);
+}
+
 TEST(Cudasim, FreshDeviceMemoryIsNaN) {
   float* d = nullptr;
   ASSERT_EQ(cudaMalloc(&d, 100 * sizeof(float)), cudaSuccess);
