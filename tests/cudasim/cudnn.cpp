@@ -282,10 +282,41 @@ void for_each_term(const Geometry& g, Term&& term) {
       }
 }
 
+// One call of a pass as the API receives it: handle, the descriptors of x, w, y (dgrad: dx, w,
+// dy; wgrad: x, dw, dy), the pass's two inputs among x, w, y (the third null) and its output.
+struct Call {
+  PassKind p;
+  cudnnHandle_t h;
+  const cudnnTensorStruct* xd;
+  const cudnnFilterStruct* wd;
+  const cudnnConvolutionStruct* c;
+  const cudnnTensorStruct* yd;
+  const void *x, *w, *y;
+  void* out;
+  std::size_t out_bytes(const Geometry& g) const {
+    return std::size_t(p == kFwd ? g.y_bytes() : p == kData ? g.x_bytes() : g.w_bytes());
+  }
+};
+
+// What every convolution and Find call checks first: the handle and its stream, the geometry,
+// and the two inputs and the output of the pass inside device allocations.
+cudnnStatus_t prologue(const Call& call, const char* what, Geometry& g) {
+  if (!call.h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
+  cudasim::check_stream(call.h->stream, what);
+  if (const cudnnStatus_t st = geometry(call.xd, call.wd, call.c, call.yd, g); st != CUDNN_STATUS_SUCCESS) return st;
+  // (x, w -> y), (w, dy -> dx), (x, dy -> dw)
+  if (call.p != kData) cudasim::check_device_range(call.x, std::size_t(g.x_bytes()), "cuDNN x");
+  if (call.p != kFilter) cudasim::check_device_range(call.w, std::size_t(g.w_bytes()), "cuDNN w");
+  if (call.p != kFwd) cudasim::check_device_range(call.y, std::size_t(g.y_bytes()), "cuDNN dy");
+  cudasim::check_device_range(call.out, call.out_bytes(g), "cuDNN output");
+  return CUDNN_STATUS_SUCCESS;
+}
+
 // Checks, then runs the pass: out = alpha * conv + beta * out (beta 0: out not read).
-cudnnStatus_t execute(PassKind p, int algo, const cudnnConvolutionStruct* c, const Geometry& g, const void* alpha,
-                      const void* beta, const float* x, const float* w, const float* y, float* out, void* ws,
-                      std::size_t ws_bytes) {
+cudnnStatus_t execute(const Call& call, int algo, const void* alpha, const void* beta, void* ws, std::size_t ws_bytes) {
+  Geometry g;
+  if (const cudnnStatus_t st = prologue(call, "cuDNN convolution", g); st != CUDNN_STATUS_SUCCESS) return st;
+  const PassKind p = call.p;
   if (const cudnnStatus_t st = support(p, algo, g); st != CUDNN_STATUS_SUCCESS) return st;
   if (!alpha || !beta) return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "alpha or beta is null");
   const std::size_t need = workspace(p, algo, g);
@@ -296,14 +327,12 @@ cudnnStatus_t execute(PassKind p, int algo, const cudnnConvolutionStruct* c, con
     cudasim::check_device_range(ws, need, "cuDNN workspace");
     fill_nan(ws, need);
   }
-  // The two inputs and the output of the pass: (x, w -> y), (w, dy -> dx), (x, dy -> dw).
-  if (p != kData) cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN x");
-  if (p != kFilter) cudasim::check_device_range(w, std::size_t(g.w_bytes()), "cuDNN w");
-  if (p != kFwd) cudasim::check_device_range(y, std::size_t(g.y_bytes()), "cuDNN dy");
-  cudasim::check_device_range(out, std::size_t(p == kFwd ? g.y_bytes() : p == kData ? g.x_bytes() : g.w_bytes()),
-                              "cuDNN output");
+  const auto* x = static_cast<const float*>(call.x);
+  const auto* w = static_cast<const float*>(call.w);
+  const auto* y = static_cast<const float*>(call.y);
+  auto* out = static_cast<float*>(call.out);
   const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
-  const bool round = c->math == CUDNN_TENSOR_OP_MATH && !is_fft(p, algo);
+  const bool round = call.c->math == CUDNN_TENSOR_OP_MATH && !is_fft(p, algo);
   auto in = [&](float v) { return double(round ? tf32(v) : v); };
   // The output's elements (strided offsets) and the double sums that end up in them.
   const int64_t ws5[5] = {g.Cg * g.ker_vol(), g.ker_vol(), g.ker[1] * g.ker[2], g.ker[2], 1};
@@ -345,11 +374,14 @@ float fake_time(PassKind p, int algo, const Geometry& g) {
 
 // cudnnFind*AlgorithmEx: every algorithm of the pass, fastest first, failures after.
 template <class Perf>
-cudnnStatus_t find(PassKind p, int count, const cudnnConvolutionStruct* c, const Geometry& g, void* out,
-                   std::size_t out_bytes, int requested, int* returned, Perf* perf, void* ws, std::size_t ws_bytes) {
+cudnnStatus_t find(const Call& call, int count, int requested, int* returned, Perf* perf, void* ws,
+                   std::size_t ws_bytes) {
+  cudasim::setup_call("cudnnFind");
+  Geometry g;
+  if (const cudnnStatus_t st = prologue(call, "cudnnFind", g); st != CUDNN_STATUS_SUCCESS) return st;
   if (!returned || !perf || requested < 1) return fail(CUDNN_STATUS_BAD_PARAM, "no room for results");
   if (ws_bytes) cudasim::check_device_range(ws, ws_bytes, "cuDNN workspace");
-  cudasim::check_device_range(out, out_bytes, "cuDNN Find's output");
+  const PassKind p = call.p;
   std::vector<Perf> all;
   for (int a = 0; a < count; ++a) {
     Perf r{};
@@ -361,7 +393,7 @@ cudnnStatus_t find(PassKind p, int count, const cudnnConvolutionStruct* c, const
       r.status = CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
     r.time = r.status == CUDNN_STATUS_SUCCESS ? fake_time(p, a, g) : -1.0f;
     r.determinism = deterministic(p, a) ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
-    r.mathType = c->math;
+    r.mathType = call.c->math;
     all.push_back(r);
   }
   std::stable_sort(all.begin(), all.end(), [](const Perf& l, const Perf& r) {
@@ -370,7 +402,7 @@ cudnnStatus_t find(PassKind p, int count, const cudnnConvolutionStruct* c, const
   });
   *returned = std::min(requested, count);
   std::copy_n(all.begin(), *returned, perf);
-  fill_nan(out, out_bytes);  // the trial runs leave their results there
+  fill_nan(call.out, call.out_bytes(g));  // the trial runs leave their results there
   if (ws_bytes) fill_nan(ws, ws_bytes);
   last_message.clear();
   return CUDNN_STATUS_SUCCESS;
@@ -527,15 +559,8 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t h, const cudn
                                                      const cudnnConvolutionDescriptor_t c, const cudnnTensorDescriptor_t yd,
                                                      void* y, const int requested, int* returned,
                                                      cudnnConvolutionFwdAlgoPerf_t* perf, void* ws, size_t ws_bytes) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cudnnFind");
-  cudasim::setup_call("cudnnFind");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(xd, wd, c, yd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");
-  cudasim::check_device_range(w, std::size_t(g.w_bytes()), "cuDNN Find's w");
-  return find(kFwd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, c, g, y, std::size_t(g.y_bytes()), requested, returned, perf, ws,
-              ws_bytes);
+  return find(Call{kFwd, h, xd, wd, c, yd, x, w, nullptr, y}, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, requested, returned,
+              perf, ws, ws_bytes);
 }
 cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const cudnnFilterDescriptor_t wd, const void* w,
                                                           const cudnnTensorDescriptor_t dyd, const void* dy,
@@ -543,15 +568,8 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const
                                                           const cudnnTensorDescriptor_t dxd, void* dx, const int requested,
                                                           int* returned, cudnnConvolutionBwdDataAlgoPerf_t* perf, void* ws,
                                                           size_t ws_bytes) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cudnnFind");
-  cudasim::setup_call("cudnnFind");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(dxd, wd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  cudasim::check_device_range(w, std::size_t(g.w_bytes()), "cuDNN Find's w");
-  cudasim::check_device_range(dy, std::size_t(g.y_bytes()), "cuDNN Find's dy");
-  return find(kData, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, c, g, dx, std::size_t(g.x_bytes()), requested, returned,
-              perf, ws, ws_bytes);
+  return find(Call{kData, h, dxd, wd, c, dyd, nullptr, w, dy, dx}, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, requested,
+              returned, perf, ws, ws_bytes);
 }
 cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t h, const cudnnTensorDescriptor_t xd, const void* x,
                                                             const cudnnTensorDescriptor_t dyd, const void* dy,
@@ -559,49 +577,27 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(cudnnHandle_t h, con
                                                             const cudnnFilterDescriptor_t dwd, void* dw, const int requested,
                                                             int* returned, cudnnConvolutionBwdFilterAlgoPerf_t* perf,
                                                             void* ws, size_t ws_bytes) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cudnnFind");
-  cudasim::setup_call("cudnnFind");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(xd, dwd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  cudasim::check_device_range(x, std::size_t(g.x_bytes()), "cuDNN Find's x");
-  cudasim::check_device_range(dy, std::size_t(g.y_bytes()), "cuDNN Find's dy");
-  return find(kFilter, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, c, g, dw, std::size_t(g.w_bytes()), requested, returned,
-              perf, ws, ws_bytes);
+  return find(Call{kFilter, h, xd, dwd, c, dyd, x, nullptr, dy, dw}, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+              requested, returned, perf, ws, ws_bytes);
 }
 
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const cudnnTensorDescriptor_t xd, const void* x,
                                       const cudnnFilterDescriptor_t wd, const void* w,
                                       const cudnnConvolutionDescriptor_t c, cudnnConvolutionFwdAlgo_t algo, void* ws,
                                       size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cuDNN convolution");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(xd, wd, c, yd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  return execute(kFwd, algo, c, g, alpha, beta, static_cast<const float*>(x), static_cast<const float*>(w), nullptr,
-                 static_cast<float*>(y), ws, ws_bytes);
+  return execute(Call{kFwd, h, xd, wd, c, yd, x, w, nullptr, y}, algo, alpha, beta, ws, ws_bytes);
 }
 cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, const cudnnFilterDescriptor_t wd,
                                            const void* w, const cudnnTensorDescriptor_t dyd, const void* dy,
                                            const cudnnConvolutionDescriptor_t c, cudnnConvolutionBwdDataAlgo_t algo,
                                            void* ws, size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t dxd,
                                            void* dx) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cuDNN convolution");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(dxd, wd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  return execute(kData, algo, c, g, alpha, beta, nullptr, static_cast<const float*>(w), static_cast<const float*>(dy),
-                 static_cast<float*>(dx), ws, ws_bytes);
+  return execute(Call{kData, h, dxd, wd, c, dyd, nullptr, w, dy, dx}, algo, alpha, beta, ws, ws_bytes);
 }
 cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha, const cudnnTensorDescriptor_t xd,
                                              const void* x, const cudnnTensorDescriptor_t dyd, const void* dy,
                                              const cudnnConvolutionDescriptor_t c, cudnnConvolutionBwdFilterAlgo_t algo,
                                              void* ws, size_t ws_bytes, const void* beta,
                                              const cudnnFilterDescriptor_t dwd, void* dw) {
-  if (!h) return fail(CUDNN_STATUS_NOT_INITIALIZED, "handle is null");
-  cudasim::check_stream(h->stream, "cuDNN convolution");
-  Geometry g;
-  if (const cudnnStatus_t st = geometry(xd, dwd, c, dyd, g); st != CUDNN_STATUS_SUCCESS) return st;
-  return execute(kFilter, algo, c, g, alpha, beta, static_cast<const float*>(x), nullptr, static_cast<const float*>(dy),
-                 static_cast<float*>(dw), ws, ws_bytes);
+  return execute(Call{kFilter, h, xd, dwd, c, dyd, x, nullptr, dy, dw}, algo, alpha, beta, ws, ws_bytes);
 }
