@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <tuple>
+#include <utility>
 
 // The CUDA headers define these as nothing for a host compiler; shared memory is one copy per
 // kernel here (blocks run one after another).
@@ -28,16 +30,30 @@ struct Config {
   cudaStream_t stream = nullptr;
 };
 
-// Runs `thread` (one kernel thread's body) for every thread of every block of cfg; a bad
-// configuration is recorded for cudaGetLastError, as a launch failure would be.
-void launch(const Config& cfg, const char* kernel, const std::function<void()>& thread);
+// Enqueues on cfg.stream a run of `thread` (one kernel thread's body) for every thread of every
+// block of cfg; a bad configuration is recorded for cudaGetLastError, as a launch failure would be.
+void launch(const Config& cfg, const char* kernel, std::function<void()> thread);
+
+// A kernel call with its arguments evaluated now, as a launch copies them (translate.py's form of
+// a launch): the call runs later, with the stream's work.
+template <class Call, class... Args>
+std::function<void()> with_arguments(Call call, Args... args) {
+  return [call, args = std::make_tuple(std::move(args)...)] { std::apply(call, args); };
+}
+
+// Streams run their work when the host waits for it, not when it is enqueued (runtime.cpp):
+// `op` joins stream s's queue, with what it reads of the host captured by value.
+void enqueue(cudaStream_t s, std::function<void()> op);
+// The host waits for stream s: its queued work runs, in order.
+void wait_for(cudaStream_t s);
 
 void syncthreads();
 // Like compute-sanitizer for library calls: [p, p + bytes) inside one device allocation, else
 // the simulation stops with `what` (runtime.cpp's cuFFT, cuBLAS and copies; cudnn.cpp).
 void check_device_range(const void* p, std::size_t bytes, const char* what);
 // Work enqueued on the legacy default stream while a non-blocking stream exists is not ordered
-// with that stream's work on a GPU (here everything runs at once, so it would go unseen): the
+// with that stream's work on a GPU (here the queues run one at a time, so it would mostly go
+// unseen): the
 // simulation stops, naming `what`. convbench puts all its work on the benchmark's stream.
 void check_stream(cudaStream_t s, const char* what);
 // A setup call (allocation, plan, handle, cudnnFind): DESIGN's timing rules keep them out of

@@ -312,7 +312,12 @@ cudnnStatus_t prologue(const Call& call, const char* what, Geometry& g) {
   return CUDNN_STATUS_SUCCESS;
 }
 
-// Checks, then runs the pass: out = alpha * conv + beta * out (beta 0: out not read).
+// The pass, when the handle's stream runs it: out = a * conv + b * out (b 0: out not read), the
+// operands rounded to TF32 with `round`; the workspace's `need` bytes scribbled.
+void run_pass(PassKind p, const Geometry& g, const float* x, const float* w, const float* y, float* out, float a,
+              float b, bool round, void* ws, std::size_t need);
+
+// Checks, then enqueues the pass with what it reads of the host (scalars, descriptors) copied.
 cudnnStatus_t execute(const Call& call, int algo, const void* alpha, const void* beta, void* ws, std::size_t ws_bytes) {
   Geometry g;
   if (const cudnnStatus_t st = prologue(call, "cuDNN convolution", g); st != CUDNN_STATUS_SUCCESS) return st;
@@ -323,16 +328,20 @@ cudnnStatus_t execute(const Call& call, int algo, const void* alpha, const void*
   if (ws_bytes < need || (need && !ws))
     return fail(CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT,
                 "workspace of " + std::to_string(ws_bytes) + " bytes, the algorithm needs " + std::to_string(need));
-  if (need) {
-    cudasim::check_device_range(ws, need, "cuDNN workspace");
-    fill_nan(ws, need);
-  }
+  if (need) cudasim::check_device_range(ws, need, "cuDNN workspace");
   const auto* x = static_cast<const float*>(call.x);
   const auto* w = static_cast<const float*>(call.w);
   const auto* y = static_cast<const float*>(call.y);
   auto* out = static_cast<float*>(call.out);
   const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
   const bool round = call.c->math == CUDNN_TENSOR_OP_MATH && !is_fft(p, algo);
+  cudasim::enqueue(call.h->stream, [=] { run_pass(p, g, x, w, y, out, a, b, round, ws, need); });
+  return CUDNN_STATUS_SUCCESS;
+}
+
+void run_pass(PassKind p, const Geometry& g, const float* x, const float* w, const float* y, float* out, float a,
+              float b, bool round, void* ws, std::size_t need) {
+  if (need) fill_nan(ws, need);
   auto in = [&](float v) { return double(round ? tf32(v) : v); };
   // The output's elements (strided offsets) and the double sums that end up in them.
   const int64_t ws5[5] = {g.Cg * g.ker_vol(), g.ker_vol(), g.ker[1] * g.ker[2], g.ker[2], 1};
@@ -353,7 +362,6 @@ cudnnStatus_t execute(const Call& call, int algo, const void* alpha, const void*
             const int64_t o = n * os[0] + ch * os[1] + i0 * os[2] + i1 * os[3] + i2 * os[4];
             out[o] = float(a * acc[std::size_t(o)] + (b != 0 ? double(b) * out[o] : 0.0));
           }
-  return CUDNN_STATUS_SUCCESS;
 }
 
 bool deterministic(PassKind p, int algo) {
@@ -377,6 +385,7 @@ template <class Perf>
 cudnnStatus_t find(const Call& call, int count, int requested, int* returned, Perf* perf, void* ws,
                    std::size_t ws_bytes) {
   cudasim::setup_call("cudnnFind");
+  if (call.h) cudasim::wait_for(call.h->stream);  // Find runs its trials at once and waits for them
   Geometry g;
   if (const cudnnStatus_t st = prologue(call, "cudnnFind", g); st != CUDNN_STATUS_SUCCESS) return st;
   if (!returned || !perf || requested < 1) return fail(CUDNN_STATUS_BAD_PARAM, "no room for results");

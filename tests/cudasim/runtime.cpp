@@ -3,7 +3,8 @@
 // layout parameters); cuBLAS's strided-batched GEMMs through OpenBLAS. Each call checks what
 // the real one would refuse (launch configuration, shared memory, GEMM leading dimensions,
 // cuFFT work area) and, like compute-sanitizer for library calls, that every buffer a library
-// call or copy touches lies inside one device allocation. Fresh device memory is NaN.
+// call or copy touches lies inside one device allocation. Fresh device memory is NaN. Work
+// enqueued on a stream runs when the host waits for it (see `queues`).
 #include <cblas.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -247,23 +248,34 @@ void check_stream(cudaStream_t s, const char* what) {
               "it is not ordered with that stream's work (set the handle's or launch's stream)");
 }
 
+// Each non-blocking stream has a queue; the legacy default stream and the blocking streams share
+// one (a GPU orders them with one another; running them in one order is one it may choose). A
+// queue runs when the host waits for it: cudaStreamSynchronize, cudaEventSynchronize, a
+// synchronous copy (the legacy stream's), a device-to-host cudaMemcpyAsync (to pageable memory it
+// returns once done), cudaFree (it synchronises the device), cudnnFind. So a host that reads a
+// non-blocking stream's results without waiting for that stream gets what was there before, and
+// cudaEventElapsedTime of an event not yet reached stops the run.
+std::map<cudaStream_t, std::deque<std::function<void()>>> queues;
+cudaStream_t queue_of(cudaStream_t s) { return nonblocking_streams.count(s) ? s : nullptr; }
+void enqueue(cudaStream_t s, std::function<void()> op) { queues[queue_of(s)].push_back(std::move(op)); }
+void wait_for(cudaStream_t s) {
+  auto& q = queues[queue_of(s)];
+  while (!q.empty()) {
+    const std::function<void()> op = std::move(q.front());
+    q.pop_front();
+    op();
+  }
+}
+void wait_for_device() {
+  for (auto& [s, q] : queues) wait_for(s);
+}
+
 void* dynamic_shared_bytes() { return shared_bytes.data(); }
 
-void launch(const Config& c, const char* kernel, const std::function<void()>& thread) {
+namespace {
+// One launch, when its stream's work runs.
+void run_launch(const Config& c, const char* kernel, const std::function<void()>& thread) {
   const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
-  std::string bad;
-  if (threads == 0 || threads > 1024 || c.block.z > 64) bad = "block of " + std::to_string(threads) + " threads";
-  if (c.grid.x == 0 || c.grid.y == 0 || c.grid.z == 0 || c.grid.y > 65535 || c.grid.z > 65535 ||
-      c.grid.x > 0x7fffffffu)
-    bad = "grid " + std::to_string(c.grid.x) + "x" + std::to_string(c.grid.y) + "x" + std::to_string(c.grid.z);
-  if (c.shared > std::min<std::size_t>(opted_in_shared, kSharedOptin))
-    bad = std::to_string(c.shared) + " bytes of dynamic shared memory without the opt-in";
-  check_stream(c.stream, kernel);
-  if (!bad.empty()) {
-    std::fprintf(stderr, "cudasim: launch of %s refused: %s\n", kernel, bad.c_str());
-    record(cudaErrorInvalidConfiguration);
-    return;
-  }
   gridDim = c.grid, blockDim = c.block;
   body = &thread;
   running = kernel;
@@ -291,6 +303,25 @@ void launch(const Config& c, const char* kernel, const std::function<void()>& th
       }
   if (!fiberless && !barrier_met) barrier_free.insert(kernel);
   body = nullptr, running = nullptr;
+}
+}  // namespace
+
+void launch(const Config& c, const char* kernel, std::function<void()> thread) {
+  const uint64_t threads = uint64_t(c.block.x) * c.block.y * c.block.z;
+  std::string bad;
+  if (threads == 0 || threads > 1024 || c.block.z > 64) bad = "block of " + std::to_string(threads) + " threads";
+  if (c.grid.x == 0 || c.grid.y == 0 || c.grid.z == 0 || c.grid.y > 65535 || c.grid.z > 65535 ||
+      c.grid.x > 0x7fffffffu)
+    bad = "grid " + std::to_string(c.grid.x) + "x" + std::to_string(c.grid.y) + "x" + std::to_string(c.grid.z);
+  if (c.shared > std::min<std::size_t>(opted_in_shared, kSharedOptin))
+    bad = std::to_string(c.shared) + " bytes of dynamic shared memory without the opt-in";
+  check_stream(c.stream, kernel);
+  if (!bad.empty()) {
+    std::fprintf(stderr, "cudasim: launch of %s refused: %s\n", kernel, bad.c_str());
+    record(cudaErrorInvalidConfiguration);
+    return;
+  }
+  enqueue(c.stream, [c, kernel, thread = std::move(thread)] { run_launch(c, kernel, thread); });
 }
 
 }  // namespace cudasim
@@ -340,6 +371,7 @@ cudaError_t cudaMalloc(void** p, std::size_t bytes) {
 cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   setup_call("cudaFree");
+  wait_for_device();
   const auto it = allocations.find(reinterpret_cast<std::uintptr_t>(p));
   if (it == allocations.end()) return record(cudaErrorInvalidValue);
   allocated -= it->second;
@@ -351,40 +383,73 @@ cudaError_t cudaMemGetInfo(std::size_t* free_b, std::size_t* total) {
   *free_b = kDeviceBytes - allocated, *total = kDeviceBytes;
   return cudaSuccess;
 }
+namespace {
+void check_copy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, const char* what) {
+  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice)
+    check_range(dst, bytes, (std::string(what) + " destination").c_str());
+  if (kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice)
+    check_range(src, bytes, (std::string(what) + " source").c_str());
+}
+}  // namespace
+// The legacy stream's: after its (and the blocking streams') work, not a non-blocking stream's.
 cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
-  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice) check_range(dst, bytes, "cudaMemcpy destination");
-  if (kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice) check_range(src, bytes, "cudaMemcpy source");
+  check_copy(dst, src, bytes, kind, "cudaMemcpy");
+  wait_for(nullptr);
   std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
+// From pageable host memory the source is staged at the call; to it the call returns once the
+// copy is done; device to device it runs with the stream.
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t s) {
   check_stream(s, "cudaMemcpyAsync");
-  return cudaMemcpy(dst, src, bytes, kind);
+  check_copy(dst, src, bytes, kind, "cudaMemcpyAsync");
+  if (kind == cudaMemcpyDeviceToHost) {
+    wait_for(s);
+    std::memmove(dst, src, bytes);
+  } else if (kind == cudaMemcpyHostToDevice) {
+    const auto* from = static_cast<const char*>(src);
+    enqueue(s, [dst, staged = std::vector<char>(from, from + bytes)] { std::memcpy(dst, staged.data(), staged.size()); });
+  } else {
+    enqueue(s, [=] { std::memmove(dst, src, bytes); });
+  }
+  return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void* p, int v, std::size_t bytes, cudaStream_t s) {
   check_stream(s, "cudaMemsetAsync");
   check_range(p, bytes, "cudaMemsetAsync");
-  std::memset(p, v, bytes);
+  enqueue(s, [=] { std::memset(p, v, bytes); });
   return cudaSuccess;
 }
 
-// Streams and events: everything runs when it is enqueued, so they only need identities.
+// Streams and events: see the queues above.
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned flags) {
   setup_call("cudaStreamCreateWithFlags");
   *s = reinterpret_cast<cudaStream_t>(new char);
   if (flags & cudaStreamNonBlocking) nonblocking_streams.insert(*s);
   return cudaSuccess;
 }
+// Work still queued on s runs, as it would on a GPU after the call returns.
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
+  wait_for(s);
+  queues.erase(s);
   nonblocking_streams.erase(s);
   delete reinterpret_cast<char*>(s);
   return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  wait_for(s);
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize() {
+  wait_for_device();
+  return cudaSuccess;
+}
 namespace {
 struct Event {
-  double ms = 0;      // host clock at the record
-  uint64_t seq = 0;   // place in the sequence of setup calls and records
+  double ms = 0;      // host clock when the stream reached the record
+  uint64_t seq = 0;   // place of the record call in the sequence of setup calls and records
+  cudaStream_t stream = nullptr;
+  bool recorded = false, reached = false;
 };
 Event& event(cudaEvent_t e) { return *reinterpret_cast<Event*>(e); }
 }  // namespace
@@ -393,22 +458,36 @@ cudaError_t cudaEventCreate(cudaEvent_t* e) {
   return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  if (event(e).recorded) wait_for_device();  // its records are queued with a pointer to it
   delete &event(e);
   return cudaSuccess;
 }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   check_stream(s, "cudaEventRecord");
-  event(e).ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  event(e).seq = ++sequence;
+  Event& ev = event(e);
+  ev.seq = ++sequence;
+  ev.stream = s, ev.recorded = true, ev.reached = false;
+  enqueue(s, [&ev, seq = ev.seq] {
+    if (ev.seq != seq) return;  // recorded again since
+    ev.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    ev.reached = true;
+  });
   return cudaSuccess;
 }
-cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+  if (event(e).recorded) wait_for(event(e).stream);
+  return cudaSuccess;
+}
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
   const uint64_t from = std::min(event(a).seq, event(b).seq), to = std::max(event(a).seq, event(b).seq);
   for (const auto& [seq, what] : setup_calls)
     if (seq > from && seq < to)
       violation(what + " inside a timed region (between the two events cudaEventElapsedTime measures): "
                 "allocations, plans, handles and cudnnFind belong before it");
+  if (!event(a).reached || !event(b).reached)
+    violation(std::string("cudaEventElapsedTime of an event its stream has not reached (a GPU answers ") +
+              (event(a).recorded && event(b).recorded ? "cudaErrorNotReady" : "cudaErrorInvalidResourceHandle") +
+              "): wait for it with cudaEventSynchronize first");
   *ms = float(event(b).ms - event(a).ms);
   return cudaSuccess;
 }
@@ -515,10 +594,13 @@ cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long* n, long long
 }
 
 namespace {
+// A transform of plan p (its state at the call), when its stream's work runs.
+void run_exec(const FftPlan& p, void* in, void* out);
+
 cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
   const auto it = fft_plans.find(h);
   if (it == fft_plans.end() || !it->second.made) return CUFFT_INVALID_PLAN;
-  FftPlan& p = it->second;
+  const FftPlan& p = it->second;
   if (p.type != type) return CUFFT_INVALID_TYPE;
   if (!p.auto_alloc && !p.work) violation("cuFFT plan executed without a work area (auto-allocation off)");
   check_stream(p.stream, "cufftExec");
@@ -528,6 +610,14 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
   const std::size_t in_elem = r2c ? sizeof(float) : sizeof(cufftComplex), out_elem = r2c ? sizeof(cufftComplex) : sizeof(float);
   check_range(in, std::size_t(span(p, p.inembed, p.istride, p.idist, r2c ? p.n : half)) * in_elem, "cufftExec input");
   check_range(out, std::size_t(span(p, p.onembed, p.ostride, p.odist, r2c ? half : p.n)) * out_elem, "cufftExec output");
+  enqueue(p.stream, [p, in, out] { run_exec(p, in, out); });
+  return CUFFT_SUCCESS;
+}
+
+void run_exec(const FftPlan& p, void* in, void* out) {
+  long long half[3] = {p.n[0], p.n[1], p.n[2]};
+  half[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
+  const bool r2c = p.type == CUFFT_R2C;
   int n[3], ie[3], oe[3];
   for (int r = 0; r < p.rank; ++r) n[r] = int(p.n[r]), ie[r] = int(p.inembed[r]), oe[r] = int(p.onembed[r]);
   fftwf_plan plan;
@@ -540,7 +630,7 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
                                          int(p.idist), static_cast<float*>(out), oe, int(p.ostride), int(p.odist),
                                          FFTW_ESTIMATE | FFTW_UNALIGNED);
   }
-  if (!plan) return CUFFT_EXEC_FAILED;
+  if (!plan) violation("FFTW could not plan a transform cufftMakePlanMany64 accepted");
   // The work area is scratch, and cuFFT's documentation warns that an out-of-place C2R
   // overwrites its input: both hold NaN afterwards, so that nothing may count on them.
   if (p.work) std::memset(p.work, 0xff, p.work_bytes);
@@ -557,7 +647,6 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
   }
   std::lock_guard lock(fftw_mutex);
   fftwf_destroy_plan(plan);
-  return CUFFT_SUCCESS;
 }
 }  // namespace
 
@@ -640,9 +729,11 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
                                          long long sc, int batch) {
   if (auto s = gemm_checks(h, ta, tb, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch); s != CUBLAS_STATUS_SUCCESS)
     return s;
-  for (int b = 0; b < batch && m > 0 && n > 0; ++b)
-    cblas_sgemm(CblasColMajor, op(ta), op(tb), m, n, k, *alpha, A + b * sa, lda, B + b * sb, ldb, *beta, C + b * sc,
-                ldc);
+  // Host scalars are read at the call.
+  enqueue(h->stream, [=, a = *alpha, bt = *beta] {
+    for (int b = 0; b < batch && m > 0 && n > 0; ++b)
+      cblas_sgemm(CblasColMajor, op(ta), op(tb), m, n, k, a, A + b * sa, lda, B + b * sb, ldb, bt, C + b * sc, ldc);
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -652,8 +743,9 @@ cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
                                          cuComplex* C, int ldc, long long sc, int batch) {
   if (auto s = gemm_checks(h, ta, tb, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch); s != CUBLAS_STATUS_SUCCESS)
     return s;
-  for (int b = 0; b < batch && m > 0 && n > 0; ++b)
-    cblas_cgemm(CblasColMajor, op(ta), op(tb), m, n, k, alpha, A + b * sa, lda, B + b * sb, ldb, beta, C + b * sc,
-                ldc);
+  enqueue(h->stream, [=, a = *alpha, bt = *beta] {
+    for (int b = 0; b < batch && m > 0 && n > 0; ++b)
+      cblas_cgemm(CblasColMajor, op(ta), op(tb), m, n, k, &a, A + b * sa, lda, B + b * sb, ldb, &bt, C + b * sc, ldc);
+  });
   return CUBLAS_STATUS_SUCCESS;
 }

@@ -1,6 +1,7 @@
 // The host simulation's own checks bite (tests/cudasim/README.md): barriers order shared
-// memory and a missing one shows, bad launches are errors, fresh memory is NaN, library calls
-// outside an allocation stop the run, and the simulated cuDNN refuses what cuDNN refuses.
+// memory and a missing one shows, bad launches are errors, a stream's work is seen only after
+// waiting for it, fresh memory is NaN, library calls outside an allocation stop the run, and the
+// simulated cuDNN refuses what cuDNN refuses.
 // Built only with CONVBENCH_CUDA=SIM; translated by translate.py like the kernels.
 #include <cublas_v2.h>
 #include <cudnn.h>
@@ -116,6 +117,7 @@ TEST(Cudasim, SetupInsideATimedRegionStops) {
   ASSERT_EQ(cudaMalloc(&d, 64), cudaSuccess);  // before the region: fine
   cudaEventRecord(start, nullptr);
   cudaEventRecord(stop, nullptr);
+  cudaEventSynchronize(stop);
   EXPECT_EQ(cudaEventElapsedTime(&ms, start, stop), cudaSuccess);
   EXPECT_DEATH(
       {
@@ -128,8 +130,57 @@ TEST(Cudasim, SetupInsideATimedRegionStops) {
   cudaFree(d);  // between timed regions: fine
   cudaEventRecord(start, nullptr);
   cudaEventRecord(stop, nullptr);
+  cudaEventSynchronize(stop);
   EXPECT_EQ(cudaEventElapsedTime(&ms, start, stop), cudaSuccess);
   cudaEventDestroy(start), cudaEventDestroy(stop);
+}
+
+__global__ void store(int* p, int v) { *p = v; }
+
+// A stream's work runs when the host waits for it: a synchronous copy (the legacy stream's) does
+// not wait for a non-blocking stream, so it reads what was there before; the launch's arguments
+// and a copy's pageable source are taken at the call.
+TEST(Cudasim, NonBlockingStreamsWorkIsSeenOnlyAfterWaitingForIt) {
+  int* d = nullptr;
+  ASSERT_EQ(cudaMalloc(&d, 2 * sizeof(int)), cudaSuccess);
+  cudaStream_t s = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
+  int h[2] = {5, 0}, v = 7;
+  ASSERT_EQ(cudaMemcpyAsync(d, h, sizeof(int), cudaMemcpyHostToDevice, s), cudaSuccess);
+  store<<<1, 1, 0, s>>>(d + 1, v);
+  h[0] = 6, v = 8;  // after the calls: neither the copy nor the kernel sees it
+  int seen[2] = {0, 0};
+  ASSERT_EQ(cudaMemcpy(seen, d, sizeof seen, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(seen[0], -1);  // fresh memory, all ones: neither has run
+  EXPECT_EQ(seen[1], -1);
+  ASSERT_EQ(cudaStreamSynchronize(s), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(seen, d, sizeof seen, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(seen[0], 5);
+  EXPECT_EQ(seen[1], 7);
+  // A device-to-host copy on the stream waits for the stream's work before it.
+  store<<<1, 1, 0, s>>>(d, 9);
+  ASSERT_EQ(cudaMemcpyAsync(seen, d, sizeof(int), cudaMemcpyDeviceToHost, s), cudaSuccess);
+  EXPECT_EQ(seen[0], 9);
+  cudaStreamDestroy(s);
+  cudaFree(d);
+}
+
+// The timer's rule: an event is read after the host has waited for it.
+TEST(Cudasim, ElapsedTimeOfAnEventNotReachedStops) {
+  cudaStream_t s = nullptr;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), cudaSuccess);
+  cudaEvent_t start = nullptr, stop = nullptr;
+  ASSERT_EQ(cudaEventCreate(&start), cudaSuccess);
+  ASSERT_EQ(cudaEventCreate(&stop), cudaSuccess);
+  float ms = -1;
+  cudaEventRecord(start, s);
+  cudaEventRecord(stop, s);
+  EXPECT_DEATH(cudaEventElapsedTime(&ms, start, stop), "has not reached .*cudaEventSynchronize");
+  ASSERT_EQ(cudaEventSynchronize(stop), cudaSuccess);
+  EXPECT_EQ(cudaEventElapsedTime(&ms, start, stop), cudaSuccess);
+  EXPECT_GE(ms, 0.0f);
+  cudaEventDestroy(start), cudaEventDestroy(stop);
+  cudaStreamDestroy(s);
 }
 
 TEST(Cudasim, FreshDeviceMemoryIsNaN) {

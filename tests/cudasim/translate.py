@@ -2,8 +2,13 @@
 """CUDA source -> C++ for the host simulation (tests/cudasim): the two constructs a C++
 compiler cannot take are rewritten, the rest stays as written.
 
-  K<<<grid, block[, shared[, stream]]>>>(args);  ->  ::cudasim::launch(::cudasim::Config{grid, ...}, [&] { K(args); });
-  extern __shared__ T name[];                    ->  T* name = ::cudasim::dynamic_shared<T>();
+  K<<<grid, block[, shared[, stream]]>>>(args);
+      ->  ::cudasim::launch(::cudasim::Config{grid, ...}, "K",
+                            ::cudasim::with_arguments([](const auto&... a) { K(a...); }, args));
+  extern __shared__ T name[];  ->  T* name = ::cudasim::dynamic_shared<T>();
+
+The arguments are evaluated at the launch, as CUDA copies them there; the kernel runs when its
+stream's work does.
 
 Usage: translate.py IN OUT (the output is written only when it changes)."""
 
@@ -66,7 +71,9 @@ def translate(src: str) -> str:
         args_close = closing(src, args_open, "(", ")")
         kernel, cfg, args = src[start:m.start()], src[m.end():cfg_end], src[args_open + 1:args_close]
         out.append(src[pos:start])
-        out.append(f"::cudasim::launch(::cudasim::Config{{{cfg}}}, \"{kernel.strip()}\", [&] {{ {kernel}({args}); }})")
+        call = f"[](const auto&... a) {{ {kernel}(a...); }}" + (f", {args}" if args.strip() else "")
+        out.append(f"::cudasim::launch(::cudasim::Config{{{cfg}}}, \"{kernel.strip()}\", "
+                   f"::cudasim::with_arguments({call}))")
         pos = args_close + 1
     out.append(src[pos:])
     return "".join(out)

@@ -15,7 +15,8 @@ def test_launch_with_template_arguments_and_nested_calls():
     src = "  ns::k<float, (N > 2)><<<dim3(g, 2), b, bytes, s>>>(x, f(a, b), t[1]);\n"
     out = translate.translate(src)
     assert out == ('  ::cudasim::launch(::cudasim::Config{dim3(g, 2), b, bytes, s}, "ns::k<float, (N > 2)>", '
-                   '[&] { ns::k<float, (N > 2)>(x, f(a, b), t[1]); });\n')
+                   '::cudasim::with_arguments([](const auto&... a) { ns::k<float, (N > 2)>(a...); }, '
+                   'x, f(a, b), t[1]));\n')
 
 
 def test_two_launches_and_shift_operators_left_alone():
@@ -23,8 +24,13 @@ def test_two_launches_and_shift_operators_left_alone():
     out = translate.translate(src)
     assert out.count("::cudasim::launch(") == 2
     assert "int v = 1 << 3;" in out
-    assert '::cudasim::Config{3, 4, 64 << 10}, "b", [&] { b(q); }' in out
+    assert '::cudasim::Config{3, 4, 64 << 10}, "b", ::cudasim::with_arguments([](const auto&... a) { b(a...); }, q)' in out
     assert "<<<" not in out and ">>>" not in out
+
+
+def test_launch_without_arguments():
+    out = translate.translate("k<<<1, 1>>>();")
+    assert out == '::cudasim::launch(::cudasim::Config{1, 1}, "k", ::cudasim::with_arguments([](const auto&... a) { k(a...); }));'
 
 
 def test_dynamic_shared_memory():
