@@ -161,10 +161,12 @@ class CudaDevice final : public BenchDevice {
   void start() override { CB_CUDA(cudaEventRecord(start_, stream_)); }
   double stop() override {
     CB_CUDA(cudaEventRecord(stop_, stream_));
+    // Sampled before waiting: the host is ahead of the GPU, so for all but the shortest runs the
+    // work is still executing (DESIGN: the clock during the run); the events time the GPU alone.
+    if (const unsigned mhz = nvml_->sm_clock(); mhz > 0) clock_sum_ += mhz, ++clock_samples_;
     CB_CUDA(cudaEventSynchronize(stop_));
     float ms = 0;
     CB_CUDA(cudaEventElapsedTime(&ms, start_, stop_));
-    if (const unsigned mhz = nvml_->sm_clock(); mhz > 0) clock_sum_ += mhz, ++clock_samples_;
     return ms;
   }
   double sm_clock_mhz() override {
