@@ -53,8 +53,8 @@ void syncthreads();
 void check_device_range(const void* p, std::size_t bytes, const char* what);
 // Work enqueued on the legacy default stream while a non-blocking stream exists is not ordered
 // with that stream's work on a GPU (here the queues run one at a time, so it would mostly go
-// unseen): the
-// simulation stops, naming `what`. convbench puts all its work on the benchmark's stream.
+// unseen): the simulation stops, naming `what`. convbench puts all its work on the benchmark's
+// stream.
 void check_stream(cudaStream_t s, const char* what);
 // A setup call (allocation, plan, handle, cudnnFind): DESIGN's timing rules keep them out of
 // every timed region, so cudaEventElapsedTime stops the simulation when one lies between its
