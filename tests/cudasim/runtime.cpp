@@ -440,10 +440,6 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   wait_for(s);
   return cudaSuccess;
 }
-cudaError_t cudaDeviceSynchronize() {
-  wait_for_device();
-  return cudaSuccess;
-}
 namespace {
 struct Event {
   double ms = 0;      // host clock when the stream reached the record
@@ -519,6 +515,7 @@ namespace {
 struct FftPlan {
   int rank = 0;
   long long n[3] = {}, inembed[3] = {}, onembed[3] = {}, istride = 1, idist = 0, ostride = 1, odist = 0, batch = 0;
+  long long half[3] = {};  // n with n/2+1 on the last dim: the complex side's extents
   cufftType type = CUFFT_R2C;
   bool made = false, auto_alloc = true;
   void* work = nullptr;
@@ -585,6 +582,7 @@ cufftResult cufftMakePlanMany64(cufftHandle h, int rank, long long* n, long long
     p.n[r] = n[r];
     p.inembed[r] = inembed ? inembed[r] : n[r];
     p.onembed[r] = onembed ? onembed[r] : n[r];
+    p.half[r] = r == rank - 1 ? n[r] / 2 + 1 : n[r];
   }
   // A work area in proportion to the data, so that sharing one across plans is exercised.
   p.work_bytes = std::size_t(span(p, p.inembed, 1, idist, p.n)) * sizeof(float) / 4 + 256;
@@ -604,19 +602,15 @@ cufftResult exec(cufftHandle h, void* in, void* out, cufftType type) {
   if (p.type != type) return CUFFT_INVALID_TYPE;
   if (!p.auto_alloc && !p.work) violation("cuFFT plan executed without a work area (auto-allocation off)");
   check_stream(p.stream, "cufftExec");
-  long long half[3] = {p.n[0], p.n[1], p.n[2]};
-  half[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
   const bool r2c = type == CUFFT_R2C;
   const std::size_t in_elem = r2c ? sizeof(float) : sizeof(cufftComplex), out_elem = r2c ? sizeof(cufftComplex) : sizeof(float);
-  check_range(in, std::size_t(span(p, p.inembed, p.istride, p.idist, r2c ? p.n : half)) * in_elem, "cufftExec input");
-  check_range(out, std::size_t(span(p, p.onembed, p.ostride, p.odist, r2c ? half : p.n)) * out_elem, "cufftExec output");
+  check_range(in, std::size_t(span(p, p.inembed, p.istride, p.idist, r2c ? p.n : p.half)) * in_elem, "cufftExec input");
+  check_range(out, std::size_t(span(p, p.onembed, p.ostride, p.odist, r2c ? p.half : p.n)) * out_elem, "cufftExec output");
   enqueue(p.stream, [p, in, out] { run_exec(p, in, out); });
   return CUFFT_SUCCESS;
 }
 
 void run_exec(const FftPlan& p, void* in, void* out) {
-  long long half[3] = {p.n[0], p.n[1], p.n[2]};
-  half[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
   const bool r2c = p.type == CUFFT_R2C;
   int n[3], ie[3], oe[3];
   for (int r = 0; r < p.rank; ++r) n[r] = int(p.n[r]), ie[r] = int(p.inembed[r]), oe[r] = int(p.onembed[r]);
@@ -637,10 +631,10 @@ void run_exec(const FftPlan& p, void* in, void* out) {
   fftwf_execute(plan);
   if (!r2c && in != out) {  // each input element, not the gaps an embedded layout leaves
     auto* c = static_cast<cufftComplex*>(in);
-    const long long n1 = p.rank > 1 ? half[1] : 1, n2 = p.rank > 2 ? half[2] : 1;
+    const long long n1 = p.rank > 1 ? p.half[1] : 1, n2 = p.rank > 2 ? p.half[2] : 1;
     const long long e1 = p.rank > 1 ? p.inembed[1] : 1, e2 = p.rank > 2 ? p.inembed[2] : 1;
     for (long long b = 0; b < p.batch; ++b)
-      for (long long i0 = 0; i0 < half[0]; ++i0)
+      for (long long i0 = 0; i0 < p.half[0]; ++i0)
         for (long long i1 = 0; i1 < n1; ++i1)
           for (long long i2 = 0; i2 < n2; ++i2)
             std::memset(c + b * p.idist + ((i0 * e1 + i1) * e2 + i2) * p.istride, 0xff, sizeof(cufftComplex));
