@@ -88,6 +88,23 @@ nlohmann::json environment(const std::string& command_line) {
       {"command", command_line},
   };
   for (const auto& [k, v] : cuda_versions()) env["versions"][k] = v;
+  if (const auto f = cuda_device_facts()) {
+    const int lanes = fp32_lanes_per_sm(f->major, f->minor);
+    env["gpu"] = {
+        {"name", f->name},
+        {"compute_capability", fmt::format("{}.{}", f->major, f->minor)},
+        {"sms", f->sms},
+        {"sm_clock_max_mhz", static_cast<double>(f->sm_clock_khz) / 1e3},
+        {"memory_clock_max_mhz", static_cast<double>(f->memory_clock_khz) / 1e3},
+        {"memory_bus_bits", f->memory_bus_bits},
+        {"l2_bytes", f->l2_bytes},
+        {"memory_bytes", f->memory_bytes},
+        {"fp32_lanes_per_sm", lanes},
+        // The roofline's ceilings; null where the compute capability is not in our table.
+        {"peak_fp32_gflops", lanes ? nlohmann::json(peak_fp32_flops(*f) / 1e9) : nlohmann::json()},
+        {"peak_dram_gb_per_s", peak_dram_bytes_per_s(*f) / 1e9},
+    };
+  }
   return env;
 }
 

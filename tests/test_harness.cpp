@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sys/resource.h>
 
+#include "convbench/cuda_info.hpp"
 #include "convbench/model.hpp"
 #include "env_info.hpp"
 #include "host_memory.hpp"
@@ -229,6 +230,28 @@ TEST(Environment, GenericCpuNamesCarryFamilyAndModel) {
   EXPECT_EQ(cpu_label("AMD EPYC 7763 64-Core Processor", "25", "1"), "AMD EPYC 7763 64-Core Processor");
   EXPECT_EQ(cpu_label("Neoverse-V2", "", ""), "Neoverse-V2");
   EXPECT_EQ(cpu_label("", "6", "85"), "unknown CPU");
+}
+
+// The roofline's ceilings from what cudaDeviceGetAttribute reports (deviceQuery's figures for
+// these boards) agree with NVIDIA's published peaks (FP32 TFLOP/s, DRAM TB/s) to 1%.
+TEST(Environment, GpuPeaksFromDeviceAttributesMatchPublishedFigures) {
+  struct Board {
+    CudaDeviceFacts facts;
+    double tflops, tb_per_s;
+  };
+  const Board boards[] = {
+      {{"V100 SXM2", 7, 0, 80, 1530000, 877000, 4096}, 15.7, 0.900},
+      {{"A100 SXM4 40GB", 8, 0, 108, 1410000, 1215000, 5120}, 19.5, 1.555},
+      {{"RTX 4090", 8, 9, 128, 2520000, 10501000, 384}, 82.6, 1.008},
+      {{"H100 SXM5", 9, 0, 132, 1980000, 2619000, 5120}, 67.0, 3.35},
+  };
+  for (const Board& b : boards) {
+    EXPECT_NEAR(peak_fp32_flops(b.facts) / 1e12, b.tflops, 0.01 * b.tflops) << b.facts.name;
+    EXPECT_NEAR(peak_dram_bytes_per_s(b.facts) / 1e12, b.tb_per_s, 0.01 * b.tb_per_s) << b.facts.name;
+  }
+  // A compute capability the lane table does not know gives no compute ceiling, not a guess.
+  EXPECT_EQ(fp32_lanes_per_sm(3, 5), 0);
+  EXPECT_EQ(peak_fp32_flops({"future", 42, 0, 100, 2000000, 3000000, 8192}), 0);
 }
 
 // A fake /proc and /sys/fs/cgroup per test: the tightest of MemAvailable and the cgroup

@@ -41,6 +41,31 @@ std::string cuda_summary() {
   return s;
 }
 
+std::optional<CudaDeviceFacts> cuda_device_facts() {
+  if (cuda_device_count() == 0) return std::nullopt;
+  int device = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&p, device) != cudaSuccess) {
+    cudaGetLastError();
+    return std::nullopt;
+  }
+  CudaDeviceFacts f;
+  f.name = p.name;
+  f.major = p.major, f.minor = p.minor;
+  f.sms = p.multiProcessorCount;
+  f.l2_bytes = p.l2CacheSize;
+  f.memory_bytes = static_cast<int64_t>(p.totalGlobalMem);
+  int sm_khz = 0, mem_khz = 0, bus = 0;  // attributes: CUDA 13's cudaDeviceProp has no clock fields
+  if (cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {
+    cudaGetLastError();
+    return std::nullopt;
+  }
+  f.sm_clock_khz = sm_khz, f.memory_clock_khz = mem_khz, f.memory_bus_bits = bus;
+  return f;
+}
+
 std::vector<std::pair<std::string, std::string>> cuda_versions() {
   auto dotted = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
   std::vector<std::pair<std::string, std::string>> out;

@@ -87,6 +87,15 @@ class Dataset:
                 return f.env
         return None
 
+    def gpu_peaks(self, source: str) -> tuple[float, float] | None:
+        """(FP32 flop/s, DRAM bytes/s) of the GPU that wrote `source`, from its env sidecar's device
+        facts; None where the sidecar has none (no GPU, an older convbench, an unknown architecture)."""
+        gpu = (self.env_of(source) or {}).get("gpu") or {}
+        flops, dram = gpu.get("peak_fp32_gflops"), gpu.get("peak_dram_gb_per_s")
+        if not all(isinstance(v, (int, float)) and v > 0 for v in (flops, dram)):
+            return None
+        return flops * 1e9, dram * 1e9
+
     def ok(self, sweep=None, compression0: bool = True, precision: str | None = "fp32") -> pd.DataFrame:
         """Timed, validated rows: status ok, fp32 and uncompressed unless asked otherwise."""
         r = self.results

@@ -3,7 +3,9 @@
 
 The ceilings are *measured*, from this folder's own rows: compute = the best model-flop rate any
 row reached, memory = the best model-bytes rate any row reached (per backend; there is no separate
-peak microbenchmark). A point on the roof runs as fast as the best observed case permits.
+peak microbenchmark). A point on the roof runs as fast as the best observed case permits. On a GPU
+whose env sidecar records the device's peaks (FP32 from SMs x lanes x peak clock, DRAM from the
+memory clock and bus), the device's own roof is drawn beside it.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def build(ds) -> list[Product]:
         x = np.geomspace(d["intensity"].min() / 2, d["intensity"].max() * 2, 200)
         ax_r.plot(x, np.minimum(peak, bw * x), color="black", linewidth=1.8,
                   label=f"measured roof: {peak:.3g} GFLOP/s, {bw:.3g} GB/s")
+        device = [pk for pk in map(ds.gpu_peaks, d["source"].unique()) if pk] if b == "gpu" else []
+        if device:
+            dev_flops, dev_bytes = (v / 1e9 for v in max(device))
+            ax_r.plot(x, np.minimum(dev_flops, dev_bytes * x), color="#888888", linestyle=":", linewidth=1.8,
+                      label=f"device peak roof: {dev_flops:.3g} GFLOP/s FP32, {dev_bytes:.3g} GB/s DRAM")
         ax_r.set_xscale("log")
         ax_r.set_yscale("log")
         ax_r.set_xlabel("arithmetic intensity (model flops / model bytes, flop/B)")

@@ -131,6 +131,50 @@ def fprop_from_k5(ds) -> list[Target]:
     return out
 
 
+def roofline_floor(ds) -> list[Target]:
+    """FFT pipeline within 1.5x of its roofline floor, on the layers of the step target (every pass).
+
+    Floor = max(model_flops / FP32 peak, model_bytes / DRAM peak): the row's executed FFT counts
+    (transforms, per-bin GEMMs; bytes: inputs and outputs once, spectra written and read once) at
+    the peaks the env sidecar derives from the device's attributes (SMs, peak clocks, bus width)."""
+    sweeps = ["mathieu_layers", "convnet_benchmarks"]
+    rows = ds.ok(sweeps)
+    out = []
+    for fft in GPU_FFTS:
+        t = Target(f"{fft} pipeline within 1.5× of its roofline floor, max(model flops / FP32 peak, model bytes / "
+                   "DRAM peak), on the Mathieu layers and convnet-benchmarks L1–L5 (GPU, fp32; every pass)",
+                   "≤ 1.5×",
+                   missing=f"sweeps mathieu_layers / convnet_benchmarks with {fft} on a GPU")
+        ours = rows[rows["series"] == fft] if not rows.empty else rows
+        if not ours.empty:
+            peaks = {src: ds.gpu_peaks(src) for src in ours["source"].unique()}
+            unknown = sorted(src for src, pk in peaks.items() if pk is None)
+            ours = ours[ours["source"].map(lambda src: peaks[src] is not None)]
+            ours = ours.dropna(subset=["model_flops", "model_bytes"])
+            if ours.empty:
+                t.missing = (f"{', '.join(unknown)}: no GPU peaks in the env sidecar (written by an older "
+                             "convbench; rerun the sweep)" if unknown else
+                             f"{fft} rows without model_flops / model_bytes")
+            else:
+                flops_s = ours["source"].map(lambda src: peaks[src][0])
+                bytes_s = ours["source"].map(lambda src: peaks[src][1])
+                compute_ms, memory_ms = ours["model_flops"] / flops_s * 1e3, ours["model_bytes"] / bytes_s * 1e3
+                ours = ours.assign(floor_ms=pd.concat([compute_ms, memory_ms], axis=1).max(axis=1),
+                                   bound=(memory_ms >= compute_ms).map({True: "DRAM", False: "FP32"}))
+                keys = ["sweep"] + SHAPE_COLS + ["pass"]
+                m = in_order(ours.groupby(keys, dropna=False).agg(
+                    time_ms=("time_ms", "median"), floor_ms=("floor_ms", "median"),
+                    bound=("bound", "first")).reset_index())
+                for _, r in m.iterrows():
+                    ratio = r["time_ms"] / r["floor_ms"]
+                    t.cases.append({"case": f"{r['sweep']}: {shape_label(r)} {r['pass']}", "measured": ratio,
+                                    "met": ratio <= 1.5,
+                                    "detail": f"{fmt(r['time_ms'])} ms vs floor {fmt(r['floor_ms'])} ms "
+                                              f"({r['bound']}-bound)"})
+        out.append(t)
+    return out
+
+
 def own_fft_vs_cufft(ds) -> list[Target]:
     """Own small FFT >= 1.5x cuFFT, batched 2D R2C, sizes <= 32."""
     t = Target("own small FFT (cuda.fbfft's transforms) ≥ 1.5× cuFFT for batched 2D R2C at sizes ≤ 32 (GPU)",
@@ -192,7 +236,8 @@ def cpu_target(ds) -> list[Target]:
     return [t]
 
 
-CHECKS = [step_vs_cudnn_best, never_slower_than_cudnn_fft, fprop_from_k5, own_fft_vs_cufft, band_limited, cpu_target]
+CHECKS = [step_vs_cudnn_best, never_slower_than_cudnn_fft, fprop_from_k5, roofline_floor, own_fft_vs_cufft,
+          band_limited, cpu_target]
 
 
 def build(ds) -> list[Product]:
@@ -203,7 +248,7 @@ def build(ds) -> list[Product]:
     lines = [f"# {title}\n",
              "Measured ratio per case from this folder's medians (fp32), the bound, and whether it holds. "
              "Speedups are the other side's time over ours (> 1: ours faster); band-limited ratios are "
-             "compression 0.5 over 0 (< 1: smaller).\n",
+             "compression 0.5 over 0 (< 1: smaller); roofline ratios are our time over the floor (≥ 1).\n",
              "| target | verdict |", "| --- | --- |"]
     lines += [f"| {t.title} | {t.verdict()} |" for t in targets]
     for t in targets:

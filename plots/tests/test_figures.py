@@ -182,6 +182,9 @@ def test_fig7_roofline_per_backend(full_ds):
         assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert axes[1].get_xlabel().startswith("arithmetic intensity") and "GFLOP/s" in axes[1].get_ylabel()
     assert any(lab.startswith("measured roof") for lab in line_labels(axes[1]))
+    # The GPU run's env sidecar records the device's peaks: its roof is drawn; the CPU has none.
+    assert "device peak roof: 6.69e+04 GFLOP/s FP32, 3.35e+03 GB/s DRAM" in line_labels(axes[3])
+    assert not any(lab.startswith("device peak roof") for lab in line_labels(axes[1]))
     assert {"cpu.fft", "cpu.onednn", "cuda.fft", "cudnn.best"} <= set(legend_labels(p.fig))
 
 

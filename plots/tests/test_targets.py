@@ -2,6 +2,7 @@
 and verdicts, on a small synthetic results folder."""
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,18 @@ def row(sweep, shape, algo, pas, time_ms, precision="fp32", compression=0, works
     return r
 
 
-def folder(tmp_path, rows):
+def folder(tmp_path, rows, gpu=None):
+    """A results folder of `rows`; with `gpu`, an env sidecar whose run carries those GPU facts."""
     d = tmp_path / "machine-t"
-    d.mkdir()
+    d.mkdir(parents=True)
     with open(d / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, HEADER, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    if gpu is not None:
+        run = {"date": "2026-12-04T00:00:00Z", "gpu": gpu,
+               "cuda": "built with CUDA 13000, 1 device(s): [0] H-test sm_90"}
+        (d / "results.csv.env.json").write_text(json.dumps({"runs": [run]}))
     return data.load(d)
 
 
@@ -91,8 +97,8 @@ def test_table_lists_every_target_and_says_what_is_not_measured(tmp_path):
     (p,) = targets.build(folder(tmp_path, gpu_rows()))
     assert p.name == "targets" and p.fig is None
     summary = p.table.split("\n## ")[0]
-    # 2 GPU FFTs x 3 GPU targets, own FFT, band-limited time and workspace x 3 FFTs, CPU
-    assert summary.count("\n| ") - 2 == 6 + 1 + 6 + 1  # less the header and its rule
+    # 2 GPU FFTs x 4 GPU targets, own FFT, band-limited time and workspace x 3 FFTs, CPU
+    assert summary.count("\n| ") - 2 == 8 + 1 + 6 + 1  # less the header and its rule
     assert "| own small FFT" in summary and "| cpu.fft ≥ 2×" in summary
     assert "| cuda.fbfft band-limited: time at 50% compression ≤ 0.6× compression 0 | not measured" in summary
     assert "not measured: sweep gpu_target with cuda.fft and cudnn.best on a GPU" in summary
@@ -103,3 +109,35 @@ def test_table_lists_every_target_and_says_what_is_not_measured(tmp_path):
 def test_nothing_measured_is_a_skip(tmp_path):
     with pytest.raises(Skip):
         targets.build(folder(tmp_path, [row("quick", L2, "cpu.fft", "fprop", 1)]))
+
+
+def test_roofline_floor_is_the_larger_of_compute_and_memory_time_at_the_recorded_peaks(tmp_path):
+    peaks = {"peak_fp32_gflops": 50_000.0, "peak_dram_gb_per_s": 2_000.0}  # 50 TFLOP/s, 2 TB/s
+    r = [row("mathieu_layers", L2, "cuda.fft", "fprop", t) for t in (1.0, 1.2, 1.1)]      # median 1.1 ms
+    r += [row("mathieu_layers", L2, "cuda.fft", "step", 8.0),
+          row("convnet_benchmarks", CN1, "cuda.fbfft", "dgrad", 3.0),
+          row("quick", L2, "cuda.fft", "dgrad", 1.0),                 # not a layer of the target
+          row("mathieu_layers", L2, "cuda.fft", "wgrad", 0.1, "tf32")]  # tf32: not an fp32 case
+    flops_bytes = {"fprop": (40e9, 1e9), "step": (100e9, 10e9), "dgrad": (1e9, 4e9), "wgrad": (1e9, 1e9)}
+    for x in r:
+        x["model_flops"], x["model_bytes"] = flops_bytes[x["pass"]]
+    fft, fbfft = targets.roofline_floor(folder(tmp_path, r, gpu=peaks))
+    # fprop: 40 GFLOP at 50 TFLOP/s = 0.8 ms > 1 GB at 2 TB/s = 0.5 ms; 1.1 / 0.8 = 1.375, met.
+    # step: 2 ms vs 5 ms: DRAM-bound, 8 / 5 = 1.6, not met. dgrad: 2 ms of DRAM, 3 / 2 = 1.5, met.
+    assert [(c["case"].rsplit(" ", 1)[1], round(c["measured"], 4), c["met"]) for c in fft.cases] == [
+        ("fprop", 1.375, True), ("step", 1.6, False)]
+    assert fft.cases[0]["detail"] == "1.1 ms vs floor 0.8 ms (FP32-bound)"
+    assert fft.cases[1]["detail"].endswith("(DRAM-bound)")
+    assert [(round(c["measured"], 4), c["met"]) for c in fbfft.cases] == [(1.5, True)]
+    assert fft.verdict() == "**not met** in 1 of 2 case(s)"
+
+
+def test_roofline_floor_needs_the_gpu_peaks_of_the_env_sidecar(tmp_path):
+    r = [row("mathieu_layers", L2, "cuda.fft", "fprop", 1.0)]
+    r[0]["model_flops"], r[0]["model_bytes"] = 1e9, 1e9
+    fft, _ = targets.roofline_floor(folder(tmp_path, r))  # no sidecar
+    assert not fft.cases and "results.csv: no GPU peaks in the env sidecar" in fft.verdict()
+    # A compute capability outside convbench's lane table records no FP32 peak: still no floor.
+    fft, _ = targets.roofline_floor(folder(tmp_path / "b", r, gpu={"peak_fp32_gflops": None,
+                                                                  "peak_dram_gb_per_s": 3000.0}))
+    assert not fft.cases and fft.verdict().startswith("not measured")

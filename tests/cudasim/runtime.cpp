@@ -41,6 +41,7 @@ namespace {
 // per sample) and 8 GiB, so that out-of-memory paths are reachable.
 constexpr std::size_t kDeviceBytes = std::size_t(8) << 30;
 constexpr int kSharedDefault = 48 << 10, kSharedOptin = 227 << 10, kL2Bytes = 4 << 20, kSms = 132;
+constexpr int kSmClockKhz = 1980000, kMemoryClockKhz = 2619000, kMemoryBusBits = 5120;  // H100 SXM's
 
 cudaError_t last_error = cudaSuccess;
 cudaError_t record(cudaError_t e) {
@@ -340,6 +341,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
   p->totalGlobalMem = kDeviceBytes;
   p->sharedMemPerBlock = kSharedDefault, p->sharedMemPerBlockOptin = kSharedOptin;
   p->multiProcessorCount = kSms, p->l2CacheSize = kL2Bytes, p->warpSize = 32;
+  p->memoryBusWidth = kMemoryBusBits;
   p->maxThreadsPerBlock = 1024;
   return cudaSuccess;
 }
@@ -349,6 +351,9 @@ cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int d) {
     case cudaDevAttrL2CacheSize: return *v = kL2Bytes, cudaSuccess;
     case cudaDevAttrMultiProcessorCount: return *v = kSms, cudaSuccess;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin: return *v = kSharedOptin, cudaSuccess;
+    case cudaDevAttrClockRate: return *v = kSmClockKhz, cudaSuccess;
+    case cudaDevAttrMemoryClockRate: return *v = kMemoryClockKhz, cudaSuccess;
+    case cudaDevAttrGlobalMemoryBusWidth: return *v = kMemoryBusBits, cudaSuccess;
     default: return record(cudaErrorInvalidValue);
   }
 }

@@ -62,6 +62,11 @@ def test_rows_follow_the_schema_and_are_validated(convbench_bin, tmp_path):
     for k in ("host", "cpu", "git_sha", "build_type", "date", "versions"):
         assert run[k], k
     assert "fftw" in run["versions"] and "openblas" in run["versions"]
+    # The GPU's facts (the roofline's ceilings) are there exactly when a device is.
+    if "no CUDA device" in run["cuda"] or "without CUDA" in run["cuda"]:
+        assert "gpu" not in run
+    else:
+        assert run["gpu"]["sms"] > 0 and run["gpu"]["peak_dram_gb_per_s"] > 0
 
 
 def test_unsupported_cases_are_skipped_rows_with_a_reason(convbench_bin, tmp_path):
