@@ -17,7 +17,8 @@
 #   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests of our algorithms and cudnn.best under
 #                                  compute-sanitizer memcheck (GTEST_FILTER overrides; random
 #                                  shapes per dims: CONVBENCH_TEST_SHAPES, default 6)
-#   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, into results/<gpu>/
+#   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, with --stages (the FFT
+#                                  algorithms' stage times in `detail`), into results/<gpu>/
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
 #                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
@@ -50,10 +51,10 @@ mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
-ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*'
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
 # transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
-fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaAlgorithmList.*'
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaAlgorithmList.*'
 other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {
@@ -148,7 +149,7 @@ sweeps() {
     out="results/$machine/$s.csv"
     [ -n "${SHARD:-}" ] && out="results/$machine/$s.${SHARD/\//-of-}.csv"  # merge the shards afterwards
     args=(--sweep "sweeps/$s.json" --algo "${ALGOS:-cuda.*,cudnn.*}" --precision "${PRECISIONS:-fp32,tf32}"
-      --out "$out" --resume --progress)
+      --out "$out" --resume --progress --stages)  # --stages: where the FFT algorithms' time goes, per row
     [ -n "${PASSES:-}" ] && args+=(--pass "$PASSES")
     [ -n "${REPS:-}" ] && args+=(--reps "$REPS")
     [ -n "${SHARD:-}" ] && args+=(--shard "$SHARD")

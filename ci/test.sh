@@ -30,7 +30,7 @@ if command -v nvcc >/dev/null; then
   sim_out=$(mktemp -d)
   build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
     --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --algo 'cuda.*' --pass fprop,dgrad,wgrad,step \
-    --compression 0,0.5 --reps 1 --out "$sim_out/bench.csv" >/dev/null
+    --compression 0,0.5 --reps 1 --stages --out "$sim_out/bench.csv" >/dev/null
   build/cudasim/convbench bench --shape N=3,C=6,K=4,in=11x9,k=3x3,pad=1 \
     --shape N=2,C=4,K=6,in=7x6x5,k=2x3x2,stride=2 --shape N=2,C=4,K=4,in=20,k=5,groups=2 --algo 'cudnn.*' \
     --pass fprop,dgrad,wgrad,step --precision fp32,tf32 --reps 1 --out "$sim_out/cudnn.csv" >/dev/null

@@ -156,7 +156,8 @@ Stats stats_of(std::vector<double> v) {
 class Runner {
  public:
   // base: the options every case shares (FFTW planning, tile size); the case sets the rest.
-  Runner(CsvWriter& csv, Progress& progress, const AlgoOptions& base) : csv_(csv), progress_(progress), base_(base) {}
+  Runner(CsvWriter& csv, Progress& progress, const AlgoOptions& base, bool stages)
+      : csv_(csv), progress_(progress), base_(base), stages_(stages) {}
 
   // Round `round` of `rounds` of case c. The row is written after the last round, from the
   // samples of every round; a case skipped or failed in a round is not measured again.
@@ -331,6 +332,10 @@ class Runner {
         samples.push_back(ms);
       }
       row.sm_clock_mhz = dev->sm_clock_mhz();
+      if (stages_ && fft) {  // the FFT algorithms mark their stages; the others would run for nothing
+        const std::string stages = stage_times(*algo, *dev, c.pass, t);
+        if (!stages.empty()) row.detail += (row.detail.empty() ? "" : "; ") + stages;
+      }
       const Stats st = stats_of(samples);
       row.reps = static_cast<int>(samples.size());
       row.time_ms = st.median, row.time_min_ms = st.min, row.time_max_ms = st.max, row.time_std_ms = st.std;
@@ -348,6 +353,23 @@ class Runner {
     }
   }
 
+  // One more run, untimed, with the device's stage timer as the algorithm's clock: "stages ms:
+  // forward x 1.2, gemm fprop 3.4, ..." (empty for an algorithm that marks no stages).
+  static std::string stage_times(Algorithm& algo, BenchDevice& dev, Pass p, const ConvBuffers& t) {
+    dev.before_sample();  // from a flushed L2, as the timed samples
+    std::unique_ptr<StageTimer> timer = dev.stage_timer();
+    struct Unhook {
+      Algorithm& a;
+      ~Unhook() { a.set_stage_clock(nullptr); }
+    } unhook{algo};
+    algo.set_stage_clock(timer.get());
+    algo.run(p, t);
+    std::string out;
+    for (const auto& [stage, ms] : timer->stages())
+      out += fmt::format("{}{} {:.4g}", out.empty() ? "stages ms: " : ", ", stage, ms);
+    return out;
+  }
+
   // The case's device, made on first use: host memory and wall clock, or a CUDA stream.
   BenchDevice& device(Device d) {
     auto& slot = d == Device::cpu ? cpu_ : cuda_;
@@ -358,6 +380,7 @@ class Runner {
   CsvWriter& csv_;
   Progress& progress_;
   AlgoOptions base_;
+  bool stages_;  // --stages
   size_t done_ = 0;
   ShapeData data_;
   std::unique_ptr<BenchDevice> cpu_, cuda_;
@@ -512,7 +535,7 @@ int run_bench(const BenchOptions& o) {
   AlgoOptions base;
   base.fft_measure = o.fft_measure;
   base.fft_tile = o.fft_tile;
-  Runner runner(csv, progress, base);
+  Runner runner(csv, progress, base, o.stages);
 
   std::vector<std::string> gb_args = {"convbench"};
   gb_args.insert(gb_args.end(), o.benchmark_args.begin(), o.benchmark_args.end());

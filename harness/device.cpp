@@ -10,6 +10,20 @@
 namespace convbench {
 namespace {
 
+class WallStageTimer final : public StageTimer {
+ public:
+  void mark(const char* stage) override {
+    const auto now = std::chrono::steady_clock::now();
+    marks_.emplace_back(stage, std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+  std::vector<std::pair<std::string, double>> stages() override { return marks_; }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, double>> marks_;
+};
+
 class CpuDevice final : public BenchDevice {
  public:
   std::string name() const override { return cpu_model(); }
@@ -32,6 +46,7 @@ class CpuDevice final : public BenchDevice {
   double stop() override {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
   }
+  std::unique_ptr<StageTimer> stage_timer() override { return std::make_unique<WallStageTimer>(); }
 
  private:
   Shape shape_;

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convbench/algorithm.hpp"
@@ -15,6 +16,14 @@
 #include "host_memory.hpp"
 
 namespace convbench {
+
+// Stage times of one run (Algorithm::set_stage_clock): made just before the run, each mark then
+// ends the stage begun at the previous one (or at the start); stages() waits for the run's work
+// and lists (stage, ms) in order.
+class StageTimer : public StageClock {
+ public:
+  virtual std::vector<std::pair<std::string, double>> stages() = 0;
+};
 
 class BenchDevice {
  public:
@@ -49,6 +58,8 @@ class BenchDevice {
   virtual double stop() = 0;
   // Mean SM clock over the samples since the last call (0: not available).
   virtual double sm_clock_mhz() { return 0; }
+  // A timer for one run's stages, started now: the wall clock, or events on the GPU's stream.
+  virtual std::unique_ptr<StageTimer> stage_timer() = 0;
 };
 
 std::unique_ptr<BenchDevice> make_cpu_device();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "convbench/cuda_check.hpp"
 #include "convbench/cuda_info.hpp"
@@ -61,6 +62,56 @@ class Nvml {
   Ret (*clock_)(Handle, int, unsigned*) = nullptr;
   Handle device_ = nullptr;
   bool initialized_ = false, ok_ = false;
+};
+
+// Events recorded on the benchmark's stream at each mark; made before the run (a pool that grows
+// only past its first marks), so that marking costs the host an event record.
+class EventStageTimer final : public StageTimer {
+ public:
+  explicit EventStageTimer(cudaStream_t stream) : stream_(stream) {
+    try {
+      for (int i = 0; i < kPool; ++i) grow();
+      CB_CUDA(cudaEventRecord(events_[0], stream_));
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+  ~EventStageTimer() override { release(); }
+  EventStageTimer(const EventStageTimer&) = delete;
+  EventStageTimer& operator=(const EventStageTimer&) = delete;
+
+  void mark(const char* stage) override {
+    if (names_.size() + 1 >= events_.size()) grow();
+    CB_CUDA(cudaEventRecord(events_[names_.size() + 1], stream_));
+    names_.emplace_back(stage);
+  }
+  std::vector<std::pair<std::string, double>> stages() override {
+    std::vector<std::pair<std::string, double>> out;
+    if (names_.empty()) return out;
+    CB_CUDA(cudaEventSynchronize(events_[names_.size()]));
+    for (size_t i = 0; i < names_.size(); ++i) {
+      float ms = 0;
+      CB_CUDA(cudaEventElapsedTime(&ms, events_[i], events_[i + 1]));
+      out.emplace_back(names_[i], ms);
+    }
+    return out;
+  }
+
+ private:
+  static constexpr int kPool = 40;  // a cuda.fft step marks 3 x 3 forward, 3 GEMM and 3 x 3 inverse stages
+  void grow() {
+    cudaEvent_t e = nullptr;
+    CB_CUDA(cudaEventCreate(&e));
+    events_.push_back(e);
+  }
+  void release() {
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+    events_.clear();
+  }
+  cudaStream_t stream_;
+  std::vector<cudaEvent_t> events_;  // [0]: the start; [i + 1]: the end of stage i
+  std::vector<std::string> names_;
 };
 
 class CudaDevice final : public BenchDevice {
@@ -174,6 +225,7 @@ class CudaDevice final : public BenchDevice {
     clock_sum_ = 0, clock_samples_ = 0;
     return mean;
   }
+  std::unique_ptr<StageTimer> stage_timer() override { return std::make_unique<EventStageTimer>(stream_); }
 
  private:
   void release() {

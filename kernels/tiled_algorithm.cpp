@@ -126,9 +126,11 @@ void TiledAlgorithm::run(Pass p, const ConvBuffers& t) {
   const TileCopy in = plan_.input(shape_), out = plan_.output(shape_);
   if (fp || wg) gather(in, t.x, x_.get());
   if (dg || wg) gather(out, t.dy, dy_.get());
+  mark_stage("tiles in");
   inner_->run(p, {x_.get(), t.w, dy_.get(), y_.get(), dx_.get(), t.dw});
   if (fp) sum_tiles(out, y_.get(), t.y);
   if (dg) sum_tiles(in, dx_.get(), t.dx);
+  if (fp || dg) mark_stage("tiles out");
   x_gathered_ = p == Pass::fprop;
 }
 
@@ -143,13 +145,19 @@ void TiledAlgorithm::run_backward(const ConvBuffers& t) {
   }
   x_gathered_ = false;
   gather(out, t.dy, dy_.get());
+  mark_stage("tiles in");
   inner_->run_backward({x_.get(), t.w, dy_.get(), nullptr, t.dx ? dx_.get() : nullptr, t.dw});
-  if (t.dx) sum_tiles(in, dx_.get(), t.dx);
+  if (t.dx) sum_tiles(in, dx_.get(), t.dx), mark_stage("tiles out");
 }
 
 void TiledAlgorithm::set_stream(void* stream) {
   stream_ = stream;
   inner_->set_stream(stream);
+}
+
+void TiledAlgorithm::set_stage_clock(StageClock* clock) {
+  Algorithm::set_stage_clock(clock);
+  inner_->set_stage_clock(clock);
 }
 
 std::string TiledAlgorithm::detail() const {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "convbench/algorithm.hpp"
@@ -58,6 +59,26 @@ double rel_diff(const std::vector<A>& a, const std::vector<B>& b) {
     den += double(b[i]) * double(b[i]);
   }
   return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+// Names of the stages an algorithm marks (Algorithm::set_stage_clock), in order.
+struct StageRecorder : StageClock {
+  std::vector<std::string> stages;
+  void mark(const char* stage) override { stages.emplace_back(stage); }
+};
+
+// FFT convolution's stages for pass p, a transform per tensor and a GEMM per pass: a pass
+// transforms its two inputs, a step x, w and dy once each and brings its three outputs back
+// (6 transforms, not 9). After run(fprop) of a step, run_backward() starts from "forward dy".
+inline std::vector<std::string> fft_stages(Pass p) {
+  switch (p) {
+    case Pass::fprop: return {"forward x", "forward w", "gemm fprop", "inverse y"};
+    case Pass::dgrad: return {"forward w", "forward dy", "gemm dgrad", "inverse dx"};
+    case Pass::wgrad: return {"forward x", "forward dy", "gemm wgrad", "inverse dw"};
+    case Pass::step: break;
+  }
+  return {"forward x", "forward w",  "forward dy", "gemm fprop", "inverse y",
+          "gemm dgrad", "inverse dx", "gemm wgrad", "inverse dw"};
 }
 
 }  // namespace convbench::testing

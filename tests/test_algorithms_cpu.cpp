@@ -182,6 +182,38 @@ std::vector<Shape> few_product_shapes() {
           Shape::make({2, 2, 1, 1, {3, 2, 3}, {2, 2, 2}, {1}, {1}, {2}})};
 }
 
+// The stages cpu.fft marks for --stages, one per tensor transform and per GEMM: they show the
+// step's reuse (x, w, dy transformed once each) and run_backward() after fprop transforming dy
+// only. Without a clock nothing is marked.
+TEST(CpuFft, MarksOneStagePerTransformAndGemm) {
+  std::mt19937_64 rng(test_seed());
+  const Shape s = random_shape(rng, 2);
+  SCOPED_TRACE(s.to_string() + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+  const Case c = make_case(rng, s);
+  const auto algo = make_algorithm("cpu.fft");
+  testing::StageRecorder clock;
+  algo->set_stage_clock(&clock);
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+    clock.stages.clear();
+    run_pass(*algo, c, p);
+    EXPECT_EQ(clock.stages, testing::fft_stages(p)) << to_string(p);
+  }
+  Outputs out(s);
+  algo->prepare(s, Pass::step);
+  clock.stages.clear();
+  algo->run(Pass::fprop, out.buffers(c.x.data(), c.w.data(), c.dy.data()));
+  algo->run_backward(out.buffers(c.x.data(), c.w.data(), c.dy.data()));
+  std::vector<std::string> expected = testing::fft_stages(Pass::fprop);
+  for (const char* st : {"forward dy", "gemm dgrad", "inverse dx", "gemm wgrad", "inverse dw"}) expected.push_back(st);
+  EXPECT_EQ(clock.stages, expected);
+  if (!testing::all_zero(c.ref[2]))  // marking changes nothing in the results
+    EXPECT_LE(rel_error(out.dw.data(), c.ref[2].values), tolerance(s, Pass::wgrad, c.ref[2]));
+  algo->set_stage_clock(nullptr);
+  clock.stages.clear();
+  run_pass(*algo, c, Pass::fprop);
+  EXPECT_TRUE(clock.stages.empty());
+}
+
 TEST(Tolerance, TransformConditionIsTheWholeSignalErrorScale) {
   // One output y = x[1,1] * w[1,1]: condition 1, transform_condition sqrt(log2(2P)/P)||x|| ||w|| / |y|.
   std::mt19937_64 rng(test_seed() + 3);

@@ -411,6 +411,50 @@ INSTANTIATE_TEST_SUITE_P(Tiles, CudaFftTiled, ::testing::Values("cuda.fft_tiled"
 
 // cuda.fbfft's transforms alone: the same batched R2C (plane-major) by our kernels, by cuFFT and
 // by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D.
+// The stages cuda.fft (kernel by kernel) and cuda.fbfft (one fused kernel per transform) mark
+// for --stages, and the device's event timer that times them on the benchmark stream.
+TEST(CudaFftStages, MarkOnePipelinePerTransformAndGemm) {
+  REQUIRE_CUDA_DEVICE();
+  std::mt19937_64 rng(test_seed());
+  const Shape s = random_shape(rng, 2);
+  SCOPED_TRACE(s.to_string() + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+  const Case c = make_case(rng, s);
+  const auto dev = make_cuda_device();
+  for (const std::string name : {"cuda.fft", "cuda.fbfft"}) {
+    const bool kernels = name == "cuda.fft";
+    auto expected = [&](Pass p) {  // "forward x" -> cuda.fft's place, fft and transpose kernels of x
+      std::vector<std::string> out;
+      for (const std::string& st : testing::fft_stages(p)) {
+        const size_t sp = st.find(' ');
+        const std::string what = st.substr(0, sp), tensor = st.substr(sp);
+        if (!kernels || what == "gemm") out.push_back(st);
+        else if (what == "forward") out.insert(out.end(), {"place" + tensor, "fft" + tensor, "transpose" + tensor});
+        else out.insert(out.end(), {"transpose" + tensor, "ifft" + tensor, "crop" + tensor});
+      }
+      return out;
+    };
+    const auto algo = make_algorithm(name);
+    ASSERT_EQ(algo->supports(s, Pass::step), "") << name;
+    testing::StageRecorder clock;
+    algo->set_stage_clock(&clock);
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+      clock.stages.clear();
+      run_on_device(*dev, *algo, c, p);
+      EXPECT_EQ(clock.stages, expected(p)) << name << " " << to_string(p);
+    }
+    const auto timer = dev->stage_timer();
+    algo->set_stage_clock(timer.get());
+    algo->run(Pass::step, dev->buffers());
+    algo->set_stage_clock(nullptr);
+    std::vector<std::string> timed;
+    for (const auto& [stage, ms] : timer->stages()) {
+      timed.push_back(stage);
+      EXPECT_GE(ms, 0) << stage;
+    }
+    EXPECT_EQ(timed, expected(Pass::step)) << name;
+  }
+}
+
 TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
   REQUIRE_CUDA_DEVICE();
   auto dev = make_cuda_device();

@@ -91,6 +91,9 @@ Buffer alloc(int64_t n) {
 // The three tensor families, each a batch of planes sharing one transform size:
 // X (x, dx: N*C planes), W (w, dw: K*Cg planes), Y (y, dy: N*K planes).
 enum Family { fX = 0, fW = 1, fY = 2 };
+// Stage names (Algorithm::mark_stage) of each family's forward and inverse transform.
+constexpr const char* kForwardStage[3] = {"forward x", "forward w", "forward dy"};
+constexpr const char* kInverseStage[3] = {"inverse dx", "inverse dw", "inverse y"};
 
 // Bytes of one per-thread chunk buffer we aim for: half of a 512 KiB L2, so a chunk's
 // spectrum is still cached when it is transposed into the frequency-major buffer.
@@ -647,6 +650,7 @@ class CpuFft final : public Algorithm {
       const cf* spectra = execute(fwd_[f][np == layout_.chunk[f] ? 0 : 1], a, b);
       pack(spectra, np, layout_, freq_[f].get() + p0, layout_.ld[f], layout_.stream[f], inner);
     });
+    mark_stage(kForwardStage[f]);
   }
 
   // Frequency-major GEMM result -> grids of pairs of spectra (dropped bins zero) -> inverse ->
@@ -658,6 +662,7 @@ class CpuFft final : public Algorithm {
       unpack(freq + p0, layout_.ld[f], layout_, source_, a, steps.size() % 2 == 0 ? b : nullptr, np, inner);
       gather(execute(steps, a, b), dst + p0 * vol, np, pl, layout_, inner);
     });
+    mark_stage(kInverseStage[f]);
   }
 
   // Runs body(j) for every kept bin j. Few bins: one at a time, so OpenBLAS may thread each
@@ -680,6 +685,7 @@ class CpuFft final : public Algorithm {
         cgemm(false, true, N, Kg, Cg, X + b * ldX + g * Cg, C, W + b * ldW + g * Kg * Cg, Cg,
               dst + b * ldY + g * Kg, K);
     });
+    mark_stage("gemm fprop");
     return dst;
   }
 
@@ -694,6 +700,7 @@ class CpuFft final : public Algorithm {
         cgemm(false, false, N, Cg, Kg, DY + b * ldY + g * Kg, K, W + b * ldW + g * Kg * Cg, Cg,
               dst + b * ldX + g * Cg, C);
     });
+    mark_stage("gemm dgrad");
     return dst;
   }
 
@@ -708,6 +715,7 @@ class CpuFft final : public Algorithm {
         cgemm(true, false, Kg, Cg, N, DY + b * ldY + g * Kg, K, X + b * ldX + g * Cg, C,
               dst + b * ldW + g * Kg * Cg, Cg);
     });
+    mark_stage("gemm wgrad");
     return dst;
   }
 

@@ -41,6 +41,16 @@
 namespace convbench {
 namespace {
 
+// Stage names (Algorithm::mark_stage) per tensor family: the cuFFT pipeline kernel by kernel,
+// our own transforms (cuda.fbfft) as one fused kernel each way.
+struct StageNames {
+  const char *place, *fft, *to_freq, *forward, *to_spec, *ifft, *crop, *inverse;
+};
+constexpr StageNames kStages[3] = {
+    {"place x", "fft x", "transpose x", "forward x", "transpose dx", "ifft dx", "crop dx", "inverse dx"},
+    {"place w", "fft w", "transpose w", "forward w", "transpose dw", "ifft dw", "crop dw", "inverse dw"},
+    {"place dy", "fft dy", "transpose dy", "forward dy", "transpose y", "ifft y", "crop y", "inverse y"}};
+
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -399,6 +409,7 @@ class CudaFft final : public Algorithm {
       cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
                              block_geom(f), 1.0f, stream_);
       CB_LAUNCH("small_r2c");
+      mark_stage(kStages[f].forward);  // placement, transform and transposition in one kernel
       return;
     }
     float* spec = grid_.as<float>();
@@ -409,11 +420,14 @@ class CudaFft final : public Algorithm {
     else
       scatter_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), total);
     CB_LAUNCH("scatter_kernel");
+    mark_stage(kStages[f].place);
     CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, grid_.as<cufftComplex>()));
+    mark_stage(kStages[f].fft);
     transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
         grid_.as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins, order(f),
         bin_map());
     CB_LAUNCH("transpose_kernel<to_freq>");
+    mark_stage(kStages[f].to_freq);
   }
 
   // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
@@ -424,6 +438,7 @@ class CudaFft final : public Algorithm {
                              placement(shape_, Family(f)), block_geom(f),
                              1.0f / static_cast<float>(layout_.total()), stream_);
       CB_LAUNCH("small_c2r");
+      mark_stage(kStages[f].inverse);
       return;
     }
     if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
@@ -432,7 +447,9 @@ class CudaFft final : public Algorithm {
         reinterpret_cast<const float2*>(freq), grid_.as<float2>(), layout_.planes[f], layout_.kept, layout_.bins,
         order(f), bin_map());
     CB_LAUNCH("transpose_kernel<to_spec>");
+    mark_stage(kStages[f].to_spec);
     CB_CUFFT(cufftExecC2R(*active_->inv[f], grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
+    mark_stage(kStages[f].ifft);
     const Placement pl = placement(shape_, Family(f));
     const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
     const float scale = 1.0f / static_cast<float>(layout_.total());
@@ -443,6 +460,7 @@ class CudaFft final : public Algorithm {
       gather_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
                                                                                    scale, total);
     CB_LAUNCH("gather_kernel");
+    mark_stage(kStages[f].crop);
   }
 
   int batch() const { return static_cast<int>(layout_.kept * shape_.groups); }
@@ -455,6 +473,7 @@ class CudaFft final : public Algorithm {
     CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, &one, freq_[fW].as<cuComplex>(), Cg,
                                         int64_t(Kg) * Cg, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, &zero, Y,
                                         Kg, int64_t(N) * Kg, batch()));
+    mark_stage("gemm fprop");
     return Y;
   }
 
@@ -465,6 +484,7 @@ class CudaFft final : public Algorithm {
     CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, &one, freq_[fW].as<cuComplex>(), Cg,
                                         int64_t(Kg) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DX,
                                         Cg, int64_t(N) * Cg, batch()));
+    mark_stage("gemm dgrad");
     return DX;
   }
 
@@ -475,6 +495,7 @@ class CudaFft final : public Algorithm {
     CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, &one, freq_[fX].as<cuComplex>(), Cg,
                                         int64_t(N) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DW,
                                         Cg, int64_t(Kg) * Cg, batch()));
+    mark_stage("gemm wgrad");
     return DW;
   }
 

@@ -131,6 +131,32 @@ def fprop_from_k5(ds) -> list[Target]:
     return out
 
 
+STAGE_KINDS = {"gemm": "GEMM", "fft": "transforms", "ifft": "transforms", "forward": "transforms",
+               "inverse": "transforms", "place": "layout", "transpose": "layout", "crop": "layout", "tiles": "layout"}
+
+
+def stage_shares(detail) -> str:
+    """'GEMM 50%, transforms 30%, layout 20%' from a row's `stages ms: ...` detail (--stages), or ''.
+
+    cuda.fft marks its kernels one by one; cpu.fft's and cuda.fbfft's transforms include their
+    fused placement and transposition, so their layout share is inside "transforms"."""
+    if not isinstance(detail, str) or "stages ms: " not in detail:
+        return ""
+    totals: dict[str, float] = {}
+    for part in detail.split("stages ms: ", 1)[1].split(";")[0].split(", "):
+        name, _, ms = part.rpartition(" ")
+        try:
+            value = float(ms)
+        except ValueError:
+            return ""
+        kind = STAGE_KINDS.get(name.split(" ")[0], "other")
+        totals[kind] = totals.get(kind, 0.0) + value
+    whole = sum(totals.values())
+    if whole <= 0:
+        return ""
+    return ", ".join(f"{k} {v / whole:.0%}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
 def roofline_floor(ds) -> list[Target]:
     """FFT pipeline within 1.5x of its roofline floor, on the layers of the step target (every pass).
 
@@ -159,18 +185,21 @@ def roofline_floor(ds) -> list[Target]:
                 flops_s = ours["source"].map(lambda src: peaks[src][0])
                 bytes_s = ours["source"].map(lambda src: peaks[src][1])
                 compute_ms, memory_ms = ours["model_flops"] / flops_s * 1e3, ours["model_bytes"] / bytes_s * 1e3
+                shares = ours["detail"].map(stage_shares) if "detail" in ours else pd.Series("", index=ours.index)
                 ours = ours.assign(floor_ms=pd.concat([compute_ms, memory_ms], axis=1).max(axis=1),
-                                   bound=(memory_ms >= compute_ms).map({True: "DRAM", False: "FP32"}))
+                                   bound=(memory_ms >= compute_ms).map({True: "DRAM", False: "FP32"}),
+                                   shares=shares.where(shares != "", None))
                 keys = ["sweep"] + SHAPE_COLS + ["pass"]
                 m = in_order(ours.groupby(keys, dropna=False).agg(
                     time_ms=("time_ms", "median"), floor_ms=("floor_ms", "median"),
-                    bound=("bound", "first")).reset_index())
+                    bound=("bound", "first"), shares=("shares", "first")).reset_index())
                 for _, r in m.iterrows():
                     ratio = r["time_ms"] / r["floor_ms"]
+                    where = f"; time: {r['shares']}" if isinstance(r["shares"], str) else ""
                     t.cases.append({"case": f"{r['sweep']}: {shape_label(r)} {r['pass']}", "measured": ratio,
                                     "met": ratio <= 1.5,
                                     "detail": f"{fmt(r['time_ms'])} ms vs floor {fmt(r['floor_ms'])} ms "
-                                              f"({r['bound']}-bound)"})
+                                              f"({r['bound']}-bound{where})"})
         out.append(t)
     return out
 

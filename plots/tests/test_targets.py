@@ -11,6 +11,7 @@ from convbench_plots import data, targets
 from convbench_plots.base import Skip
 
 HEADER = (Path(__file__).resolve().parent / "fixtures" / "full" / "quick.csv").read_text().splitlines()[0].split(",")
+HEADER += [c for c in ("detail",) if c not in HEADER]  # the fixture predates the column
 L2 = dict(N=128, C=96, K=256, n=32, k=7)      # Mathieu's layer 2 (k >= 5: counted)
 L5 = dict(N=128, C=384, K=384, n=16, k=3)     # Mathieu's layer 5 (k = 3: not counted)
 CN1 = dict(N=128, C=3, K=96, n=128, k=11)     # convnet-benchmarks L1
@@ -130,6 +131,19 @@ def test_roofline_floor_is_the_larger_of_compute_and_memory_time_at_the_recorded
     assert fft.cases[1]["detail"].endswith("(DRAM-bound)")
     assert [(round(c["measured"], 4), c["met"]) for c in fbfft.cases] == [(1.5, True)]
     assert fft.verdict() == "**not met** in 1 of 2 case(s)"
+
+
+def test_roofline_cases_say_where_the_time_goes_from_the_stage_times(tmp_path):
+    r = [row("mathieu_layers", L2, "cuda.fft", "fprop", 2.0)]
+    r[0].update(model_flops=40e9, model_bytes=1e9,
+                detail="cudnn-free; stages ms: place x 0.1, fft x 0.3, transpose x 0.1, place w 0.05, fft w 0.05, "
+                       "transpose w 0.05, gemm fprop 1.0, transpose y 0.1, ifft y 0.2, crop y 0.05")
+    (case,) = targets.roofline_floor(folder(tmp_path, r, gpu={"peak_fp32_gflops": 50_000.0,
+                                                                "peak_dram_gb_per_s": 2_000.0}))[0].cases
+    assert case["detail"] == "2 ms vs floor 0.8 ms (FP32-bound; time: GEMM 50%, transforms 28%, layout 22%)"
+    assert targets.stage_shares("stages ms: forward x 1, gemm fprop 3") == "GEMM 75%, transforms 25%"
+    assert targets.stage_shares("planner timed steps: 36x36 4.44 ms") == ""
+    assert targets.stage_shares("stages ms: forward x fast") == ""
 
 
 def test_roofline_floor_needs_the_gpu_peaks_of_the_env_sidecar(tmp_path):

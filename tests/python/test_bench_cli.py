@@ -69,6 +69,28 @@ def test_rows_follow_the_schema_and_are_validated(convbench_bin, tmp_path):
         assert run["gpu"]["sms"] > 0 and run["gpu"]["peak_dram_gb_per_s"] > 0
 
 
+def test_stages_put_the_fft_pipeline_stage_times_into_detail(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft,cpu.direct", "--pass", "dgrad,step", "--reps", "2",
+          "--stages", "--out", str(out))
+    rows = {(r["algo"], r["pass"]): r for r in read_rows(out)}
+    expected = {"dgrad": ["forward w", "forward dy", "gemm dgrad", "inverse dx"],
+                "step": ["forward x", "forward w", "forward dy", "gemm fprop", "inverse y", "gemm dgrad",
+                         "inverse dx", "gemm wgrad", "inverse dw"]}
+    for p, names in expected.items():
+        detail = rows[("cpu.fft", p)]["detail"]
+        assert "stages ms: " in detail, detail
+        stages = [part.rsplit(" ", 1) for part in detail.split("stages ms: ")[1].split(", ")]
+        assert [name for name, _ in stages] == names
+        assert all(float(ms) >= 0 for _, ms in stages)
+        assert rows[("cpu.fft", p)]["status"] == "ok"
+        assert "stages" not in rows[("cpu.direct", p)]["detail"]  # marks no stages
+    plain = tmp_path / "plain.csv"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft", "--pass", "fprop", "--reps", "1",
+          "--out", str(plain))
+    assert "stages" not in read_rows(plain)[0]["detail"]  # only when asked
+
+
 def test_unsupported_cases_are_skipped_rows_with_a_reason(convbench_bin, tmp_path):
     out = tmp_path / "r.csv"
     bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.direct", "--pass", "fprop", "--precision", "fp32,tf32",

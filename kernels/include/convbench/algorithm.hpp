@@ -53,6 +53,15 @@ struct Unsupported : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Where a run's time goes: an algorithm marks the end of each stage of run() ("forward x",
+// "gemm fprop", ...) and the harness's clock (wall time on the CPU, events on a CUDA stream)
+// turns consecutive marks into stage times, for one untimed run (`convbench bench --stages`).
+class StageClock {
+ public:
+  virtual ~StageClock() = default;
+  virtual void mark(const char* stage) = 0;
+};
+
 class Algorithm {
  public:
   virtual ~Algorithm() = default;
@@ -102,6 +111,17 @@ class Algorithm {
   // What prepare() chose, for the row's `detail` column (cuDNN algorithm, math type,
   // determinism); empty when there is nothing to say.
   virtual std::string detail() const { return {}; }
+  // Marks of the following runs go to `clock` (nullptr: no marks, the default). Algorithms that
+  // mark their stages call mark_stage(); the rest leave a run unmarked.
+  virtual void set_stage_clock(StageClock* clock) { stage_clock_ = clock; }
+
+ protected:
+  void mark_stage(const char* stage) const {
+    if (stage_clock_) stage_clock_->mark(stage);
+  }
+
+ private:
+  StageClock* stage_clock_ = nullptr;
 };
 
 // True when an algorithm prepared for `prepared` may run `requested`.

@@ -29,6 +29,7 @@ class TiledAlgorithm : public Algorithm {
   bool fft_method() const override { return inner_->fft_method(); }
   bool plans_fft_sizes() const override { return inner_->plans_fft_sizes(); }
   void set_stream(void* stream) override;
+  void set_stage_clock(StageClock* clock) override;  // the inner algorithm's stages, and the tile copies
   // "tiles 3x3 of 30x30 outputs" (or "one tile"), then the inner algorithm's detail.
   std::string detail() const override;
   // The batch of tiles (the shape itself when it is not cut or cannot run).
