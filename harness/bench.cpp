@@ -353,20 +353,30 @@ class Runner {
     }
   }
 
-  // One more run, untimed, with the device's stage timer as the algorithm's clock: "stages ms:
-  // forward x 1.2, gemm fprop 3.4, ..." (empty for an algorithm that marks no stages).
+  // kRuns more runs, untimed, with the device's stage timer as the algorithm's clock; each
+  // stage's median: "stages ms: forward x 1.2, gemm fprop 3.4, ..." (empty for an algorithm
+  // that marks no stages). One run alone catches a slow spell of a shared machine too often.
   static std::string stage_times(Algorithm& algo, BenchDevice& dev, Pass p, const ConvBuffers& t) {
-    dev.before_sample();  // from a flushed L2, as the timed samples
-    std::unique_ptr<StageTimer> timer = dev.stage_timer();
+    constexpr int kRuns = 3;
     struct Unhook {
       Algorithm& a;
       ~Unhook() { a.set_stage_clock(nullptr); }
     } unhook{algo};
-    algo.set_stage_clock(timer.get());
-    algo.run(p, t);
+    std::vector<std::pair<std::string, double>> first;
+    std::vector<std::vector<double>> ms;  // per stage, one time per run
+    for (int r = 0; r < kRuns; ++r) {
+      dev.before_sample();  // from a flushed L2, as the timed samples
+      std::unique_ptr<StageTimer> timer = dev.stage_timer();
+      algo.set_stage_clock(timer.get());
+      algo.run(p, t);
+      const auto stages = timer->stages();
+      if (r == 0) first = stages, ms.resize(stages.size());
+      if (stages.size() != first.size()) throw std::logic_error(algo.name() + ": stages differ between runs");
+      for (size_t i = 0; i < stages.size(); ++i) ms[i].push_back(stages[i].second);
+    }
     std::string out;
-    for (const auto& [stage, ms] : timer->stages())
-      out += fmt::format("{}{} {:.4g}", out.empty() ? "stages ms: " : ", ", stage, ms);
+    for (size_t i = 0; i < first.size(); ++i)
+      out += fmt::format("{}{} {:.4g}", out.empty() ? "stages ms: " : ", ", first[i].first, stats_of(ms[i]).median);
     return out;
   }
 

@@ -19,7 +19,7 @@ struct BenchOptions {
   int rounds = 1;                        // times through the case list, round-robin; one row per case
   bool fft_measure = false;              // FFTW_MEASURE planning
   int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)
-  bool stages = false;                   // one more, untimed run per row: stage times into `detail`
+  bool stages = false;                   // three more, untimed runs per FFT row: stage times into `detail`
   std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)
   bool resume = false;
   int shard_index = 0, shard_count = 1;  // run every shard_count-th case starting at shard_index

@@ -42,8 +42,8 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
                   "round, so a slow spell of a shared machine falls on all cases alike (default 1)")
       ->check(kPositiveInteger);
   cmd->add_flag("--stages", o->stages,
-                "After the timed runs, one more (untimed) run whose stages the FFT algorithms mark (transforms, "
-                "GEMMs, layout kernels): their times go to the row's detail column");
+                "After the timed runs, three more (untimed) whose stages the FFT algorithms mark (transforms, "
+                "GEMMs, layout kernels): each stage's median time goes to the row's detail column");
   cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it");
   cmd->add_flag("--resume", o->resume, "Skip rows already in --out and append the rest");
   cmd->add_option("--shard", *shard, "i/n: run every n-th case starting at i (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/8");

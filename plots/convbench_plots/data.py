@@ -61,6 +61,30 @@ _TEXT = {c: str for c in ["sweep", "pad", "stride", "dilation", "algo", "pass", 
                           "direction"]}
 
 
+# What each stage `convbench bench --stages` writes into `detail` belongs to, by its first word.
+STAGE_KINDS = {"gemm": "GEMM", "fft": "transforms", "ifft": "transforms", "forward": "transforms",
+               "inverse": "transforms", "place": "layout", "transpose": "layout", "crop": "layout", "tiles": "layout"}
+
+
+def stage_totals(detail) -> dict[str, float] | None:
+    """ms per kind (GEMM, transforms, layout, other) from a row's `stages ms: ...` detail, or None.
+
+    cuda.fft marks its kernels one by one; cpu.fft's and cuda.fbfft's transforms include their
+    fused placement and transposition, so there layout time is inside "transforms"."""
+    if not isinstance(detail, str) or "stages ms: " not in detail:
+        return None
+    totals: dict[str, float] = {}
+    for part in detail.split("stages ms: ", 1)[1].split(";")[0].split(", "):
+        name, _, ms = part.rpartition(" ")
+        try:
+            value = float(ms)
+        except ValueError:
+            return None
+        kind = STAGE_KINDS.get(name.split(" ")[0], "other")
+        totals[kind] = totals.get(kind, 0.0) + value
+    return totals
+
+
 @dataclass
 class CsvFile:
     path: Path

@@ -1,7 +1,10 @@
 """Figure 8: band-limited FFT convolution (Dziedzic et al. 2019) — time, workspace and rel_error
 against compression (fraction of the half-spectrum discarded), a row per pass, a line per layer
 shape, one figure per FFT algorithm. Time and workspace are shown relative to compression 0 of
-the same shape and pass (absolute values in the table), with DESIGN.md's target (≤ 0.6× at 50%)."""
+the same shape and pass (absolute values in the table), with DESIGN.md's target (≤ 0.6× at 50%).
+Rows measured with `--stages` get a fourth panel: the time of the GEMMs, the transforms and the
+layout kernels against compression, each over the whole time at compression 0 — which part of
+the pipeline band-limiting shrinks."""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from matplotlib.colors import to_rgb
 
 from . import style
 from .base import Product, Skip, md_table
+from .data import stage_totals
 
 SHAPE_COLS = ["dims", "N", "C", "K", "in_d", "in_h", "in_w", "k_d", "k_h", "k_w", "pad", "stride", "dilation",
               "groups"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<"]
+KIND_STYLES = {"GEMM": "-", "transforms": "--", "layout": ":", "other": "-."}
 
 
 def shape_label(r) -> str:
@@ -49,12 +54,51 @@ def build(ds) -> list[Product]:
     return out
 
 
+def stage_panel(ax, p: str, dp: pd.DataFrame, stages: pd.Series, shapes: list, base_colour: str) -> None:
+    """Per shape and kind of stage (GEMM, transforms, layout): median ms over the whole time at c = 0."""
+    ax.set_title(f"{p}: time by stage", fontsize=10)
+    kinds = pd.DataFrame([dict(t, shape=sh, compression=c) for t, sh, c in
+                          zip(stages.reindex(dp.index), dp["shape"], dp["compression"]) if isinstance(t, dict)])
+    if kinds.empty:
+        style.no_data(ax, f"no {p} rows with stage times (--stages)")
+        return
+    for i, sh in enumerate(shapes):
+        g = kinds[kinds["shape"] == sh].groupby("compression").median(numeric_only=True).sort_index()
+        if g.empty or 0 not in g.index:
+            continue
+        whole = g.loc[0].sum()
+        for kind in [k for k in KIND_STYLES if k in g.columns]:
+            ax.plot(g.index * 100, g[kind] / whole, color=shade(base_colour, i, len(shapes)),
+                    linestyle=KIND_STYLES[kind], marker=MARKERS[i % len(MARKERS)], markersize=3.5, linewidth=1.3)
+    for kind in [k for k in KIND_STYLES if k in kinds.columns]:
+        ax.plot([], [], color="#444444", linestyle=KIND_STYLES[kind], label=kind)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("compression (% of half-spectrum discarded)")
+    ax.set_ylabel("stage time / whole time at compression 0", fontsize=9)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def stage_ratios(rows: pd.DataFrame, stages: pd.Series) -> dict:
+    """Per kind of stage, median ms at compression 0.5 over compression 0 (empty without stage times)."""
+    t = [dict(k, compression=c) for k, c in zip(stages.reindex(rows.index), rows["compression"]) if isinstance(k, dict)]
+    if not t:
+        return {}
+    g = pd.DataFrame(t).groupby("compression").median()
+    if 0 not in g.index or 0.5 not in g.index:
+        return {}
+    return {f"{kind} ratio": g.loc[0.5, kind] / g.loc[0, kind] for kind in g.columns if g.loc[0, kind] > 0}
+
+
 def one_algo(ds, d: pd.DataFrame, series: str) -> Product:
     algo = d["algo"].iloc[0]
     base_colour = style.colour(algo)
     shapes = list(dict.fromkeys(d.sort_values(["C", "n"])["shape"]))
     passes = [p for p in style.PASSES if (d["pass"] == p).any()]
-    fig, axes = style.new_figure(len(passes), 3, width=14.5, height=3.4 * len(passes) + 1.2)
+    stages = d["detail"].map(stage_totals) if "detail" in d else pd.Series(None, index=d.index, dtype=object)
+    with_stages = stages.notna().any()
+    fig, axes = style.new_figure(len(passes), 4 if with_stages else 3, width=19 if with_stages else 14.5,
+                                 height=3.4 * len(passes) + 1.2)
     table = []
     notes = [f"{series}: no ok rows for pass(es) {', '.join(sorted(set(style.PASSES) - set(passes)))}"] \
         if len(passes) < 4 else []
@@ -90,6 +134,8 @@ def one_algo(ds, d: pd.DataFrame, series: str) -> Product:
             ax.set_xlabel("compression (% of half-spectrum discarded)")
             ax.set_ylabel(ylabel, fontsize=9)
             ax.grid(True, which="both", alpha=0.25)
+        if with_stages:
+            stage_panel(axes[row][3], p, dp, stages, shapes, base_colour)
         for sh in shapes:
             g = dp[dp["shape"] == sh].groupby("compression")[["time_ms", "workspace_bytes", "rel_error"]].median()
             if 0 in g.index and 0.5 in g.index:
@@ -99,7 +145,8 @@ def one_algo(ds, d: pd.DataFrame, series: str) -> Product:
                               "workspace c=0 (MiB)": g.loc[0, "workspace_bytes"] / 2**20,
                               "workspace ratio": (g.loc[0.5, "workspace_bytes"] / g.loc[0, "workspace_bytes"]
                                                   if g.loc[0, "workspace_bytes"] > 0 else np.nan),
-                              "rel_error c=0.5": g.loc[0.5, "rel_error"]})
+                              "rel_error c=0.5": g.loc[0.5, "rel_error"],
+                              **stage_ratios(dp[dp["shape"] == sh], stages)})
     caption = ds.caption(d["source"].unique(), d["device"].unique())
     title = f"Band-limited {series}: time, workspace and error vs compression"
     style.finish(fig, title, caption, legend_axes=[axes[0][0]])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .base import Product, Skip, fmt, md_table
+from .data import stage_totals
 from .fig8_bandlimited import SHAPE_COLS
 from .style import PASSES as PASS_ORDER
 GPU_FFTS = ["cuda.fft", "cuda.fbfft"]
@@ -131,27 +132,10 @@ def fprop_from_k5(ds) -> list[Target]:
     return out
 
 
-STAGE_KINDS = {"gemm": "GEMM", "fft": "transforms", "ifft": "transforms", "forward": "transforms",
-               "inverse": "transforms", "place": "layout", "transpose": "layout", "crop": "layout", "tiles": "layout"}
-
-
 def stage_shares(detail) -> str:
-    """'GEMM 50%, transforms 30%, layout 20%' from a row's `stages ms: ...` detail (--stages), or ''.
-
-    cuda.fft marks its kernels one by one; cpu.fft's and cuda.fbfft's transforms include their
-    fused placement and transposition, so their layout share is inside "transforms"."""
-    if not isinstance(detail, str) or "stages ms: " not in detail:
-        return ""
-    totals: dict[str, float] = {}
-    for part in detail.split("stages ms: ", 1)[1].split(";")[0].split(", "):
-        name, _, ms = part.rpartition(" ")
-        try:
-            value = float(ms)
-        except ValueError:
-            return ""
-        kind = STAGE_KINDS.get(name.split(" ")[0], "other")
-        totals[kind] = totals.get(kind, 0.0) + value
-    whole = sum(totals.values())
+    """'GEMM 50%, transforms 30%, layout 20%' from a row's `stages ms: ...` detail, or ''."""
+    totals = stage_totals(detail)
+    whole = sum(totals.values()) if totals else 0
     if whole <= 0:
         return ""
     return ", ".join(f"{k} {v / whole:.0%}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]))

@@ -204,6 +204,26 @@ def test_fig8_bandlimited(full_ds):
     assert "time ratio" in p.table
 
 
+def test_fig8_stage_panel_from_stage_times(folder_with):
+    d = folder_with("bandlimited.csv")
+    q = pd.read_csv(d / "bandlimited.csv", dtype=str)
+    c = q["compression"].astype(float)
+    # GEMMs shrink with the kept bins, the transforms do not (as cpu.fft measures)
+    q["detail"] = [f"stages ms: forward x 20, gemm fprop {10 * (1 - x):g}, inverse y 10" for x in c]
+    q.to_csv(d / "bandlimited.csv", index=False)
+    from convbench_plots import data
+    (p,) = fig8_bandlimited.build(data.load(d))
+    axes = panels(p.fig)
+    assert len(axes) == 2 * 4  # a stage panel per pass
+    stage_ax = axes[3]
+    assert stage_ax.get_title() == "fprop: time by stage"
+    assert set(line_labels(stage_ax)) == {"GEMM", "transforms"}
+    gemm = [ln for ln in stage_ax.get_lines() if ln.get_linestyle() == "-" and len(ln.get_xdata())][0]
+    assert list(gemm.get_xdata()) == [0, 50, 90]
+    assert list(gemm.get_ydata()) == pytest.approx([10 / 40, 5 / 40, 1 / 40])
+    assert "GEMM ratio" in p.table and "transforms ratio" in p.table
+
+
 def test_fig9_transforms(full_ds):
     (p,) = fig9_fft_transform.build(full_ds)
     axes = panels(p.fig)
