@@ -173,7 +173,8 @@ class Runner {
       state.SkipWithError(part.row.reason.c_str());
     } else {
       std::vector<double> samples;
-      ResultRow row = measure(state, c, samples);
+      // Stage times in the first round only: the row keeps that round's detail.
+      ResultRow row = measure(state, c, samples, stages_ && part.rounds == 0);
       merge(part, std::move(row), samples);
     }
     ++done_;
@@ -235,7 +236,7 @@ class Runner {
     part.written = true;
   }
 
-  ResultRow measure(benchmark::State& state, const BenchCase& c, std::vector<double>& samples) {
+  ResultRow measure(benchmark::State& state, const BenchCase& c, std::vector<double>& samples, bool time_stages) {
     const Shape& s = c.shape;
     ResultRow row;
     row.sweep = c.sweep, row.shape = s, row.algo = c.algo, row.pass = std::string(to_string(c.pass));
@@ -332,7 +333,7 @@ class Runner {
         samples.push_back(ms);
       }
       row.sm_clock_mhz = dev->sm_clock_mhz();
-      if (stages_ && fft) {  // the FFT algorithms mark their stages; the others would run for nothing
+      if (time_stages && fft) {  // the FFT algorithms mark their stages; the others would run for nothing
         const std::string stages = stage_times(*algo, *dev, c.pass, t);
         if (!stages.empty()) row.detail += (row.detail.empty() ? "" : "; ") + stages;
       }

@@ -85,6 +85,10 @@ def test_stages_put_the_fft_pipeline_stage_times_into_detail(convbench_bin, tmp_
         assert all(float(ms) >= 0 for _, ms in stages)
         assert rows[("cpu.fft", p)]["status"] == "ok"
         assert "stages" not in rows[("cpu.direct", p)]["detail"]  # marks no stages
+    rounds = tmp_path / "rounds.csv"  # the row keeps its first round's detail: one set of stages
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft", "--pass", "fprop", "--reps", "1", "--rounds", "2",
+          "--stages", "--out", str(rounds))
+    assert read_rows(rounds)[0]["detail"].count("stages ms: ") == 1
     plain = tmp_path / "plain.csv"
     bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.fft", "--pass", "fprop", "--reps", "1",
           "--out", str(plain))
