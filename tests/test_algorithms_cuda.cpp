@@ -409,8 +409,6 @@ TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
 INSTANTIATE_TEST_SUITE_P(Tiles, CudaFftTiled, ::testing::Values("cuda.fft_tiled", "cuda.fbfft_tiled"),
                          [](const auto& info) { return info.param == "cuda.fft_tiled" ? "cuda_fft_tiled" : "cuda_fbfft_tiled"; });
 
-// cuda.fbfft's transforms alone: the same batched R2C (plane-major) by our kernels, by cuFFT and
-// by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D.
 // The stages cuda.fft (kernel by kernel) and cuda.fbfft (one fused kernel per transform) mark
 // for --stages, and the device's event timer that times them on the benchmark stream.
 TEST(CudaFftStages, MarkOnePipelinePerTransformAndGemm) {
@@ -455,6 +453,8 @@ TEST(CudaFftStages, MarkOnePipelinePerTransformAndGemm) {
   }
 }
 
+// cuda.fbfft's transforms alone: the same batched R2C (plane-major) by our kernels, by cuFFT and
+// by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D.
 TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
   REQUIRE_CUDA_DEVICE();
   auto dev = make_cuda_device();
