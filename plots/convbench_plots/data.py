@@ -70,7 +70,7 @@ def stage_totals(detail) -> dict[str, float] | None:
     """ms per kind (GEMM, transforms, layout, other) from a row's `stages ms: ...` detail, or None.
 
     cuda.fft marks its kernels one by one; cpu.fft's and cuda.fbfft's transforms include their
-    fused placement and transposition, so there layout time is inside "transforms"."""
+    fused placement and transposition, so their layout time is inside "transforms"."""
     if not isinstance(detail, str) or "stages ms: " not in detail:
         return None
     totals: dict[str, float] = {}

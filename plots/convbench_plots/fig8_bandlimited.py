@@ -57,8 +57,7 @@ def build(ds) -> list[Product]:
 def stage_panel(ax, p: str, dp: pd.DataFrame, stages: pd.Series, shapes: list, base_colour: str) -> None:
     """Per shape and kind of stage (GEMM, transforms, layout): median ms over the whole time at c = 0."""
     ax.set_title(f"{p}: time by stage", fontsize=10)
-    kinds = pd.DataFrame([dict(t, shape=sh, compression=c) for t, sh, c in
-                          zip(stages.reindex(dp.index), dp["shape"], dp["compression"]) if isinstance(t, dict)])
+    kinds = stage_frame(dp, stages)
     if kinds.empty:
         style.no_data(ax, f"no {p} rows with stage times (--stages)")
         return
@@ -79,12 +78,18 @@ def stage_panel(ax, p: str, dp: pd.DataFrame, stages: pd.Series, shapes: list, b
     ax.legend(fontsize=8, loc="upper right")
 
 
+def stage_frame(rows: pd.DataFrame, stages: pd.Series) -> pd.DataFrame:
+    """The rows with stage times: ms per kind of stage, their shape and compression."""
+    return pd.DataFrame([dict(t, shape=sh, compression=c) for t, sh, c in
+                         zip(stages.reindex(rows.index), rows["shape"], rows["compression"]) if isinstance(t, dict)])
+
+
 def stage_ratios(rows: pd.DataFrame, stages: pd.Series) -> dict:
     """Per kind of stage, median ms at compression 0.5 over compression 0 (empty without stage times)."""
-    t = [dict(k, compression=c) for k, c in zip(stages.reindex(rows.index), rows["compression"]) if isinstance(k, dict)]
-    if not t:
+    t = stage_frame(rows, stages)
+    if t.empty:
         return {}
-    g = pd.DataFrame(t).groupby("compression").median()
+    g = t.groupby("compression").median(numeric_only=True)
     if 0 not in g.index or 0.5 not in g.index:
         return {}
     return {f"{kind} ratio": g.loc[0.5, kind] / g.loc[0, kind] for kind in g.columns if g.loc[0, kind] > 0}

@@ -55,7 +55,7 @@ struct Unsupported : std::runtime_error {
 
 // Where a run's time goes: an algorithm marks the end of each stage of run() ("forward x",
 // "gemm fprop", ...) and the harness's clock (wall time on the CPU, events on a CUDA stream)
-// turns consecutive marks into stage times, for one untimed run (`convbench bench --stages`).
+// turns consecutive marks into stage times, in untimed runs (`convbench bench --stages`).
 class StageClock {
  public:
   virtual ~StageClock() = default;
