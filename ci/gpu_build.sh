@@ -32,7 +32,8 @@
 #                                  algorithms and cudnn.best, the Mathieu layers (FFT algorithms vs
 #                                  cuDNN, fp32) and the fprop target (gpu_target, fprop), in that
 #                                  order, each stage under a time limit; with COPY_TO=<dir>, logs
-#                                  and results are copied there after every stage
+#                                  and results are copied there (logs.tar, results.tar) after
+#                                  every stage
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -187,8 +188,8 @@ stage() {
   timeout "$limit" "$@" || rc=$?
   echo "$name rc=$rc" >>"$bundle/logs/stages.txt"
   if [ -n "${COPY_TO:-}" ]; then
-    mkdir -p "$COPY_TO"
-    cp -r "$bundle/logs" "$COPY_TO/" 2>/dev/null || true
+    mkdir -p "$COPY_TO"  # two archives: a host may bring back only a few files
+    tar -C "$bundle" -cf "$COPY_TO/logs.tar" logs 2>/dev/null || true
     find results -type f -newer "$bundle/logs/.start" 2>/dev/null | tar -cf "$COPY_TO/results.tar" -T - || true
   fi
 }
