@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -231,6 +232,53 @@ TEST(Tolerance, TransformConditionIsTheWholeSignalErrorScale) {
     const double P = 25;  // padded 5 x 5
     EXPECT_NEAR(r.transform_condition, std::sqrt(std::log2(2 * P) / P * x2 * w2) / std::abs(y),
                 1e-9 * r.transform_condition);
+  }
+}
+
+// Round to nearest at TF32's 10 explicit mantissa bits: what tensor cores do to their inputs.
+float to_tf32(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  u = (u + 0x1000u) & 0xffffe000u;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+TEST(Tolerance, Tf32BoundCoversRoundedInputsAndStaysNearTheirError) {
+  // The exact result of tf32-rounded inputs is what tensor cores approach: its distance from the
+  // exact fp32-input result is TF32's own error. The bound must cover it on any shape and, on
+  // dense layers (where that error is ~2^-11 relative), stay within 100x of it: a bound
+  // proportional to `condition` (~sqrt(L) on random data) would be 1000x loose and pass anything.
+  std::mt19937_64 rng(test_seed() + 5);
+  const auto rounded = [](std::vector<float> v) {
+    for (float& f : v) f = to_tf32(f);
+    return v;
+  };
+  const auto distance = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < a.size(); ++i) num += (a[i] - b[i]) * (a[i] - b[i]), den += b[i] * b[i];
+    return std::sqrt(num / den);
+  };
+  std::vector<std::pair<Shape, bool>> shapes = {{Shape::make({4, 16, 24, 1, {12, 12}, {3, 3}, {1}, {1}, {1}}), true},
+                                                {Shape::make({2, 8, 8, 1, {20}, {5}, {2}, {1}, {1}}), true},
+                                                {Shape::make({2, 4, 6, 1, {6, 5, 7}, {3, 2, 3}, {1}, {1}, {1}}), true}};
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 3; ++i) shapes.push_back({random_shape(rng, dims), false});
+  for (const auto& [s, dense] : shapes) {
+    const Case c = make_case(rng, s);
+    const std::vector<float> x = rounded(c.x), w = rounded(c.w), dy = rounded(c.dy);
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad}) {
+      const Reference& exact = c.ref[int(p)];
+      if (testing::all_zero(exact)) continue;
+      const double err = distance(reference(s, p, x.data(), w.data(), dy.data()).values, exact.values);
+      const double tol = tolerance(s, p, exact, "tf32");
+      EXPECT_LE(err, tol) << s.to_string() << " " << to_string(p);
+      if (dense) {
+        EXPECT_GT(err, 1e-5) << s.to_string() << " " << to_string(p);  // the rounding happened
+        EXPECT_LE(tol, 100 * err) << s.to_string() << " " << to_string(p) << ": product_spread "
+                                  << exact.product_spread << ", transform_condition " << exact.transform_condition;
+      }
+    }
   }
 }
 

@@ -120,12 +120,14 @@ class Dataset:
             return None
         return flops * 1e9, dram * 1e9
 
-    def ok(self, sweep=None, compression0: bool = True, precision: str | None = "fp32") -> pd.DataFrame:
-        """Timed, validated rows: status ok, fp32 and uncompressed unless asked otherwise."""
+    def ok(self, sweep=None, compression0: bool = True, precision: str | None = "fp32",
+           statuses=("ok",)) -> pd.DataFrame:
+        """Timed, validated rows: status ok, fp32 and uncompressed unless asked otherwise
+        (statuses=("ok", "failed"): every timed row, those over their tolerance too)."""
         r = self.results
         if r.empty:
             return r
-        m = r["status"] == "ok"
+        m = r["status"].isin(list(statuses))
         if sweep is not None:
             m &= r["sweep"].isin([sweep] if isinstance(sweep, str) else list(sweep))
         if compression0:

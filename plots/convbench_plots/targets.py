@@ -75,11 +75,29 @@ def add_speedups(t: Target, rows: pd.DataFrame, ours: str, other: str, met, suff
                         "detail": f"{fmt(r[ours])} ms vs {fmt(r[other])} ms"})
 
 
+def over_tolerance(rows: pd.DataFrame) -> dict:
+    """(sweep, *shape) -> ' (cudnn.best's dgrad over its fp32 tolerance: rel_error 1.8e-03, <algo>)'
+    for the shapes where some of `rows` failed their accuracy check."""
+    notes = {}
+    failed = rows[rows["status"] == "failed"]
+    for key, g in in_order(failed).groupby(["sweep"] + SHAPE_COLS, dropna=False, sort=False):
+        parts = []
+        for _, r in g.drop_duplicates("pass").iterrows():
+            words = r["detail"].split(";")[0].split() if isinstance(r["detail"], str) else []
+            algo = words[1] if len(words) > 1 else ""  # "dgrad BWD_DATA_ALGO_... FMA_MATH ..."
+            parts.append(f"{r['pass']} {fmt(r['rel_error'])} > {fmt(r['tolerance'])}{', ' + algo if algo else ''}")
+        notes[key] = f" (cudnn.best over its fp32 tolerance: {'; '.join(parts)})"
+    return notes
+
+
 def step_vs_cudnn_best(ds) -> list[Target]:
     """FFT step >= 2x the sum of cudnn.best's three passes, Mathieu layers and convnet L1-L4 (k >= 5)."""
     out = []
-    rows = ds.ok(["mathieu_layers", "convnet_benchmarks"])
-    rows = rows[rows["k"] >= 5] if not rows.empty else rows
+    # cudnn.best's rows count when timed but over their tolerance (cudnnFind may pick a less
+    # accurate algorithm, e.g. Winograd at k = 5): its time is real, the case says so.
+    rows = ds.ok(["mathieu_layers", "convnet_benchmarks"], statuses=("ok", "failed"))
+    rows = rows[(rows["k"] >= 5) & ((rows["status"] == "ok") | (rows["series"] == "cudnn.best"))] \
+        if not rows.empty else rows
     for fft in GPU_FFTS:
         t = Target(f"{fft} training step ≥ 2× the sum of cudnn.best's fprop, dgrad and wgrad on the Mathieu "
                    "layers with k ≥ 5 and convnet-benchmarks L1–L4 (GPU, fp32)", "≥ 2×",
@@ -93,10 +111,12 @@ def step_vs_cudnn_best(ds) -> list[Target]:
                 total = best.groupby(["sweep"] + SHAPE_COLS).agg(sum_ms=("time_ms", "sum"),
                                                                  passes=("pass", "nunique")).reset_index()
                 j = ours.merge(total[total["passes"] == 3], on=["sweep"] + SHAPE_COLS)
+                over = over_tolerance(rows[(rows["series"] == "cudnn.best") & rows["pass"].isin(PASS_ORDER[:3])])
                 for _, r in j.iterrows():
                     ratio = r["sum_ms"] / r["time_ms"]
-                    t.cases.append({"case": f"{r['sweep']}: {shape_label(r)}", "measured": ratio, "met": ratio >= 2,
-                                    "detail": f"{fmt(r['time_ms'])} ms vs {fmt(r['sum_ms'])} ms"})
+                    note = over.get((r["sweep"],) + tuple(r[c] for c in SHAPE_COLS), "")
+                    t.cases.append({"case": f"{r['sweep']}: {shape_label(r)}{note}", "measured": ratio,
+                                    "met": ratio >= 2, "detail": f"{fmt(r['time_ms'])} ms vs {fmt(r['sum_ms'])} ms"})
         out.append(t)
     return out
 

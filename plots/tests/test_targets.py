@@ -67,6 +67,23 @@ def test_step_target_sums_cudnn_best_passes_over_layers_with_k_at_least_5(tmp_pa
     assert "12 ms vs 30 ms" in [c["detail"] for c in fft.cases]
 
 
+def test_step_target_keeps_a_layer_whose_cudnn_best_pass_failed_its_accuracy_check(tmp_path):
+    # cudnnFind may pick a less accurate algorithm (Winograd at k = 5): its time still counts, and
+    # the case says which pass was over its tolerance; a failed row of ours is never a case.
+    rows = gpu_rows()
+    dgrad = next(r for r in rows if r["algo"] == "cudnn.best" and r["pass"] == "dgrad" and r["C"] == L2["C"])
+    dgrad.update(status="failed", rel_error=1.8e-3, tolerance=1e-4,
+                 detail="dgrad BWD_DATA_ALGO_WINOGRAD_NONFUSED FMA_MATH deterministic")
+    rows.append(row("convnet_benchmarks", CN1, "cuda.fbfft", "step", 5))
+    rows[-1].update(status="failed", rel_error=0.5, tolerance=1e-4)
+    fft, fbfft = targets.step_vs_cudnn_best(folder(tmp_path, rows))
+    cases = {c["case"]: round(c["measured"], 3) for c in fft.cases}
+    assert cases == {"convnet_benchmarks: N=128 3→96 in 128×128 k 11×11": 1.5,
+                     "mathieu_layers: N=128 96→256 in 32×32 k 7×7 (cudnn.best over its fp32 tolerance: dgrad "
+                     "0.0018 > 1.00e-04, BWD_DATA_ALGO_WINOGRAD_NONFUSED)": 2.5}
+    assert [c["case"].split(":")[0] for c in fbfft.cases] == ["mathieu_layers"]
+
+
 def test_never_slower_than_cudnn_fft_counts_each_vendor_where_both_ran(tmp_path):
     fft, fbfft = targets.never_slower_than_cudnn_fft(folder(tmp_path, gpu_rows()))
     assert sorted((c["case"].split(" vs ")[1], round(c["measured"], 3), c["met"]) for c in fft.cases) == [

@@ -15,6 +15,9 @@ struct Reference {
   // ||sum |a*b| ||_2 / ||sum a*b||_2 over the elements: how much the sums cancel (>= 1), the
   // factor by which fp32 rounding error exceeds eps relative to the result.
   double condition = 1;
+  // ||sqrt(sum (a*b)^2)||_2 / ||sum a*b||_2: the same for rounding errors that are independent
+  // per product (TF32's input rounding), which add in quadrature; about 1 on random data.
+  double product_spread = 1;
   // The same for an algorithm that transforms whole signals (FFT): the error scale of a
   // correlation of whole planes, sqrt(log2 P / P) * ||a|| ||b|| per element (P the padded input
   // volume), over ||result||. Exceeds `condition` when few products reach the result (heavy
