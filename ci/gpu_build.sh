@@ -6,10 +6,10 @@
 # build on a machine that has them and the CUDA toolkit, and carry the binaries plus the
 # non-CUDA shared libraries (compressed); the CUDA libraries come from the GPU host itself.
 #
-# STATUS: written and checked on a GPU-less build machine only (pack, and env up to the
-# library check); test/sanitize/sweeps have NOT been run on a GPU yet. The CUDA tests pass on
-# the host simulation (tests/cudasim), which runs our kernels and our cuFFT, cuBLAS and cuDNN
-# calls (cuDNN's answers there are a stand-in), and `first` has run there end to end.
+# STATUS: run on an NVIDIA H200 host (2026-12-04, driver 580, CUDA 13.0, cuDNN 9.19 from the
+# wheel): a bundle packed on Debian 12 ran there as is; `first` took 94 s, `sanitize` and the
+# sweeps as README's H200 section says. On GPU-less machines the CUDA tests run on the host
+# simulation (tests/cudasim) instead.
 #
 #   bash ci/gpu_build.sh pack      build machine: build (CUDA on) and write the bundle
 #   bash ci/gpu_build.sh env       GPU host: unpack, find the CUDA libraries, check the binaries
@@ -34,6 +34,11 @@
 #                                  order, each stage under a time limit; with COPY_TO=<dir>, logs
 #                                  and results are copied there (logs.tar, results.tar) after
 #                                  every stage
+#   bash ci/gpu_build.sh rest      GPU host, after `first`, under 10 minutes: what the committed GPU
+#                                  results still lack, resumed (--resume) into the same CSVs:
+#                                  Mathieu Fig 3 (b, c), gpu_target, then cuda.direct's
+#                                  rows (slow: 0.1-1 s per run) of convnet-benchmarks and Fig 3a;
+#                                  staged and copied like `first`
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -219,9 +224,25 @@ first() {
   cat "$bundle/logs/stages.txt"
 }
 
+# The rest of the GPU sweeps, resumed into results/<gpu>/ (committed CSVs keep what earlier
+# visits measured); the stage limits add up to 570 s as in `first`.
+rest() {
+  local fast='cuda.fft,cuda.fbfft,cuda.im2col,cuda.fft_tiled,cuda.fbfft_tiled,cudnn.*'
+  setup_env && print_env
+  mkdir -p "$bundle/logs"
+  : >"$bundle/logs/stages.txt"
+  touch "$bundle/logs/.start"
+  stage fig3bc 250 env SWEEPS="mathieu_fig3b mathieu_fig3c" ALGOS="$fast" bash "$self" sweeps
+  stage gpu-target 120 env SWEEPS=gpu_target bash "$self" sweeps
+  stage direct 200 env SWEEPS="mathieu_fig3b mathieu_fig3c convnet_benchmarks mathieu_fig3a" ALGOS=cuda.direct \
+    bash "$self" sweeps
+  cat "$bundle/logs/stages.txt"
+}
+
 case "$mode" in
   pack) pack ;;
   first) first ;;
+  rest) rest ;;
   profile) setup_env && profile ;;
   env) setup_env && print_env ;;
   test) setup_env && print_env && run_tests ;;
