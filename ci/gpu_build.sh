@@ -37,7 +37,8 @@
 #   bash ci/gpu_build.sh rest      GPU host, after `first`, under 10 minutes: what the committed GPU
 #                                  results still lack, resumed (--resume) into the same CSVs:
 #                                  Mathieu Fig 3 (b, c), gpu_target, then cuda.direct's
-#                                  rows (slow: 0.1-1 s per run) of convnet-benchmarks and Fig 3a;
+#                                  rows (slow: up to 3 s a run; resumed on each visit) of Fig 3 and
+#                                  convnet-benchmarks;
 #                                  staged and copied like `first`
 #
 # Environment:
