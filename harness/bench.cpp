@@ -547,6 +547,7 @@ int run_bench(const BenchOptions& o) {
   AlgoOptions base;
   base.fft_measure = o.fft_measure;
   base.fft_tile = o.fft_tile;
+  base.filter_spectra = o.filter_spectra;
   Runner runner(csv, progress, base, o.stages);
 
   std::vector<std::string> gb_args = {"convbench"};

@@ -19,6 +19,7 @@ struct BenchOptions {
   int rounds = 1;                        // times through the case list, round-robin; one row per case
   bool fft_measure = false;              // FFTW_MEASURE planning
   int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)
+  std::string filter_spectra = "planner";  // cuda.fft/fbfft: the filter's spectra by "dft", "fft" or the planner
   bool stages = false;                   // three more, untimed runs per FFT row: stage times into `detail`
   std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)
   bool resume = false;

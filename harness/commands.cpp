@@ -36,6 +36,11 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
   cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
       ->check(kPositiveInteger);
+  cmd->add_option("--filter-spectra", o->filter_spectra,
+                  "cuda.fft/cuda.fbfft: the filter's spectra by a DFT over its taps as one GEMM (dft), by the "
+                  "transforms like x and dy (fft), or as the planner's cost model picks (planner, default); "
+                  "rows using the DFT say so in `detail`")
+      ->check(CLI::IsMember({"planner", "dft", "fft"}));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,
                   "Run the case list this many times, round-robin; each row then holds its case's reps from every "

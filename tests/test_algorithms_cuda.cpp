@@ -299,6 +299,82 @@ INSTANTIATE_TEST_SUITE_P(All, CudaAlgorithm, ::testing::ValuesIn(cuda_algorithm_
   return n;
 });
 
+// The filter's spectra by the DFT over its taps (filter_spectra "dft") or by the transforms
+// ("fft"): both against the reference in every pass and dims, with padding, stride, dilation
+// and groups from the random shapes, and against each other band-limited (the same mask).
+class CudaFftFilterSpectra : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaFftFilterSpectra, DftAndTransformsBothMatchTheReference) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 7);
+  const int max_dims = GetParam() == "cuda.fbfft" ? 2 : 3;
+  for (int dims = 1; dims <= max_dims; ++dims)
+    for (int draw = 0; draw < 3; ++draw) {
+      const Case c = make_case(rng, random_shape(rng, dims));
+      const Shape& s = c.shape;
+      for (double compression : {0.0, 0.5}) {
+        Outputs by[2];
+        for (int dft = 0; dft < 2; ++dft) {
+          AlgoOptions opt;
+          opt.filter_spectra = dft ? "dft" : "fft";
+          opt.compression = compression;
+          const auto algo = make_algorithm(GetParam(), opt);
+          ASSERT_EQ(algo->supports(s, Pass::step), "") << s.to_string();
+          testing::StageRecorder clock;
+          algo->set_stage_clock(&clock);
+          for (Pass p : kAllPasses) {
+            const Outputs o = run_on_device(*dev, *algo, c, p);
+            EXPECT_EQ(algo->detail().find("filter spectra by DFT GEMM") != std::string::npos, bool(dft)) << algo->detail();
+            for (Pass q : kPasses)
+              if (pass_covered(p, q) && compression == 0 && !testing::all_zero(c.ref[int(q)]))
+                EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+                    << s.to_string() << " " << opt.filter_spectra << " " << to_string(p) << "/" << to_string(q);
+            if (p == Pass::step) by[dft] = o;
+          }
+          // The DFT is one fused stage per direction, as an own transform is.
+          const bool marks_w_kernels = std::count(clock.stages.begin(), clock.stages.end(), "place w") > 0;
+          EXPECT_EQ(marks_w_kernels, !dft && GetParam() == "cuda.fft") << s.to_string();
+          if (dft) EXPECT_GT(std::count(clock.stages.begin(), clock.stages.end(), "forward w"), 0);
+        }
+        if (compression > 0)  // the same band-limited convolution both ways, to float rounding
+          for (Pass q : kPasses)
+            if (!testing::all_zero(c.ref[int(q)]))
+              EXPECT_LE(rel_diff(by[1].of(q), by[0].of(q)), 2 * tolerance(s, q, c.ref[int(q)]) *
+                        std::sqrt(std::inner_product(c.ref[int(q)].values.begin(), c.ref[int(q)].values.end(),
+                                                     c.ref[int(q)].values.begin(), 0.0)) /
+                        std::max(std::sqrt(std::inner_product(by[0].of(q).begin(), by[0].of(q).end(),
+                                                              by[0].of(q).begin(), 0.0)), 1e-30))
+                  << s.to_string() << " compression 0.5 " << to_string(q);
+      }
+    }
+}
+
+// The planner's cost model: the DFT for a small kernel on a large grid, the transforms for a
+// kernel that fills its grid; forcing either changes the workspace as the layouts say (the
+// DFT needs no grid for w's 2^14 planes, the largest family here).
+TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
+  REQUIRE_CUDA_DEVICE();
+  const Shape small = Shape::make({2, 64, 256, 1, {32, 32}, {3, 3}, {1}, {1}, {1}});
+  const Shape large = Shape::make({2, 8, 8, 1, {16, 16}, {11, 11}, {0}, {1}, {1}});
+  const auto planner = make_algorithm(GetParam());
+  planner->prepare(small, Pass::fprop);
+  EXPECT_NE(planner->detail().find("DFT GEMM"), std::string::npos) << planner->detail();
+  planner->prepare(large, Pass::fprop);
+  EXPECT_EQ(planner->detail().find("DFT GEMM"), std::string::npos) << planner->detail();
+  AlgoOptions dft, fft;
+  dft.filter_spectra = "dft", fft.filter_spectra = "fft";
+  if (GetParam() == "cuda.fft")
+    EXPECT_LT(make_algorithm(GetParam(), dft)->workspace_bytes(small, Pass::fprop),
+              make_algorithm(GetParam(), fft)->workspace_bytes(small, Pass::fprop));
+  AlgoOptions bad;
+  bad.filter_spectra = "fast";
+  EXPECT_NE(make_algorithm(GetParam(), bad)->supports(small, Pass::fprop).find("filter_spectra 'fast'"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fft, CudaFftFilterSpectra, ::testing::Values("cuda.fft", "cuda.fbfft"),
+                         [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
+
 // Band-limited cuda.fft and cuda.fbfft use cpu.fft's mask, so at the same compression and
 // transform sizes all compute the same band-limited convolution: compare them (not the exact
 // reference, which the compression moves away from), for every pass and step (cuda.fbfft:
@@ -431,7 +507,9 @@ TEST(CudaFftStages, MarkOnePipelinePerTransformAndGemm) {
       }
       return out;
     };
-    const auto algo = make_algorithm(name);
+    AlgoOptions transforms;  // w through the same pipeline as x and dy (its DFT: CudaFftFilterSpectra)
+    transforms.filter_spectra = "fft";
+    const auto algo = make_algorithm(name, transforms);
     ASSERT_EQ(algo->supports(s, Pass::step), "") << name;
     testing::StageRecorder clock;
     algo->set_stage_clock(&clock);

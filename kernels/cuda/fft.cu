@@ -19,6 +19,11 @@
 // there one kernel per tensor does scatter + R2C + transpose, and one does transpose + C2R +
 // gather, with no spatial grid or cuFFT work area in memory.
 //
+// The filter's spectra may instead come from a DFT over its taps (AlgoOptions::filter_spectra,
+// the planner's cost model by default): a k x k kernel is a tiny corner of its grid, so one GEMM
+// (kept bins x taps) writes FFT(w) frequency-major directly, and one more brings dw back from
+// its spectrum, where the pipeline above makes three passes over the whole grid each way.
+//
 // Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major buffers
 // and the GEMMs hold only the bins of band_limit_bins() (the same mask as cpu.fft); the
 // transposes gather/scatter through that bin map and the inverse side zeroes the dropped bins
@@ -26,9 +31,12 @@
 #include <cuComplex.h>
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conv_params.cuh"
 #include "convbench/fft_grid.hpp"
@@ -51,6 +59,17 @@ constexpr StageNames kStages[3] = {
     {"place w", "fft w", "transpose w", "forward w", "transpose dw", "ifft dw", "crop dw", "inverse dw"},
     {"place dy", "fft dy", "transpose dy", "forward dy", "transpose y", "ifft y", "crop y", "inverse y"}};
 
+// Whether the filter's spectra come from the DFT over its taps: forced ("dft", "fft") or by cost.
+// The GEMM costs 8 * kept * taps flops per plane; the transform pipeline moves about 32 * bins
+// bytes per plane beyond the spectrum both write (grid written, transformed in place, read by
+// the transposition). At 10 flops per byte (an A100's FP32 rate over its bandwidth; H100 and
+// H200: 14-20) the DFT wins while kept * taps <= 40 * bins: a 2D kernel up to about 6 x 6.
+inline bool filter_by_dft(const std::string& choice, int64_t kept, int64_t bins, int64_t taps, int64_t planes) {
+  const bool fits = kept <= INT32_MAX && taps <= INT32_MAX && planes <= INT32_MAX;  // cuBLAS's int sizes
+  if (choice == "dft") return fits;
+  return choice == "planner" && fits && kept * taps <= 40 * bins;
+}
+
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -62,9 +81,13 @@ struct Layout {
   int64_t outer[3] = {}, inner[3] = {};
   int64_t scratch = 0;  // complex elements of the extra GEMM output buffer (step only)
   bool own = false;     // own transforms: no in-place grid buffers; a bin -> row map instead
+  bool dft_w = false;   // the filter's spectra by the DFT over its taps (filter_by_dft)
+  bool w_in = false, w_out = false;  // the pass transforms w, brings dw back
+  int64_t taps = 1;     // the kernel's volume
 
   Layout() = default;
-  Layout(const Shape& s, Pass p, FftSizePolicy policy, double compression, bool own_transforms) {
+  Layout(const Shape& s, Pass p, FftSizePolicy policy, double compression, bool own_transforms,
+         const std::string& filter_spectra) {
     own = own_transforms;
     // The planner's cost here is the operation count (no cuFFT timings yet): its cheapest size is
     // the smallest 7-smooth one.
@@ -78,12 +101,20 @@ struct Layout {
     // A single pass writes its GEMM result into the frequency-major buffer of the family it
     // does not read; in a step all three are still live when fprop and dgrad run.
     if (p == Pass::step) scratch = std::max(planes[fY], planes[fX]) * kept;
+    w_in = pass_covered(p, Pass::fprop) || pass_covered(p, Pass::dgrad), w_out = pass_covered(p, Pass::wgrad);
+    taps = s.kernel_volume();
+    dft_w = filter_by_dft(filter_spectra, kept, bins, taps, planes[fW]);
   }
   bool band_limited() const { return kept < bins; }
   // Per family a frequency-major copy of the kept bins; for cuFFT one in-place spatial/spectral
   // grid buffer, shared by the families (their transforms run one after another on one stream).
-  int64_t grid_elems() const { return own ? 0 : std::max({planes[fX], planes[fW], planes[fY]}) * bins; }
-  int64_t complex_elems() const { return (planes[fX] + planes[fW] + planes[fY]) * kept + grid_elems() + scratch; }
+  int64_t grid_elems() const { return own ? 0 : std::max({planes[fX], dft_w ? 0 : planes[fW], planes[fY]}) * bins; }
+  // The DFT over the taps: its matrix per direction (kept x taps) and the GEMM's taps-side
+  // operand (w as complex) or result (dw's complex columns), planes x taps.
+  int64_t dft_elems() const { return dft_w ? (int64_t(w_in) + int64_t(w_out)) * kept * taps + planes[fW] * taps : 0; }
+  int64_t complex_elems() const {
+    return (planes[fX] + planes[fW] + planes[fY]) * kept + grid_elems() + scratch + dft_elems();
+  }
   // cuFFT: kept row -> bin; own transforms: bin -> kept row or -1.
   int64_t bin_map_bytes() const { return band_limited() ? (own ? bins : kept) * int64_t(sizeof(int)) : 0; }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
@@ -127,6 +158,20 @@ __global__ void gather_kernel(const float* __restrict__ src, float* __restrict__
     const int gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
     dst[i] = src[p * I(g.plane) + (I(gd) * g.nf[1] + gh) * g.pitch + gw] * scale;
   }
+}
+
+// The filter as the complex operand of its DFT GEMM.
+template <class I>
+__global__ void to_complex_kernel(const float* __restrict__ src, float2* __restrict__ dst, I total) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x))
+    dst[i] = make_float2(src[i], 0.0f);
+}
+
+// dw from its DFT GEMM's result, laid out like dw: the real part (the scale is in the matrix).
+template <class I>
+__global__ void real_part_kernel(const float2* __restrict__ src, float* __restrict__ dst, I total) {
+  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x))
+    dst[i] = src[i].x;
 }
 
 constexpr int kTile = 32, kRowsPerPass = 8;
@@ -210,7 +255,11 @@ class CudaFft final : public Algorithm {
     }
     if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
+    if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")
+      return "filter_spectra '" + opt_.filter_spectra + "' is not planner, dft or fft";
     const Layout lay = layout(s, p);
+    if (opt_.filter_spectra == "dft" && !lay.dft_w && (lay.w_in || lay.w_out))
+      return "filter spectra by DFT: more bins, taps or planes than cuBLAS's int sizes";
     for (int i = 0; i < kMaxDims; ++i)
       if (lay.nf[i] > INT32_MAX) return "transform size exceeds int range";
     if (own_) {
@@ -240,13 +289,16 @@ class CudaFft final : public Algorithm {
       for (auto* plan : {&active_->fwd[f], &active_->inv[f]})
         if (*plan) CB_CUFFT(cufftSetStream(**plan, stream_));
   }
-  std::string detail() const override { return cuda::CublasHandle::math_name(opt_.precision); }
+  std::string detail() const override {
+    const std::string math = cuda::CublasHandle::math_name(opt_.precision);
+    return prepared_ && layout_.dft_w ? math + "; filter spectra by DFT GEMM" : math;
+  }
 
   void prepare(const Shape& s, Pass p) override {
     prepared_.reset();
     grid_.reset();
     for (auto& b : freq_) b.reset();
-    scratch_.reset(), work_.reset(), bin_map_.reset();
+    scratch_.reset(), work_.reset(), bin_map_.reset(), dft_fwd_.reset(), dft_inv_.reset(), taps_.reset();
     if (std::string why = supports(s, p); !why.empty()) throw Unsupported(name() + ": " + why);
 
     const Layout lay = layout(s, p);
@@ -266,6 +318,7 @@ class CudaFft final : public Algorithm {
       CB_CUDA(cudaStreamSynchronize(stream_));  // `map` goes out of scope
     }
     scratch_ = cuda::DeviceBuffer(lay.scratch * sizeof(cuComplex));
+    if (lay.dft_w) upload_filter_dft(s, lay);
     if (!own_) {
       if (!(active_ && active_->shape == s && active_->pass == p)) {
         plans_for(s, p);  // made, or found in the cache
@@ -338,8 +391,9 @@ class CudaFft final : public Algorithm {
     plans->shape = s, plans->pass = p;
     const Layout lay = layout(s, p);
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
-    const bool fwd[3] = {fp || wg, fp || dg, dg || wg};  // which inputs get transformed
-    const bool inv[3] = {dg, wg, fp};                     // which outputs come back
+    // Which inputs get transformed and which outputs come back by cuFFT (not w by its DFT).
+    const bool fwd[3] = {fp || wg, (fp || dg) && !lay.dft_w, dg || wg};
+    const bool inv[3] = {dg, wg && !lay.dft_w, fp};
     for (int f = 0; f < 3; ++f) {
       if (fwd[f]) plans->fwd[f] = make_plan(s, lay, f, true, plans->work_bytes);
       if (inv[f]) plans->inv[f] = make_plan(s, lay, f, false, plans->work_bytes);
@@ -381,7 +435,91 @@ class CudaFft final : public Algorithm {
     return plan;
   }
 
-  Layout layout(const Shape& s, Pass p) const { return Layout(s, p, opt_.fft_size, opt_.compression, own_); }
+  Layout layout(const Shape& s, Pass p) const {
+    return Layout(s, p, opt_.fft_size, opt_.compression, own_, opt_.filter_spectra);
+  }
+
+  // The DFT over the filter's taps for the kept bins, row-major (kept x taps): forward
+  // e^{-i theta}, as cuFFT's R2C; inverse c e^{+i theta} / total, c = 2 for the bins whose
+  // conjugate partner the half-spectrum leaves out (0 < fw < Nw/2), as a C2R sums them.
+  // theta = 2 pi f . r, r the tap's position in the grid (dilated), f the bin's frequency.
+  void upload_filter_dft(const Shape& s, const Layout& lay) {
+    std::vector<int64_t> rows;
+    if (lay.band_limited()) {
+      rows = band_limit_bins(lay.nf, opt_.compression);
+    } else {
+      rows.resize(static_cast<size_t>(lay.bins));
+      for (int64_t b = 0; b < lay.bins; ++b) rows[static_cast<size_t>(b)] = b;
+    }
+    const int64_t nwc = lay.nf[2] / 2 + 1;
+    std::vector<cuComplex> fwd(static_cast<size_t>(lay.kept * lay.taps)), inv(fwd.size());
+    constexpr double kTwoPi = 6.283185307179586476925;
+    for (int64_t row = 0; row < lay.kept; ++row) {
+      const int64_t b = rows[static_cast<size_t>(row)];
+      const int64_t f[3] = {b / nwc / lay.nf[1], (b / nwc) % lay.nf[1], b % nwc};
+      const bool paired = f[2] > 0 && 2 * f[2] < lay.nf[2];  // its partner -f is not stored
+      const double c = (paired ? 2.0 : 1.0) / static_cast<double>(lay.total());
+      for (int64_t t = 0; t < lay.taps; ++t) {
+        const int64_t r[3] = {t / (s.kernel[1] * s.kernel[2]), (t / s.kernel[2]) % s.kernel[1], t % s.kernel[2]};
+        double turns = 0;  // theta / 2 pi, each term reduced exactly in integers first
+        for (int i = 0; i < kMaxDims; ++i)
+          turns += static_cast<double>((f[i] * r[i] * s.dilation[i]) % lay.nf[i]) / static_cast<double>(lay.nf[i]);
+        const double cs = std::cos(kTwoPi * turns), sn = std::sin(kTwoPi * turns);
+        const size_t at = static_cast<size_t>(row * lay.taps + t);
+        fwd[at] = make_cuComplex(static_cast<float>(cs), static_cast<float>(-sn));
+        inv[at] = make_cuComplex(static_cast<float>(c * cs), static_cast<float>(c * sn));
+      }
+    }
+    const std::size_t bytes = fwd.size() * sizeof(cuComplex);
+    if (lay.w_in) {
+      dft_fwd_ = cuda::DeviceBuffer(bytes);
+      CB_CUDA(cudaMemcpyAsync(dft_fwd_.get(), fwd.data(), bytes, cudaMemcpyHostToDevice, stream_));
+    }
+    if (lay.w_out) {
+      dft_inv_ = cuda::DeviceBuffer(bytes);
+      CB_CUDA(cudaMemcpyAsync(dft_inv_.get(), inv.data(), bytes, cudaMemcpyHostToDevice, stream_));
+    }
+    taps_ = cuda::DeviceBuffer(lay.planes[fW] * lay.taps * sizeof(cuComplex));
+    CB_CUDA(cudaStreamSynchronize(stream_));  // the host matrices go out of scope
+  }
+
+  // FFT(w) frequency-major (kept x planes, row-major) = the DFT (kept x taps) times w^T: in
+  // cuBLAS's column-major terms C (planes x kept) = op_T(w as complex, taps x planes) * DFT^T,
+  // the DFT's row-major storage being DFT^T column-major. w's planes keep their order (the
+  // filter's group-major order is its natural one).
+  void forward_filter_dft(const float* w) {
+    const int64_t total = layout_.planes[fW] * layout_.taps;
+    if (cuda::index_fits_int32(total))
+      to_complex_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w, taps_.as<float2>(),
+                                                                                       int32_t(total));
+    else
+      to_complex_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w, taps_.as<float2>(), total);
+    CB_LAUNCH("to_complex_kernel");
+    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, planes, kept, taps, &one,
+                                        taps_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(), taps, 0, &zero,
+                                        freq_[fW].as<cuComplex>(), planes, 0, 1));
+    mark_stage(kStages[fW].forward);
+  }
+
+  // dw (planes x taps, row-major) = Re(DFT^-1 (taps x kept) applied to each plane's kept bins):
+  // column-major C (taps x planes) = inverse DFT^T (taps x kept) * op_T(spectrum, planes x kept).
+  void backward_filter_dft(const cuComplex* freq, float* dw) {
+    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_T, taps, planes, kept, &one,
+                                        dft_inv_.as<cuComplex>(), taps, 0, freq, planes, 0, &zero,
+                                        taps_.as<cuComplex>(), taps, 0, 1));
+    const int64_t total = layout_.planes[fW] * layout_.taps;
+    if (cuda::index_fits_int32(total))
+      real_part_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(taps_.as<float2>(), dw,
+                                                                                      int32_t(total));
+    else
+      real_part_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(taps_.as<float2>(), dw, total);
+    CB_LAUNCH("real_part_kernel");
+    mark_stage(kStages[fW].inverse);
+  }
   const int* bin_map() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
 
   Grid grid() const {
@@ -405,6 +543,7 @@ class CudaFft final : public Algorithm {
   // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][g][outer][inner].
   void forward(int f, const float* src) {
     if (!src) throw std::invalid_argument(name() + ": missing input tensor");
+    if (f == fW && layout_.dft_w) return forward_filter_dft(src);
     if (own_) {
       cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
                              block_geom(f), 1.0f, stream_);
@@ -433,6 +572,7 @@ class CudaFft final : public Algorithm {
   // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
   void backward(int f, const cuComplex* freq, float* dst) {
     if (!dst) throw std::invalid_argument(name() + ": missing output tensor");
+    if (f == fW && layout_.dft_w) return backward_filter_dft(freq, dst);
     if (own_) {
       cuda::launch_small_fft(false, nullptr, dst, freq_addr(f, const_cast<cuComplex*>(freq)),
                              placement(shape_, Family(f)), block_geom(f),
@@ -513,6 +653,7 @@ class CudaFft final : public Algorithm {
   std::string fft_size_;
   cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
+  cuda::DeviceBuffer dft_fwd_, dft_inv_, taps_;            // the filter's DFT over its taps (Layout::dft_w)
 };
 
 }  // namespace

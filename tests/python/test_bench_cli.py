@@ -241,6 +241,7 @@ def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
     (["--shape", "in=8", "--fft-tile", "0"], "--fft-tile: must be a positive integer, got '0'"),
     (["--shape", "in=8", "--reps", "2.5"], "--reps: must be a positive integer, got '2.5'"),
     (["--shape", "in=8", "--rounds", "0"], "--rounds: must be a positive integer, got '0'"),
+    (["--shape", "in=8", "--filter-spectra", "fast"], "--filter-spectra: fast not in {planner,dft,fft}"),
     ([], "give --sweep FILE and/or --shape SPEC"),
 ])
 def test_bad_input_gets_one_line(convbench_bin, tmp_path, args, message):

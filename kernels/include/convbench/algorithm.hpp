@@ -45,6 +45,10 @@ struct AlgoOptions {
   double compression = 0;
   // Arithmetic of CUDA algorithms: "fp32" (strict: no TF32 in cuBLAS or cuDNN) or "tf32".
   std::string precision = "fp32";
+  // cuda.fft / cuda.fbfft: the filter's spectra (w forward, dw back) by the transforms like the
+  // other tensors ("fft"), or by a DFT restricted to the kernel's taps as one GEMM ("dft"), or
+  // as the planner's cost model picks ("planner").
+  std::string filter_spectra = "planner";
 };
 
 // Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a
