@@ -326,26 +326,29 @@ TEST_P(CudaFftFilterSpectra, DftAndTransformsBothMatchTheReference) {
           for (Pass p : kAllPasses) {
             const Outputs o = run_on_device(*dev, *algo, c, p);
             EXPECT_EQ(algo->detail().find("filter spectra by DFT GEMM") != std::string::npos, bool(dft)) << algo->detail();
-            for (Pass q : kPasses)
-              if (pass_covered(p, q) && compression == 0 && !testing::all_zero(c.ref[int(q)]))
+            for (Pass q : kPasses) {
+              if (pass_covered(p, q) && compression == 0 && !testing::all_zero(c.ref[int(q)])) {
                 EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
                     << s.to_string() << " " << opt.filter_spectra << " " << to_string(p) << "/" << to_string(q);
+              }
+            }
             if (p == Pass::step) by[dft] = o;
           }
           // The DFT is one fused stage per direction, as an own transform is.
           const bool marks_w_kernels = std::count(clock.stages.begin(), clock.stages.end(), "place w") > 0;
           EXPECT_EQ(marks_w_kernels, !dft && GetParam() == "cuda.fft") << s.to_string();
-          if (dft) EXPECT_GT(std::count(clock.stages.begin(), clock.stages.end(), "forward w"), 0);
+          if (dft) {
+            EXPECT_GT(std::count(clock.stages.begin(), clock.stages.end(), "forward w"), 0);
+          }
         }
-        if (compression > 0)  // the same band-limited convolution both ways, to float rounding
-          for (Pass q : kPasses)
-            if (!testing::all_zero(c.ref[int(q)]))
-              EXPECT_LE(rel_diff(by[1].of(q), by[0].of(q)), 2 * tolerance(s, q, c.ref[int(q)]) *
-                        std::sqrt(std::inner_product(c.ref[int(q)].values.begin(), c.ref[int(q)].values.end(),
-                                                     c.ref[int(q)].values.begin(), 0.0)) /
-                        std::max(std::sqrt(std::inner_product(by[0].of(q).begin(), by[0].of(q).end(),
-                                                              by[0].of(q).begin(), 0.0)), 1e-30))
-                  << s.to_string() << " compression 0.5 " << to_string(q);
+        if (compression == 0) continue;
+        for (Pass q : kPasses) {  // the same band-limited convolution both ways, to float rounding
+          if (testing::all_zero(c.ref[int(q)])) continue;
+          const auto norm = [](const auto& v) { return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0)); };
+          EXPECT_LE(rel_diff(by[1].of(q), by[0].of(q)),
+                    2 * tolerance(s, q, c.ref[int(q)]) * norm(c.ref[int(q)].values) / std::max(norm(by[0].of(q)), 1e-30))
+              << s.to_string() << " compression 0.5 " << to_string(q);
+        }
       }
     }
 }
@@ -364,9 +367,10 @@ TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
   EXPECT_EQ(planner->detail().find("DFT GEMM"), std::string::npos) << planner->detail();
   AlgoOptions dft, fft;
   dft.filter_spectra = "dft", fft.filter_spectra = "fft";
-  if (GetParam() == "cuda.fft")
+  if (GetParam() == "cuda.fft") {
     EXPECT_LT(make_algorithm(GetParam(), dft)->workspace_bytes(small, Pass::fprop),
               make_algorithm(GetParam(), fft)->workspace_bytes(small, Pass::fprop));
+  }
   AlgoOptions bad;
   bad.filter_spectra = "fast";
   EXPECT_NE(make_algorithm(GetParam(), bad)->supports(small, Pass::fprop).find("filter_spectra 'fast'"), std::string::npos);
