@@ -285,7 +285,8 @@ class Runner {
       if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
         const Shape run = algo->modelled_shape(s, c.pass);
         const Extent nf = algo->transform_sizes(s, c.pass);
-        const PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
+        PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
+        if (algo->filter_spectra_by_dft(s, c.pass)) executed = with_filter_dft(executed, run, c.pass);
         row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
       }
       const double tensors = 4.0 * 2 * double(s.x_elems() + s.w_elems() + s.y_elems());

@@ -56,6 +56,10 @@ Extent TiledAlgorithm::transform_sizes(const Shape& s, Pass p) const {
   return inner_->transform_sizes(modelled_shape(s, p), p);
 }
 
+bool TiledAlgorithm::filter_spectra_by_dft(const Shape& s, Pass p) const {
+  return inner_->filter_spectra_by_dft(modelled_shape(s, p), p);
+}
+
 double TiledAlgorithm::modelled_cost(const Shape& s, Pass p) const {
   return inner_->modelled_cost(modelled_shape(s, p), p);
 }

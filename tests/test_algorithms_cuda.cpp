@@ -363,8 +363,10 @@ TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
   const auto planner = make_algorithm(GetParam());
   planner->prepare(small, Pass::fprop);
   EXPECT_NE(planner->detail().find("DFT GEMM"), std::string::npos) << planner->detail();
+  EXPECT_TRUE(planner->filter_spectra_by_dft(small, Pass::fprop));  // and the model counts the DFT
   planner->prepare(large, Pass::fprop);
   EXPECT_EQ(planner->detail().find("DFT GEMM"), std::string::npos) << planner->detail();
+  EXPECT_FALSE(planner->filter_spectra_by_dft(large, Pass::fprop));
   AlgoOptions dft, fft;
   dft.filter_spectra = "dft", fft.filter_spectra = "fft";
   if (GetParam() == "cuda.fft") {

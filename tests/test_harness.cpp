@@ -370,6 +370,17 @@ TEST(Model, CountsFollowTheFormulas) {
   EXPECT_EQ(model(parse_shape_spec("in=34x34,k=3x3"), Pass::fprop, FftSizePolicy::smooth).fft_size, "35x35");
 }
 
+TEST(Model, FilterDftCountsItsGemmInsteadOfTheFiltersTransforms) {
+  const Shape s = parse_shape_spec("N=8,C=16,K=32,in=20x20,k=5x5,pad=2");
+  for (Pass p : {Pass::fprop, Pass::wgrad, Pass::step}) {
+    const PassModel m = model(s, p, FftSizePolicy::smooth), d = with_filter_dft(m, s, p);
+    EXPECT_DOUBLE_EQ(m.points, 24.0 * 24);  // 20 + 2 * 2 = 24, 7-smooth
+    const double per_plane = 8 * m.bins * 25 - 2.5 * m.points * std::log2(m.points);
+    EXPECT_DOUBLE_EQ(d.fft_flops - m.fft_flops, (p == Pass::step ? 2 : 1) * 32.0 * 16 * per_plane) << to_string(p);
+    EXPECT_DOUBLE_EQ(d.fft_bytes, m.fft_bytes);
+  }
+}
+
 TEST(Model, StepReusesTransformsSixInsteadOfNine) {
   const Shape s = parse_shape_spec("N=8,C=16,K=32,in=20x20,k=5x5,pad=2");
   double separate = 0;

@@ -279,6 +279,7 @@ class CudaFft final : public Algorithm {
   }
   std::string fft_size() const override { return fft_size_; }
   Extent transform_sizes(const Shape& s, Pass p) const override { return layout(s, p).nf; }
+  bool filter_spectra_by_dft(const Shape& s, Pass p) const override { return layout(s, p).dft_w; }
   double modelled_cost(const Shape& s, Pass p) const override {
     return fft_conv_cost(s, p, layout(s, p).nf, opt_.compression, counted_fft_cost());
   }

@@ -84,6 +84,7 @@ PassModel model(const Shape& s, Pass p, const Extent& nf) {
   const Fft t = transform(s, nf);
   m.fft_size = t.label;
   m.bins = t.bins;
+  m.points = t.points;
   const double tn = t.mathieu_n;
   m.mathieu_fft_ops = 2 * kFftConstant * pow_d(tn, d) * std::log2(std::max(tn, 2.0)) * (fp * S + f * S + fp * f) +
                       4 * S * fp * f * pow_d(tn, d);
@@ -101,6 +102,14 @@ PassModel model(const Shape& s, Pass p, const Extent& nf) {
   // Spectra: written by the transforms, read by the GEMMs (inputs); written by the GEMMs, read
   // by the inverse (output): twice each, 8 bytes per complex coefficient.
   m.fft_bytes = m.min_bytes + 2 * 8 * t.bins * m.transforms;
+  return m;
+}
+
+PassModel with_filter_dft(PassModel m, const Shape& s, Pass p) {
+  const double planes_w = double(s.K * s.Cg()), taps = double(s.kernel_volume());
+  const double n_w = p == Pass::step ? 2 * planes_w : planes_w;  // w in, dw out, or both in a step
+  const double transform = kFftConstant * m.points * std::log2(std::max(m.points, 2.0));
+  m.fft_flops += n_w * (8 * m.bins * taps - transform);
   return m;
 }
 

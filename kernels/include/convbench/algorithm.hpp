@@ -109,6 +109,9 @@ class Algorithm {
   // FFT algorithms: the transform size per dim their planner picks for (shape, pass), 1 on
   // inactive dims; all 0 for other algorithms.
   virtual Extent transform_sizes(const Shape& /*s*/, Pass /*p*/) const { return {0, 0, 0}; }
+  // FFT algorithms: true when the filter's spectra come from a DFT over its taps, not from
+  // transforms (cuda.fft's filter_spectra), so that the model counts that DFT's flops instead.
+  virtual bool filter_spectra_by_dft(const Shape& /*s*/, Pass /*p*/) const { return false; }
   // FFT algorithms: their planner's modelled cost of (shape, pass) at those sizes, in their own
   // unit (a tile planner compares it across tile sizes); NaN for other algorithms.
   virtual double modelled_cost(const Shape& /*s*/, Pass /*p*/) const { return std::numeric_limits<double>::quiet_NaN(); }

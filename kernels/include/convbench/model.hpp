@@ -22,6 +22,7 @@ struct PassModel {
   double direct_macs = 0;          // multiply-adds of direct convolution (stride, dilation, groups)
   std::string fft_size;            // transform size per active dim, "64x64"
   double bins = 0;                 // stored half-spectrum coefficients per plane
+  double points = 0;               // transform volume (product of the sizes)
   double transforms = 0;           // forward + inverse transforms (planes)
   double fft_flops = 0;            // transforms * kFftConstant * P log2 P + 8 flops per complex MAC
   std::string gemm_shape;          // per bin and group: "(MxK)*(KxN)"
@@ -34,5 +35,9 @@ struct PassModel {
 // policy gives under operation counts (cheapest then means the smallest 7-smooth size).
 PassModel model(const Shape& s, Pass p, const Extent& nf);
 PassModel model(const Shape& s, Pass p, FftSizePolicy policy);
+// The same when the filter's spectra come from a DFT over its taps (8 flops per complex
+// multiply-add, bins x taps per plane) instead of its transforms; bytes are unchanged (the
+// spectrum is written and read once either way).
+PassModel with_filter_dft(PassModel m, const Shape& s, Pass p);
 
 }  // namespace convbench

@@ -35,6 +35,7 @@ class TiledAlgorithm : public Algorithm {
   // The batch of tiles (the shape itself when it is not cut or cannot run).
   Shape modelled_shape(const Shape& s, Pass p) const override;
   Extent transform_sizes(const Shape& s, Pass p) const override;
+  bool filter_spectra_by_dft(const Shape& s, Pass p) const override;
   double modelled_cost(const Shape& s, Pass p) const override;
 
  protected:
