@@ -207,8 +207,9 @@ TEST(CpuFft, MarksOneStagePerTransformAndGemm) {
   std::vector<std::string> expected = testing::fft_stages(Pass::fprop);
   for (const char* st : {"forward dy", "gemm dgrad", "inverse dx", "gemm wgrad", "inverse dw"}) expected.push_back(st);
   EXPECT_EQ(clock.stages, expected);
-  if (!testing::all_zero(c.ref[2]))  // marking changes nothing in the results
+  if (!testing::all_zero(c.ref[2])) {  // marking changes nothing in the results
     EXPECT_LE(rel_error(out.dw.data(), c.ref[2].values), tolerance(s, Pass::wgrad, c.ref[2]));
+  }
   algo->set_stage_clock(nullptr);
   clock.stages.clear();
   run_pass(*algo, c, Pass::fprop);
