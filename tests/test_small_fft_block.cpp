@@ -1,7 +1,7 @@
 // cuda.fbfft's kernels (convbench/small_fft_block.hpp) run on the host: every block, every phase
 // by all threads of the block in turn (what the barriers between phases guarantee on a GPU),
-// against FFTW in double precision. Covers the compile-time power-of-two path and the
-// mixed-radix one, 1D and 2D, the fused placement (padding, stride, dilation), the
+// against FFTW in double precision. Covers the compile-time lengths and the run-time
+// mixed-radix path, 1D and 2D, the fused placement (padding, stride, dilation), the
 // frequency-major group-major layout, the band-limiting bin map and the crop/scale of the
 // inverse. Shared memory starts as NaN, so a phase that reads what no earlier phase wrote shows.
 #include <fftw3.h>
@@ -13,6 +13,8 @@
 #include <numbers>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "convbench/band_limit.hpp"
@@ -33,14 +35,13 @@ constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 template <class Args>
 void simulate(const BlockGeom& g, const Args& args, bool reverse_threads) {
   std::vector<Cf> spec(size_t(g.per_block) * g.spec_elems(), Cf{kNan, kNan});
-  std::vector<float> real(size_t(g.per_block) * g.real_elems(), kNan);
   const int threads = small_fft::kBlockThreads;
-  small_fft::with_instance(g, [&]<int MaxN, bool Pow2>() {
+  small_fft::with_instance(g, [&]<int MaxN>() {
     for (int64_t blk = 0; blk < g.blocks(); ++blk)
       for (int phase = 0; phase < small_fft::kPhases; ++phase)
         for (int i = 0; i < threads; ++i) {
           const int tid = reverse_threads ? threads - 1 - i : i;
-          small_fft::block_phase<MaxN, Pow2>(phase, g, args, blk, tid, threads, spec.data(), real.data());
+          small_fft::block_phase<MaxN>(phase, g, args, blk, tid, threads, spec.data());
         }
   });
 }
@@ -201,11 +202,12 @@ void check_inverse(const Problem& pr, uint64_t seed) {
   }
 }
 
-// Sizes of both paths: compile-time powers of two (1D and square 2D) and mixed radix
-// (odd, rectangular, 1D up to 128, 2D up to 128 x 128).
+// Sizes of both paths: compile-time lengths (1D, and 2D within one bucket: square, rectangular,
+// odd) and run-time mixed radix (lengths not compiled in, buckets mixed, above 64).
 const std::vector<std::pair<int, int>> kSizes = {
-    {1, 8},  {1, 16}, {1, 32}, {1, 64},  {8, 8},   {16, 16}, {32, 32},  {64, 64},  {1, 2},    {1, 35},
-    {1, 128}, {1, 7},  {6, 6},  {10, 10}, {35, 35}, {12, 20}, {7, 9},    {5, 64},   {128, 128}, {18, 18}};
+    {1, 8},   {1, 16},  {1, 32},  {1, 64},   {8, 8},   {16, 16}, {32, 32},   {64, 64},  {1, 2},  {1, 27},
+    {6, 6},   {3, 4},   {12, 9},  {18, 18},  {24, 32}, {36, 36}, {54, 48},   {1, 35},   {1, 128}, {1, 7},
+    {10, 10}, {35, 35}, {12, 20}, {7, 9},    {5, 64},  {16, 32}, {128, 128}};
 
 std::vector<Problem> problems(std::mt19937_64& rng) {
   std::vector<Problem> out;
@@ -222,36 +224,71 @@ std::vector<Problem> problems(std::mt19937_64& rng) {
   return out;
 }
 
-TEST(SmallFftBlock, PowerOfTwoFftMatchesFftw) {
-  std::mt19937_64 rng(testing::test_seed());
-  auto check = [&]<int N>() {
-    Cf v[N];
-    std::vector<cd> x(N);
+// fft_fixed<N> both ways against the DFT in double, at every compiled length and a few more.
+template <int N>
+void check_fixed_length(std::mt19937_64& rng) {
+  Cf v[N], u[N];
+  std::vector<cd> x(N);
+  for (int i = 0; i < N; ++i) {
+    x[size_t(i)] = {std::normal_distribution<double>()(rng), std::normal_distribution<double>()(rng)};
+    u[i] = v[i] = {float(x[size_t(i)].real()), float(x[size_t(i)].imag())};
+  }
+  small_fft::fft_fixed<N, -1>(v);
+  small_fft::fft_fixed<N, +1>(u);
+  for (int k = 0; k < N; ++k) {
+    cd fwd = 0, inv = 0;
     for (int i = 0; i < N; ++i) {
-      x[size_t(i)] = {std::normal_distribution<double>()(rng), std::normal_distribution<double>()(rng)};
-      v[i] = {float(x[size_t(i)].real()), float(x[size_t(i)].imag())};
+      const double a = 2.0 * std::numbers::pi * double(i) * double(k) / N;
+      fwd += x[size_t(i)] * cd(std::cos(a), -std::sin(a));
+      inv += x[size_t(i)] * cd(std::cos(a), std::sin(a));
     }
-    Cf u[N];
-    for (int i = 0; i < N; ++i) u[i] = v[i];
-    small_fft::fft_pow2<N, -1>(v);
-    small_fft::fft_pow2<N, +1>(u);
-    for (int k = 0; k < N; ++k) {
-      cd fwd = 0, inv = 0;
-      for (int i = 0; i < N; ++i) {
-        const double a = 2.0 * std::numbers::pi * double(i) * double(k) / N;
-        fwd += x[size_t(i)] * cd(std::cos(a), -std::sin(a));
-        inv += x[size_t(i)] * cd(std::cos(a), std::sin(a));
-      }
-      EXPECT_LT(std::abs(cd(v[k].re, v[k].im) - fwd), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
-      EXPECT_LT(std::abs(cd(u[k].re, u[k].im) - inv), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
+    EXPECT_LT(std::abs(cd(v[k].re, v[k].im) - fwd), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
+    EXPECT_LT(std::abs(cd(u[k].re, u[k].im) - inv), 1e-5 * std::sqrt(double(N)) * 4) << "N " << N << " k " << k;
+  }
+}
+
+template <int... N>
+void check_fixed_lengths(std::mt19937_64& rng, std::integer_sequence<int, N...>) {
+  (check_fixed_length<N>(rng), ...);
+}
+
+TEST(SmallFftBlock, FixedLengthFftMatchesTheDft) {
+  std::mt19937_64 rng(testing::test_seed());
+  check_fixed_lengths(rng, std::integer_sequence<int, 1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 54, 64,
+                                                  5, 7, 10, 35, 49, 60, 63, 128>{});
+}
+
+// with_length runs each compiled length at exactly that length, every other length of its
+// bucket nowhere (block_geom routes it to the run-time bucket), and the run-time bucket at any.
+TEST(SmallFftBlock, WithLengthDispatchesEachCompiledLength) {
+  auto dispatch = [](int n, int& capacity, bool& fixed) {
+    capacity = 0, fixed = false;
+    auto record = [&](auto l) { capacity = decltype(l)::capacity, fixed = decltype(l)::fixed; };
+    switch (small_fft::kernel_bucket(n)) {
+      case 8: return small_fft::with_length<8>(n, record);
+      case 16: return small_fft::with_length<16>(n, record);
+      case 32: return small_fft::with_length<32>(n, record);
+      case 64: return small_fft::with_length<64>(n, record);
+      default: return small_fft::with_length<128>(n, record);
     }
   };
-  check.operator()<2>();
-  check.operator()<4>();
-  check.operator()<8>();
-  check.operator()<16>();
-  check.operator()<32>();
-  check.operator()<64>();
+  int compiled = 0;
+  for (int n = 1; n <= small_fft::kMaxSize; ++n) {
+    int capacity = 0;
+    bool fixed = false;
+    dispatch(n, capacity, fixed);
+    if (small_fft::fixed_length(n)) {
+      ++compiled;
+      EXPECT_TRUE(fixed && capacity == n) << n;
+      EXPECT_LE(n, small_fft::kMaxFixed);
+      EXPECT_TRUE(small_fft::supported(n)) << n;
+    } else if (n > small_fft::kMaxFixed) {
+      EXPECT_TRUE(!fixed && capacity == small_fft::kMaxSize) << n;
+    } else {
+      EXPECT_EQ(capacity, 0) << n << " is not compiled in but ran";
+    }
+  }
+  EXPECT_EQ(compiled, int(std::size(small_fft::kFixedLengths)));
 }
 
 TEST(SmallFftBlock, CompileTimeTwiddlesAreAccurate) {
@@ -266,22 +303,40 @@ TEST(SmallFftBlock, CompileTimeTwiddlesAreAccurate) {
 
 TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
   for (int nh = 1; nh <= 128; ++nh)
-    for (int nw : {1, 2, 8, 12, 32, 35, 64, 100, 128}) {
+    for (int nw : {1, 2, 8, 12, 27, 32, 35, 36, 64, 100, 128}) {
       const BlockGeom g = small_fft::block_geom(nh, nw, 1000);
       if (!small_fft::supported(nh) || !small_fft::supported(nw)) {
         EXPECT_EQ(g.max_n, 0) << nh << "x" << nw;
         continue;
       }
       EXPECT_GE(g.max_n, std::max(nh, nw)) << nh << "x" << nw;
-      EXPECT_EQ(g.pow2, (nw == 8 || nw == 32 || nw == 64) && (nh == 1 || nh == nw)) << nh << "x" << nw;
+      // Compile-time lengths: both compiled in and in the bucket (1..8, 9..16, 17..32, 33..64).
+      auto in_bucket = [&](int n) { return n <= g.max_n && (g.max_n == 8 || 2 * n > g.max_n); };
+      if (g.fixed())
+        EXPECT_TRUE(small_fft::fixed_length(nw) && in_bucket(nw) &&
+                    (nh == 1 || (small_fft::fixed_length(nh) && in_bucket(nh))))
+            << nh << "x" << nw;
+      else
+        EXPECT_EQ(g.max_n, small_fft::kMaxSize) << nh << "x" << nw;
       EXPECT_LE(g.shared_bytes(), small_fft::kMaxSharedBytes) << nh << "x" << nw;
       EXPECT_GE(g.per_block, 1);
       if (g.per_block > 1) {  // one round per phase: no thread does a second row pair or column
         EXPECT_LE(g.per_block * std::max(g.pairs(), nh > 1 ? g.nwc : 1), small_fft::kBlockThreads) << nh << "x" << nw;
       }
-      EXPECT_EQ(g.rpitch % 2, 1) << "odd real row pitch";
+      EXPECT_GE(g.rpitch(), nw) << "a real row fits in its spectrum row";
       EXPECT_EQ(g.spec_elems() % 2, 1) << "odd plane stride";
     }
+}
+
+TEST(SmallFftBlock, GeometryRunsCompiledLengthsOfOneBucketAtCompileTime) {
+  const std::vector<std::tuple<int, int, int>> cases = {  // nh, nw, the instantiation
+      {36, 36, 64}, {64, 64, 64}, {54, 48, 64}, {1, 27, 32}, {12, 9, 16}, {6, 6, 8}, {3, 8, 8}, {1, 1, 8},
+      {35, 35, 128}, {16, 32, 128}, {10, 10, 128}, {1, 100, 128}, {12, 20, 128}, {128, 128, 128}};
+  for (auto [nh, nw, max_n] : cases) {
+    const BlockGeom g = small_fft::block_geom(nh, nw, 100);
+    EXPECT_EQ(g.max_n, max_n) << nh << "x" << nw;
+    EXPECT_EQ(g.fixed(), max_n <= small_fft::kMaxFixed) << nh << "x" << nw;
+  }
 }
 
 TEST(SmallFftBlock, ForwardKernelMatchesFftw) {

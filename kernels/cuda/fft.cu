@@ -70,6 +70,24 @@ inline bool filter_by_dft(const std::string& choice, int64_t kept, int64_t bins,
   return choice == "planner" && fits && kept * taps <= 40 * bins;
 }
 
+// The planner's cost for cuda.fbfft: the operation count, with transforms at lengths the own
+// kernels do not compile in (small_fft::fixed_lengths) kRuntimeLengthCost times dearer: on an
+// H200 those ran 5-80x slower than cuFFT where the compiled lengths ran at 0.8-1x.
+class OwnTransformCost final : public FftCostModel {
+ public:
+  static constexpr double kRuntimeLengthCost = 8;
+  double transform(const Extent& nf) const override {
+    const double ops = counted_fft_cost().transform(nf);
+    return nf[0] == 1 && small_fft::fixed_lengths(int(nf[1]), int(nf[2])) ? ops : kRuntimeLengthCost * ops;
+  }
+  double gemm(int64_t M, int64_t N, int64_t K) const override { return counted_fft_cost().gemm(M, N, K); }
+};
+
+const FftCostModel& transform_cost(bool own_transforms) {
+  static const OwnTransformCost own;
+  return own_transforms ? static_cast<const FftCostModel&>(own) : counted_fft_cost();
+}
+
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -90,8 +108,8 @@ struct Layout {
          const std::string& filter_spectra) {
     own = own_transforms;
     // The planner's cost here is the operation count (no cuFFT timings yet): its cheapest size is
-    // the smallest 7-smooth one.
-    nf = choose_fft_sizes(s, policy, counted_fft_cost());
+    // the smallest 7-smooth one (for own transforms, the smallest they compile in).
+    nf = choose_fft_sizes(s, policy, transform_cost(own));
     pitch = 2 * (nf[2] / 2 + 1);
     bins = half_spectrum_bins(nf);
     kept = compression > 0 ? static_cast<int64_t>(band_limit_bins(nf, compression).size()) : bins;
@@ -281,7 +299,7 @@ class CudaFft final : public Algorithm {
   Extent transform_sizes(const Shape& s, Pass p) const override { return layout(s, p).nf; }
   bool filter_spectra_by_dft(const Shape& s, Pass p) const override { return layout(s, p).dft_w; }
   double modelled_cost(const Shape& s, Pass p) const override {
-    return fft_conv_cost(s, p, layout(s, p).nf, opt_.compression, counted_fft_cost());
+    return fft_conv_cost(s, p, layout(s, p).nf, opt_.compression, transform_cost(own_));
   }
   void set_stream(void* s) override {
     stream_ = cuda::as_stream(s);

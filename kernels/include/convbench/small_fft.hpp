@@ -29,7 +29,7 @@ struct Radices {
   int r[kMaxRadices] = {};
 };
 
-CB_HD Radices factor(int n) {
+CB_HD_CONSTEXPR Radices factor(int n) {
   Radices f;
   f.n = n;
   if (n < 1 || n > kMaxSize) return f;
@@ -41,7 +41,7 @@ CB_HD Radices factor(int n) {
   return f;
 }
 
-CB_HD bool supported(int n) { return n == 1 || factor(n).count > 0; }
+CB_HD_CONSTEXPR bool supported(int n) { return n == 1 || factor(n).count > 0; }
 
 // e^(sign * 2*pi*i * k / n)
 CB_HD Cf twiddle(int k, int n, int sign) {
@@ -58,7 +58,7 @@ CB_HD Cf twiddle(int k, int n, int sign) {
 // Position p of the stage buffer holds input element digit_reverse(p): p's mixed-radix digits
 // (least significant in radix r[0]) read in the opposite order, so that each stage combines
 // r[s] adjacent sub-transforms in place (decimation in time).
-CB_HD int digit_reverse(int p, const Radices& f) {
+CB_HD_CONSTEXPR int digit_reverse(int p, const Radices& f) {
   int i = 0;
   for (int s = 0; s < f.count; ++s) {
     i = i * f.r[s] + p % f.r[s];

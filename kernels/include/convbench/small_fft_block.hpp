@@ -8,10 +8,11 @@
 //            frequency-major (the transposition and the band-limiting mask, fused) or plane-major
 //   inverse: the mirror, ending in the cropped, subsampled and scaled tensor
 //
-// Each row or column lives in one thread's registers. For power-of-two sizes up to 64 (square or
-// 1D) the FFT length is a template parameter: every index is a constant after unrolling, the
-// data stay in registers and the twiddles are compile-time constants (fbfft's approach). Other
-// 7-smooth sizes up to 128 use the mixed-radix stages of small_fft.hpp.
+// Each row or column lives in one thread's registers. Up to length 64 (1D, or 2D with both lengths
+// in one kernel_bucket()) the code of every row and column transform is compiled for its exact
+// length (with_length): every index is a constant after unrolling, the data stay in registers
+// and the twiddles are compile-time constants (fbfft's approach, extended to mixed radix 4, 2,
+// 3, 5, 7). Other 7-smooth sizes up to 128 use the run-time mixed-radix stages of small_fft.hpp.
 #pragma once
 
 #include <algorithm>
@@ -26,7 +27,7 @@
 
 namespace convbench::small_fft {
 
-// ---- power-of-two FFT with compile-time length -------------------------------------------
+// ---- FFTs of compile-time length -------------------------------------------------------
 
 // sin and cos of 2*pi*k/n in double, evaluable at compile time (Taylor series on [-pi, pi]).
 CB_HD_CONSTEXPR void sincos_2pi(int k, int n, double& s, double& c) {
@@ -42,66 +43,171 @@ CB_HD_CONSTEXPR void sincos_2pi(int k, int n, double& s, double& c) {
   }
 }
 
-// cos and sin of 2*pi*k/N, k < N/2: the twiddles of every radix-2 stage of a length-N FFT.
+// What a length-N transform needs, all computed by the compiler: its radices (factor()), the
+// input permutation (digit_reverse()) and the N-th roots of unity cos, sin(2*pi*k/N).
 template <int N>
-struct Twiddles {
-  float c[N / 2], s[N / 2];
+struct FixedPlan {
+  Radices f;
+  int perm[N];
+  float c[N], s[N];
 };
 
 template <int N>
-CB_HD_CONSTEXPR Twiddles<N> make_twiddles() {
-  Twiddles<N> t{};
-  for (int k = 0; k < N / 2; ++k) {
+CB_HD_CONSTEXPR FixedPlan<N> make_fixed_plan() {
+  FixedPlan<N> p{};
+  p.f = factor(N);
+  for (int i = 0; i < N; ++i) p.perm[i] = digit_reverse(i, p.f);
+  for (int k = 0; k < N; ++k) {
     double s = 0, c = 0;
     sincos_2pi(k, N, s, c);
-    t.c[k] = static_cast<float>(c), t.s[k] = static_cast<float>(s);
+    p.c[k] = static_cast<float>(c), p.s[k] = static_cast<float>(s);
   }
-  return t;
+  return p;
+}
+
+// The DFT of R values, R in {2, 3, 4, 5, 7}, roots e^(Sign*2*pi*i*t/R) taken from the N-th
+// roots of P (R divides N). Radix 2 and 4 need no multiplications.
+template <int N, int R, int Sign>
+CB_HD void butterfly(Cf (&x)[R]) {
+  constexpr FixedPlan<N> P = make_fixed_plan<N>();
+  if constexpr (R == 2) {
+    const Cf a = x[0];
+    x[0] = a + x[1], x[1] = a - x[1];
+  } else if constexpr (R == 4) {
+    const Cf s02 = x[0] + x[2], d02 = x[0] - x[2], s13 = x[1] + x[3], d13 = x[1] - x[3];
+    // d13 times e^(Sign*i*pi/2) = Sign*i
+    const Cf r13 = Sign < 0 ? Cf{d13.im, -d13.re} : Cf{-d13.im, d13.re};
+    x[0] = s02 + s13, x[2] = s02 - s13, x[1] = d02 + r13, x[3] = d02 - r13;
+  } else {
+    Cf y[R];
+    CB_UNROLL
+    for (int t = 0; t < R; ++t) {
+      Cf acc = x[0];
+      CB_UNROLL
+      for (int q = 1; q < R; ++q) {
+        const int k = (t * q) % R * (N / R);
+        acc = t == 0 ? acc + x[q] : acc + x[q] * Cf{P.c[k], Sign * P.s[k]};
+      }
+      y[t] = acc;
+    }
+    CB_UNROLL
+    for (int t = 0; t < R; ++t) x[t] = y[t];
+  }
+}
+
+// Stages Stage.. of the decimation-in-time FFT of t (digit-reversed in, natural order out):
+// each combines sub-transforms of length Span into ones of Span*r. One instantiation per stage,
+// so every loop bound and index is a constant and t stays in registers.
+template <int N, int Sign, int Stage, int Span>
+CB_HD void fixed_stages(Cf (&t)[N]) {
+  constexpr FixedPlan<N> P = make_fixed_plan<N>();
+  if constexpr (Stage < P.f.count) {
+    constexpr int r = P.f.r[Stage], len = Span * r, step = N / len;
+    CB_UNROLL
+    for (int j = 0; j < Span; ++j) {
+      CB_UNROLL
+      for (int b = j; b < N; b += len) {
+        Cf x[r];
+        CB_UNROLL
+        for (int q = 0; q < r; ++q) {
+          const int k = j * q * step;  // twiddle e^(Sign*2*pi*i*j*q/len)
+          x[q] = k == 0 ? t[b + q * Span] : t[b + q * Span] * Cf{P.c[k], Sign * P.s[k]};
+        }
+        butterfly<N, r, Sign>(x);
+        CB_UNROLL
+        for (int q = 0; q < r; ++q) t[b + q * Span] = x[q];
+      }
+    }
+    fixed_stages<N, Sign, Stage + 1, len>(t);
+  }
+}
+
+// In-place unscaled DFT of v (natural order in and out), Sign -1 forward, +1 inverse, for a
+// supported (7-smooth) N known at compile time: fully unrolled mixed radix (4, 2, 3, 5, 7).
+template <int N, int Sign>
+CB_HD void fft_fixed(Cf (&v)[N]) {
+  static_assert(N >= 1 && N <= kMaxSize && supported(N), "a 7-smooth length up to kMaxSize");
+  if constexpr (N > 1) {
+    constexpr FixedPlan<N> P = make_fixed_plan<N>();
+    Cf t[N];
+    CB_UNROLL
+    for (int i = 0; i < N; ++i) t[i] = v[P.perm[i]];
+    fixed_stages<N, Sign, 0, 1>(t);
+    CB_UNROLL
+    for (int i = 0; i < N; ++i) v[i] = t[i];
+  }
+}
+
+// ---- transform lengths: compile-time or run-time --------------------------------------------
+// A kernel instantiation handles a bucket of lengths (kernel_bucket()); inside it each row or
+// column transform dispatches on the run-time length to code compiled for exactly that length
+// (Fixed<N>): its arrays stay in registers. Lengths above kMaxFixed (per-thread arrays too large
+// for registers) run the mixed-radix stages of small_fft.hpp with run-time indices (Runtime<128>:
+// local memory, slow).
+
+constexpr int kMaxFixed = 64;
+
+// The lengths compiled in (with_length's cases): the 3-smooth ones up to kMaxFixed, which the
+// planner of cuda.fbfft prefers (each length costs compile time: 35 or 40 run at the next one).
+constexpr int kFixedLengths[] = {1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 54, 64};
+constexpr bool fixed_length(int n) {
+  for (int f : kFixedLengths)
+    if (f == n) return true;
+  return false;
 }
 
 template <int N>
-CB_HD_CONSTEXPR int bit_reverse(int i) {
-  int r = 0;
-  for (int m = 1; m < N; m *= 2) r = 2 * r + ((i / m) % 2);
-  return r;
-}
+struct Fixed {
+  static constexpr int capacity = N;  // elements of the per-thread array
+  static constexpr bool fixed = true;
+};
+template <int Cap>
+struct Runtime {
+  static constexpr int capacity = Cap;
+  static constexpr bool fixed = false;
+};
 
-// In-place unscaled DFT of v (natural order in and out), Sign -1 forward, +1 inverse: radix-2
-// decimation in time, fully unrolled.
-template <int N, int Sign>
-CB_HD void fft_pow2(Cf (&v)[N]) {
-  static_assert(N >= 2 && (N & (N - 1)) == 0, "power of two");
-  constexpr Twiddles<N> tw = make_twiddles<N>();
-  CB_UNROLL
-  for (int i = 0; i < N; ++i) {
-    const int j = bit_reverse<N>(i);
-    if (i < j) {
-      const Cf t = v[i];
-      v[i] = v[j], v[j] = t;
-    }
-  }
-  CB_UNROLL
-  for (int half = 1; half < N; half *= 2) {
-    CB_UNROLL
-    for (int j = 0; j < half; ++j) {
-      const int k = j * (N / (2 * half));
-      const Cf w{tw.c[k], Sign * tw.s[k]};
-      CB_UNROLL
-      for (int b = j; b < N; b += 2 * half) {
-        const Cf a = v[b], t = v[b + half] * w;
-        v[b] = a + t, v[b + half] = a - t;
-      }
-    }
-  }
-}
+// The bucket (kernel instantiation) of a length: 8, 16, 32, 64, or 128 (run-time lengths).
+CB_HD_CONSTEXPR int kernel_bucket(int n) { return n <= 8 ? 8 : n <= 16 ? 16 : n <= 32 ? 32 : n <= 64 ? 64 : 128; }
 
-// The DFT of v[0..f.n): compile-time length MaxN when Pow2, else the mixed-radix stages.
-template <int MaxN, bool Pow2, int Sign>
-CB_HD void dft(Cf (&v)[MaxN], const Radices& f) {
-  if constexpr (Pow2) {
-    fft_pow2<MaxN, Sign>(v);
+// Calls f(Fixed<n>{}) when n is a fixed_length() of bucket MaxN, f(Runtime<MaxN>{}) in the
+// run-time bucket. Any other length calls nothing (block_geom never makes one).
+template <int MaxN, class F>
+CB_HD void with_length(int n, F&& f) {
+  if constexpr (MaxN > kMaxFixed) {
+    f(Runtime<MaxN>{});
   } else {
-    Cf t[MaxN];
+    switch (n) {
+#define CB_SMALL_FFT_LENGTH(S)                                   \
+  case S:                                                        \
+    if constexpr (kernel_bucket(S) == MaxN) f(Fixed<S>{});       \
+    return;
+      CB_SMALL_FFT_LENGTH(1) CB_SMALL_FFT_LENGTH(2) CB_SMALL_FFT_LENGTH(3) CB_SMALL_FFT_LENGTH(4)
+      CB_SMALL_FFT_LENGTH(6) CB_SMALL_FFT_LENGTH(8) CB_SMALL_FFT_LENGTH(9) CB_SMALL_FFT_LENGTH(12)
+      CB_SMALL_FFT_LENGTH(16) CB_SMALL_FFT_LENGTH(18) CB_SMALL_FFT_LENGTH(24) CB_SMALL_FFT_LENGTH(27)
+      CB_SMALL_FFT_LENGTH(32) CB_SMALL_FFT_LENGTH(36) CB_SMALL_FFT_LENGTH(48) CB_SMALL_FFT_LENGTH(54)
+      CB_SMALL_FFT_LENGTH(64)
+#undef CB_SMALL_FFT_LENGTH
+      default:
+        return;
+    }
+  }
+}
+
+// The length of dimension n for L: the constant when fixed.
+template <class L>
+CB_HD int length(int n) {
+  if constexpr (L::fixed) return L::capacity;
+  return n;
+}
+
+// The DFT of v[0..n), Sign -1 forward, +1 inverse, natural order in and out.
+template <class L, int Sign>
+CB_HD void dft(Cf (&v)[L::capacity], const Radices& f) {
+  if constexpr (L::fixed) {
+    fft_fixed<L::capacity, Sign>(v);
+  } else {
+    Cf t[L::capacity];
     for (int p = 0; p < f.n; ++p) t[p] = v[digit_reverse(p, f)];
     fft_stages(t, f, Sign);
     for (int p = 0; p < f.n; ++p) v[p] = t[p];
@@ -131,27 +237,32 @@ struct SpectrumAddr {
 struct BlockGeom {
   int nh = 1, nw = 1, nwc = 1;  // plane nh x nw, half-spectrum nh x nwc (nwc = nw/2 + 1)
   Radices rh, rw;
-  int max_n = 16;      // the instantiation: per-thread arrays of max_n values
-  bool pow2 = false;   // compile-time length max_n (nw == max_n, nh == max_n or 1)
+  int max_n = 16;      // the instantiation: kernel_bucket() of the lengths, 128 for run-time lengths
   int per_block = 1;   // planes per block
-  int rpitch = 1;      // floats per real row in shared memory, odd: no bank conflicts on rows
-  int spitch = 1;      // complex values per spectrum row in shared memory
+  int spitch = 1;      // complex values per spectrum row in shared memory (odd)
   int64_t planes = 0;  // in the whole batch
 
-  CB_HD int real_elems() const { return nh * rpitch; }  // floats per plane
+  // Whether the lengths are compile-time constants (Fixed) in this instantiation.
+  CB_HD bool fixed() const { return max_n <= kMaxFixed; }
   // Complex values per plane, odd: planes side by side in the frequency-major copies hit
   // different banks.
   CB_HD int spec_elems() const { return nh * spitch + (nh * spitch + 1) % 2; }
+  // Real row h of a plane in shared memory lies in the bytes of its spectrum row h (2 * spitch
+  // floats >= nw + 2): the thread that transforms a row pair reads its rows and writes their
+  // spectra in place, so no other thread's data is in the way and a plane needs one buffer.
+  CB_HD int rpitch() const { return 2 * spitch; }
   CB_HD int pairs() const { return (nh + 1) / 2; }      // row pairs per plane
   CB_HD int64_t blocks() const { return (planes + per_block - 1) / per_block; }
-  std::size_t shared_bytes() const {
-    return std::size_t(per_block) * (std::size_t(spec_elems()) * sizeof(Cf) + std::size_t(real_elems()) * sizeof(float));
-  }
+  std::size_t shared_bytes() const { return std::size_t(per_block) * std::size_t(spec_elems()) * sizeof(Cf); }
 };
 
 constexpr int kBlockThreads = 128;
 constexpr std::size_t kMaxSharedBytes = 160 * 1024;  // below the opt-in limit of sm_80 and sm_90
-constexpr int kMaxPow2 = 64;  // 128 complex values would not fit in registers
+
+// Whether nh x nw runs at compile-time lengths: fixed_length() ones in one bucket (1D: nh = 1).
+constexpr bool fixed_lengths(int nh, int nw) {
+  return fixed_length(nw) && (nh == 1 || (fixed_length(nh) && kernel_bucket(nh) == kernel_bucket(nw)));
+}
 
 // Geometry for `planes` real nh x nw transforms; max_n = 0 when a size is unsupported.
 inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
@@ -162,46 +273,36 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
     g.max_n = 0;
     return g;
   }
-  const int n = std::max(nh, nw);
-  g.pow2 = (nw & (nw - 1)) == 0 && nw >= 8 && nw <= kMaxPow2 && (nh == 1 || nh == nw);
-  g.max_n = g.pow2 ? nw : n <= 16 ? 16 : n <= 32 ? 32 : n <= 64 ? 64 : 128;
-  g.rpitch = nw % 2 == 0 ? nw + 1 : nw;
+  g.max_n = fixed_lengths(nh, nw) ? kernel_bucket(nw) : kMaxSize;
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
   // As many planes as give every thread at most one row pair and one column (a second round
   // for a few threads would double a phase), within the shared memory.
   const int work = std::max(g.pairs(), nh > 1 ? g.nwc : 1);
-  const std::size_t plane_bytes = std::size_t(g.spec_elems()) * sizeof(Cf) + std::size_t(g.real_elems()) * sizeof(float);
+  const std::size_t plane_bytes = std::size_t(g.spec_elems()) * sizeof(Cf);
   int64_t per = std::max(1, kBlockThreads / work);
   per = std::min<int64_t>({per, int64_t(std::max<std::size_t>(1, kMaxSharedBytes / plane_bytes)), std::max<int64_t>(planes, 1)});
   g.per_block = int(per);
   return g;
 }
 
-// Calls f.template operator()<MaxN, Pow2>() for g's instantiation.
+// Calls f.template operator()<MaxN>() for g's instantiation.
 template <class F>
 void with_instance(const BlockGeom& g, F&& f) {
   if (g.max_n <= 0)  // an unsupported size has no geometry: its kernels would overrun shared memory
     throw std::invalid_argument("small FFT: no own transform for " + std::to_string(g.nh) + "x" + std::to_string(g.nw));
-  if (g.pow2) {
-    switch (g.max_n) {
-      case 8: return f.template operator()<8, true>();
-      case 16: return f.template operator()<16, true>();
-      case 32: return f.template operator()<32, true>();
-      default: return f.template operator()<64, true>();
-    }
-  }
   switch (g.max_n) {
-    case 16: return f.template operator()<16, false>();
-    case 32: return f.template operator()<32, false>();
-    case 64: return f.template operator()<64, false>();
-    default: return f.template operator()<128, false>();
+    case 8: return f.template operator()<8>();
+    case 16: return f.template operator()<16>();
+    case 32: return f.template operator()<32>();
+    case 64: return f.template operator()<64>();
+    default: return f.template operator()<kMaxSize>();
   }
 }
 
 // ---- the phases ----------------------------------------------------------------------------
-// Each phase is run by threads tid = 0..nthreads-1 of block `blk`; spec and real are the block's
-// shared memory ([plane][h][spitch] complex, [plane][h][rpitch] real). A phase reads only what
-// earlier phases wrote.
+// Each phase is run by threads tid = 0..nthreads-1 of block `blk`; spec is the block's shared
+// memory, [plane][h][spitch] complex, each row also holding that row of the real grid
+// (BlockGeom::rpitch). A phase reads only what earlier phases wrote.
 
 struct ForwardArgs {
   const float* src;  // the tensor, planes of ext[1] x ext[2]
@@ -225,143 +326,164 @@ CB_HD void spectrum_item(int i, int np, int bins, bool freq_major, int& lp, int&
   b = freq_major ? i / np : i % bins;
 }
 
-// Items tid, tid + nthreads, ... < count: store(i, load(i)), with kLoadBatch loads issued before
-// their stores, so that each thread keeps several global reads in flight (a load-then-store
-// loop would wait out the memory latency once per item).
-constexpr int kLoadBatch = 4;
+// Items tid, tid + nthreads, ... < count: store(i, load(i)), with kLoadBytes of loads issued
+// before their stores, so that each thread keeps that much in flight from global memory: the
+// loads wait out the DRAM latency, and with a few blocks per SM (shared memory, registers) only
+// many bytes in flight per thread fill the bandwidth (Little's law).
+constexpr int kLoadBytes = 64;
 template <class T, class Load, class Store>
 CB_HD void batched_copy(int tid, int nthreads, int count, const Load& load, const Store& store) {
-  for (int base = tid; base < count; base += nthreads * kLoadBatch) {
-    T v[kLoadBatch] = {};
+  constexpr int batch = kLoadBytes / int(sizeof(T));
+  for (int base = tid; base < count; base += nthreads * batch) {
+    T v[batch] = {};
     CB_UNROLL
-    for (int u = 0; u < kLoadBatch; ++u)
+    for (int u = 0; u < batch; ++u)
       if (base + u * nthreads < count) v[u] = load(base + u * nthreads);
     CB_UNROLL
-    for (int u = 0; u < kLoadBatch; ++u)
+    for (int u = 0; u < batch; ++u)
       if (base + u * nthreads < count) store(base + u * nthreads, v[u]);
   }
 }
 
 // Real rows ha and hb (hb may be past the plane: zero) through one complex FFT, split into the
-// two half-spectra (Z = FFT(a + i*b): A[k] = (Z[k] + conj(Z[-k]))/2, B[k] = (Z[k] - conj(Z[-k]))/2i).
-template <int MaxN, bool Pow2>
-CB_HD void forward_rows(const BlockGeom& g, int lp, int ha, const float* real, Cf* spec) {
-  const int nw = Pow2 ? MaxN : g.nw, hb = ha + 1;
+// two half-spectra (Z = FFT(a + i*b): A[k] = (Z[k] + conj(Z[-k]))/2, B[k] = (Z[k] - conj(Z[-k]))/2i),
+// written over the rows.
+template <class L>
+CB_HD void forward_rows(const BlockGeom& g, int lp, int ha, Cf* spec) {
+  const int nw = length<L>(g.nw), hb = ha + 1;
   const bool has_b = hb < g.nh;
-  const float* ra = real + lp * g.real_elems() + ha * g.rpitch;
-  Cf v[MaxN];
-  CB_UNROLL
-  for (int w = 0; w < nw; ++w) v[w] = {ra[w], has_b ? ra[g.rpitch + w] : 0.0f};
-  dft<MaxN, Pow2, -1>(v, g.rw);
   Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
+  const float* ra = reinterpret_cast<const float*>(A);
+  Cf v[L::capacity];
+  CB_UNROLL
+  for (int w = 0; w < nw; ++w) v[w] = {ra[w], has_b ? ra[g.rpitch() + w] : 0.0f};
+  dft<L, -1>(v, g.rw);
   split_pair(v, nw, A, has_b ? A + g.spitch : nullptr);
 }
 
 // Column k of the half-spectrum, in place, Sign -1 forward, +1 inverse.
-template <int MaxN, bool Pow2, int Sign>
+template <class L, int Sign>
 CB_HD void transform_column(const BlockGeom& g, int lp, int k, Cf* spec) {
-  const int nh = Pow2 ? MaxN : g.nh;
+  const int nh = length<L>(g.nh);
   Cf* col = spec + lp * g.spec_elems() + k;
-  Cf v[MaxN];
+  Cf v[L::capacity];
   CB_UNROLL
   for (int h = 0; h < nh; ++h) v[h] = col[h * g.spitch];
-  dft<MaxN, Pow2, Sign>(v, g.rh);
+  dft<L, Sign>(v, g.rh);
   CB_UNROLL
   for (int h = 0; h < nh; ++h) col[h * g.spitch] = v[h];
 }
 
 // Half-spectra of rows ha, hb (hb may be past the plane) back to two real rows in one complex
-// inverse FFT; as a C2R transform does, the imaginary parts of bins 0 and nw/2 are ignored.
-template <int MaxN, bool Pow2>
-CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, const Cf* spec, float* real) {
-  const int nw = Pow2 ? MaxN : g.nw, hb = ha + 1;
+// inverse FFT, written over the spectra; as a C2R transform does, the imaginary parts of bins 0
+// and nw/2 are ignored.
+template <class L>
+CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, Cf* spec) {
+  const int nw = length<L>(g.nw), hb = ha + 1;
   const bool has_b = hb < g.nh;
-  const Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
-  Cf v[MaxN];
+  Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
+  Cf v[L::capacity];
   join_pair(A, has_b ? A + g.spitch : nullptr, nw, v);
-  dft<MaxN, Pow2, +1>(v, g.rw);
-  float* ra = real + lp * g.real_elems() + ha * g.rpitch;
+  dft<L, +1>(v, g.rw);
+  float* ra = reinterpret_cast<float*>(A);
   CB_UNROLL
   for (int w = 0; w < nw; ++w) {
     ra[w] = v[w].re;
-    if (has_b) ra[g.rpitch + w] = v[w].im;
+    if (has_b) ra[g.rpitch() + w] = v[w].im;
   }
 }
 
 // Phase `phase` of the forward transform of block blk, for thread tid of nthreads.
-template <int MaxN, bool Pow2>
+template <int MaxN>
 CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t blk, int tid, int nthreads,
-                         Cf* spec, float* real) {
+                       Cf* spec) {
   const int64_t p0 = blk * g.per_block;
   const int np = int(g.planes - p0 < g.per_block ? g.planes - p0 : g.per_block);
   const Placement& pl = a.pl;
+  float* real = reinterpret_cast<float*>(spec);
+  const int plane_floats = 2 * g.spec_elems();
   if (phase == 0) {  // the zero-padded grids, read in tensor order; item i = (grid row i / nw, column i % nw)
-    const int nw = Pow2 ? MaxN : g.nw;  // a power of two known at compile time: shifts, not divisions
-    batched_copy<float>(
-        tid, nthreads, np * g.nh * nw,
-        [&](int i) {
-          const int row = i / nw, gh = row % g.nh;
-          const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-          const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
-          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / g.nh) * pl.ext[1] + ih) * pl.ext[2] + iw];
-        },
-        [&](int i, float v) {
-          const int row = i / nw;
-          real[(row / g.nh) * g.real_elems() + (row % g.nh) * g.rpitch + i % nw] = v;
-        });
+    with_length<MaxN>(g.nw, [&](auto l) {
+      const int nw = length<decltype(l)>(g.nw);  // a constant: multiplications, not divisions
+      batched_copy<float>(
+          tid, nthreads, np * g.nh * nw,
+          [&](int i) {
+            const int row = i / nw, gh = row % g.nh;
+            const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+            const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
+            return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / g.nh) * pl.ext[1] + ih) * pl.ext[2] + iw];
+          },
+          [&](int i, float v) {
+            const int row = i / nw;
+            real[(row / g.nh) * plane_floats + (row % g.nh) * g.rpitch() + i % nw] = v;
+          });
+    });
   } else if (phase == 1) {
-    for (int i = tid; i < np * g.pairs(); i += nthreads)
-      forward_rows<MaxN, Pow2>(g, i / g.pairs(), 2 * (i % g.pairs()), real, spec);
+    with_length<MaxN>(g.nw, [&](auto l) {
+      for (int i = tid; i < np * g.pairs(); i += nthreads)
+        forward_rows<decltype(l)>(g, i / g.pairs(), 2 * (i % g.pairs()), spec);
+    });
   } else if (phase == 2) {
     if (g.nh == 1) return;
-    for (int i = tid; i < np * g.nwc; i += nthreads) transform_column<MaxN, Pow2, -1>(g, i / g.nwc, i % g.nwc, spec);
+    with_length<MaxN>(g.nh, [&](auto l) {
+      for (int i = tid; i < np * g.nwc; i += nthreads)
+        transform_column<decltype(l), -1>(g, i / g.nwc, i % g.nwc, spec);
+    });
   } else if (phase == 3) {  // consecutive threads: consecutive planes of a bin, or bins of a plane
-    const int bins = g.nh * g.nwc;
-    for (int i = tid; i < np * bins; i += nthreads) {
-      int lp = 0, b = 0;
-      spectrum_item(i, np, bins, a.out.freq_major, lp, b);
-      const int64_t at = a.out.index(p0 + lp, b);
-      const int nwc = Pow2 ? MaxN / 2 + 1 : g.nwc;
-      if (at >= 0) a.out.data[at] = spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
-    }
+    with_length<MaxN>(g.nw, [&](auto l) {
+      const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
+      for (int i = tid; i < np * bins; i += nthreads) {
+        int lp = 0, b = 0;
+        spectrum_item(i, np, bins, a.out.freq_major, lp, b);
+        const int64_t at = a.out.index(p0 + lp, b);
+        if (at >= 0) a.out.data[at] = spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
+      }
+    });
   }
 }
 
 // Phase `phase` of the inverse transform of block blk, for thread tid of nthreads.
-template <int MaxN, bool Pow2>
+template <int MaxN>
 CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int64_t blk, int tid, int nthreads,
-                         Cf* spec, float* real) {
+                       Cf* spec) {
   const int64_t p0 = blk * g.per_block;
   const int np = int(g.planes - p0 < g.per_block ? g.planes - p0 : g.per_block);
   const Placement& pl = a.pl;
   if (phase == 0) {  // the spectra, dropped bins as zeros
-    const int bins = g.nh * g.nwc;
-    batched_copy<Cf>(
-        tid, nthreads, np * bins,
-        [&](int i) {
-          int lp = 0, b = 0;
-          spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-          const int64_t at = a.in.index(p0 + lp, b);
-          return at >= 0 ? a.in.data[at] : Cf{0.0f, 0.0f};
-        },
-        [&](int i, Cf v) {
-          int lp = 0, b = 0;
-          spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-          const int nwc = Pow2 ? MaxN / 2 + 1 : g.nwc;
-          spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
-        });
+    with_length<MaxN>(g.nw, [&](auto l) {
+      const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
+      batched_copy<Cf>(
+          tid, nthreads, np * bins,
+          [&](int i) {
+            int lp = 0, b = 0;
+            spectrum_item(i, np, bins, a.in.freq_major, lp, b);
+            const int64_t at = a.in.index(p0 + lp, b);
+            return at >= 0 ? a.in.data[at] : Cf{0.0f, 0.0f};
+          },
+          [&](int i, Cf v) {
+            int lp = 0, b = 0;
+            spectrum_item(i, np, bins, a.in.freq_major, lp, b);
+            spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
+          });
+    });
   } else if (phase == 1) {
     if (g.nh == 1) return;
-    for (int i = tid; i < np * g.nwc; i += nthreads) transform_column<MaxN, Pow2, +1>(g, i / g.nwc, i % g.nwc, spec);
+    with_length<MaxN>(g.nh, [&](auto l) {
+      for (int i = tid; i < np * g.nwc; i += nthreads)
+        transform_column<decltype(l), +1>(g, i / g.nwc, i % g.nwc, spec);
+    });
   } else if (phase == 2) {
-    for (int i = tid; i < np * g.pairs(); i += nthreads)
-      inverse_rows<MaxN, Pow2>(g, i / g.pairs(), 2 * (i % g.pairs()), spec, real);
+    with_length<MaxN>(g.nw, [&](auto l) {
+      for (int i = tid; i < np * g.pairs(); i += nthreads)
+        inverse_rows<decltype(l)>(g, i / g.pairs(), 2 * (i % g.pairs()), spec);
+    });
   } else if (phase == 3) {  // crop, subsample and scale, written in tensor order
-    const int vol = pl.ext[1] * pl.ext[2];
+    const float* real = reinterpret_cast<const float*>(spec);
+    const int vol = pl.ext[1] * pl.ext[2], plane_floats = 2 * g.spec_elems();
     for (int i = tid; i < np * vol; i += nthreads) {
       const int lp = i / vol, ih = (i % vol) / pl.ext[2], iw = i % pl.ext[2];
       const int gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
-      a.dst[(p0 + lp) * vol + i % vol] = real[lp * g.real_elems() + gh * g.rpitch + gw] * a.scale;
+      a.dst[(p0 + lp) * vol + i % vol] = real[lp * plane_floats + gh * g.rpitch() + gw] * a.scale;
     }
   }
 }
