@@ -40,6 +40,13 @@
 #                                  rows (slow: up to 3 s a run; resumed on each visit) of Fig 3 and
 #                                  convnet-benchmarks;
 #                                  staged and copied like `first`
+#   bash ci/gpu_build.sh retime    GPU host, under 10 minutes, after a change to the FFT algorithms:
+#                                  their tests (and memcheck over the own transforms' tests), the
+#                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
+#                                  dropped from the committed CSVs and measured again (--resume):
+#                                  band-limited, gpu_target (also with --filter-spectra fft, into
+#                                  gpu_target.filter_fft.csv), Mathieu layers, convnet-benchmarks;
+#                                  staged and copied like `first`
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -50,6 +57,7 @@
 #               mathieu_fig3c convnet_benchmarks gpu_target); ALGOS (default 'cuda.*,cudnn.*'),
 #               PRECISIONS (default fp32,tf32), PASSES (default: the sweep's), REPS, SHARD (i/n)
 #               e.g. band-limited: SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32
+#               BENCH_ARGS: more `convbench bench` options; OUT_SUFFIX: results/<gpu>/<sweep><suffix>.csv
 #   FFT_ARGS    transforms: extra `convbench fft` options (e.g. --batch 4096 --reps 50)
 set -euo pipefail
 self=$(realpath "$0")  # the stages of `first` call this script again, from the repository root
@@ -153,13 +161,15 @@ sweeps() {
   machine=$("$bin" machine)
   mkdir -p "results/$machine"
   for s in ${SWEEPS:-mathieu_layers mathieu_fig3a mathieu_fig3b mathieu_fig3c convnet_benchmarks gpu_target}; do
-    out="results/$machine/$s.csv"
+    out="results/$machine/$s${OUT_SUFFIX:-}.csv"
     [ -n "${SHARD:-}" ] && out="results/$machine/$s.${SHARD/\//-of-}.csv"  # merge the shards afterwards
     args=(--sweep "sweeps/$s.json" --algo "${ALGOS:-cuda.*,cudnn.*}" --precision "${PRECISIONS:-fp32,tf32}"
       --out "$out" --resume --progress --stages)  # --stages: where the FFT algorithms' time goes, per row
     [ -n "${PASSES:-}" ] && args+=(--pass "$PASSES")
     [ -n "${REPS:-}" ] && args+=(--reps "$REPS")
     [ -n "${SHARD:-}" ] && args+=(--shard "$SHARD")
+    # shellcheck disable=SC2206  # BENCH_ARGS is a list of options
+    [ -n "${BENCH_ARGS:-}" ] && args+=(${BENCH_ARGS})
     echo "gpu_build: $s -> results/$machine"
     "$bin" bench "${args[@]}" >"$bundle/logs/$s.console.log" || [ $? -eq 3 ] # 3: some row failed, see the CSV
   done
@@ -240,8 +250,50 @@ rest() {
   cat "$bundle/logs/stages.txt"
 }
 
+# Drops the rows of the given algorithms and precisions (comma lists) from a results CSV, so
+# that --resume measures them again; the other rows stay as committed.
+drop_rows() {
+  local csv=$1 algos=$2 precisions=$3
+  [ -f "$csv" ] || return 0
+  python3 - "$csv" "$algos" "$precisions" <<'EOF'
+import csv, sys
+path, algos, precisions = sys.argv[1], set(sys.argv[2].split(",")), set(sys.argv[3].split(","))
+with open(path, newline="") as f:
+    rows = list(csv.reader(f))
+algo, precision = rows[0].index("algo"), rows[0].index("precision")
+kept = [rows[0]] + [r for r in rows[1:] if r[algo] not in algos or r[precision] not in precisions]
+with open(path, "w", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(kept)
+print(f"gpu_build: {path}: {len(rows) - len(kept)} rows of {sys.argv[2]} ({sys.argv[3]}) to measure again")
+EOF
+}
+
+# After a change to the FFT algorithms: their tests first, then their rows measured again; the
+# stage limits add up to 570 s as in `first`.
+retime() {
+  local algos=${RETIME:-cuda.fft,cuda.fbfft} machine s
+  setup_env && print_env
+  mkdir -p "$bundle/logs"
+  : >"$bundle/logs/stages.txt"
+  touch "$bundle/logs/.start"
+  machine=$("$bundle/bin/convbench" machine)
+  stage fft-tests 120 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
+    "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
+  stage fbfft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*' CONVBENCH_TEST_SHAPES=3 bash "$self" sanitize
+  stage transforms 45 bash "$self" transforms
+  for s in bandlimited gpu_target mathieu_layers convnet_benchmarks; do drop_rows "results/$machine/$s.csv" "$algos" fp32; done
+  stage bandlimited 75 env SWEEPS=bandlimited ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
+  stage gpu-target 90 env SWEEPS=gpu_target ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
+  stage gpu-target-filter-fft 40 env SWEEPS=gpu_target ALGOS="$algos" PRECISIONS=fp32 PASSES=fprop,step \
+    BENCH_ARGS="--filter-spectra fft" OUT_SUFFIX=.filter_fft bash "$self" sweeps
+  stage mathieu-layers 90 env SWEEPS=mathieu_layers ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
+  stage convnet 50 env SWEEPS=convnet_benchmarks ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
+  cat "$bundle/logs/stages.txt"
+}
+
 case "$mode" in
   pack) pack ;;
+  retime) retime ;;
   first) first ;;
   rest) rest ;;
   profile) setup_env && profile ;;
