@@ -45,7 +45,7 @@
 #                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
 #                                  dropped from the committed CSVs and measured again (--resume):
 #                                  band-limited, gpu_target (also with --filter-spectra fft, into
-#                                  gpu_target.filter_fft.csv), Mathieu layers, convnet-benchmarks;
+#                                  filter_fft/gpu_target.csv), Mathieu layers, convnet-benchmarks;
 #                                  staged and copied like `first`
 #
 # Environment:
@@ -57,7 +57,8 @@
 #               mathieu_fig3c convnet_benchmarks gpu_target); ALGOS (default 'cuda.*,cudnn.*'),
 #               PRECISIONS (default fp32,tf32), PASSES (default: the sweep's), REPS, SHARD (i/n)
 #               e.g. band-limited: SWEEPS=bandlimited ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32
-#               BENCH_ARGS: more `convbench bench` options; OUT_SUFFIX: results/<gpu>/<sweep><suffix>.csv
+#               BENCH_ARGS: more `convbench bench` options; OUT_SUBDIR: write results/<gpu>/<subdir>/<sweep>.csv
+#               (a variant beside the folder's own rows: the figures read only results/<gpu>/*.csv)
 #   FFT_ARGS    transforms: extra `convbench fft` options (e.g. --batch 4096 --reps 50)
 set -euo pipefail
 self=$(realpath "$0")  # the stages of `first` call this script again, from the repository root
@@ -161,7 +162,8 @@ sweeps() {
   machine=$("$bin" machine)
   mkdir -p "results/$machine"
   for s in ${SWEEPS:-mathieu_layers mathieu_fig3a mathieu_fig3b mathieu_fig3c convnet_benchmarks gpu_target}; do
-    out="results/$machine/$s${OUT_SUFFIX:-}.csv"
+    out="results/$machine/${OUT_SUBDIR:+$OUT_SUBDIR/}$s.csv"
+    mkdir -p "$(dirname "$out")"
     [ -n "${SHARD:-}" ] && out="results/$machine/$s.${SHARD/\//-of-}.csv"  # merge the shards afterwards
     args=(--sweep "sweeps/$s.json" --algo "${ALGOS:-cuda.*,cudnn.*}" --precision "${PRECISIONS:-fp32,tf32}"
       --out "$out" --resume --progress --stages)  # --stages: where the FFT algorithms' time goes, per row
@@ -285,7 +287,7 @@ retime() {
   stage bandlimited 75 env SWEEPS=bandlimited ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage gpu-target 90 env SWEEPS=gpu_target ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage gpu-target-filter-fft 40 env SWEEPS=gpu_target ALGOS="$algos" PRECISIONS=fp32 PASSES=fprop,step \
-    BENCH_ARGS="--filter-spectra fft" OUT_SUFFIX=.filter_fft bash "$self" sweeps
+    BENCH_ARGS="--filter-spectra fft" OUT_SUBDIR=filter_fft bash "$self" sweeps
   stage mathieu-layers 90 env SWEEPS=mathieu_layers ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage convnet 50 env SWEEPS=convnet_benchmarks ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   cat "$bundle/logs/stages.txt"
