@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <limits>
 #include <numbers>
 #include <random>
@@ -123,6 +124,15 @@ int64_t spectrum_index(const Problem& pr, const std::vector<int>& map, int64_t p
   return map[size_t(b)] < 0 ? -1 : int64_t(map[size_t(b)]) * pr.planes + pr.order()(p);
 }
 
+// The half-spectrum columns up to the last one with a kept bin, as cuda.fbfft passes them.
+int kept_columns(const Problem& pr, const std::vector<int>& map) {
+  const int nwc = pr.nw / 2 + 1;
+  int cols = 0;
+  for (int b = 0; b < pr.bins(); ++b)
+    if (map[size_t(b)] >= 0) cols = std::max(cols, b % nwc + 1);
+  return cols;
+}
+
 void check_forward(const Problem& pr, uint64_t seed) {
   SCOPED_TRACE(pr.name() + " seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
@@ -135,6 +145,7 @@ void check_forward(const Problem& pr, uint64_t seed) {
   small_fft::SpectrumAddr addr{out.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
                                pr.freq_major};
   if (!pr.freq_major) addr.order = PlaneOrder{1, pr.planes, 1};
+  if (pr.freq_major) addr.kept_columns = kept_columns(pr, map);
   for (bool reverse : {false, true}) {
     std::fill(out.begin(), out.end(), Cf{kNan, kNan});
     simulate(g, small_fft::ForwardArgs{tensor.data(), pr.pl, addr}, reverse);
@@ -181,6 +192,7 @@ void check_inverse(const Problem& pr, uint64_t seed) {
   small_fft::SpectrumAddr addr{in.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
                                pr.freq_major};
   if (!pr.freq_major) addr.order = PlaneOrder{1, pr.planes, 1};
+  if (pr.freq_major) addr.kept_columns = kept_columns(pr, map);
   const float scale = 1.0f / float(pr.nh * pr.nw);
   std::vector<float> dst(size_t(pr.planes * pr.vol()));
   for (bool reverse : {false, true}) {
@@ -336,6 +348,31 @@ TEST(SmallFftBlock, GeometryRunsCompiledLengthsOfOneBucketAtCompileTime) {
     const BlockGeom g = small_fft::block_geom(nh, nw, 100);
     EXPECT_EQ(g.max_n, max_n) << nh << "x" << nw;
     EXPECT_EQ(g.fixed(), max_n <= small_fft::kMaxFixed) << nh << "x" << nw;
+  }
+}
+
+// Band-limited, the column transforms run only where a kept bin is: the kernels still match
+// FFTW (the checks above), the skip is real at 50%, and one column fewer changes the result.
+TEST(SmallFftBlock, BandLimitedTransformsOnlyColumnsWithKeptBins) {
+  std::mt19937_64 rng(testing::test_seed() + 3);
+  for (auto [nh, nw] : std::vector<std::pair<int, int>>{{32, 32}, {36, 36}, {10, 10}}) {
+    Problem pr{nh, nw, 5, random_placement(rng, nh, nw), 1, 1, true, 0.5};
+    int rows = 0;
+    const std::vector<int> map = bin_rows(pr, rows);
+    const int cols = kept_columns(pr, map);
+    EXPECT_LT(cols, nw / 2 + 1) << nh << "x" << nw << ": 50% drops whole columns";
+    check_forward(pr, rng());
+    check_inverse(pr, rng());
+    const auto tensor = testing::random_tensor(rng, pr.planes * pr.vol());
+    auto forward = [&](int kept_columns) {
+      std::vector<Cf> out(size_t(rows) * pr.planes, Cf{0, 0});
+      small_fft::SpectrumAddr addr{out.data(), pr.planes, pr.bins(), pr.order(), map.data(), true, kept_columns};
+      simulate(small_fft::block_geom(nh, nw, pr.planes), small_fft::ForwardArgs{tensor.data(), pr.pl, addr}, false);
+      return out;
+    };
+    const auto full = forward(0), pruned = forward(cols), short_by_one = forward(cols - 1);
+    EXPECT_EQ(0, std::memcmp(full.data(), pruned.data(), full.size() * sizeof(Cf))) << nh << "x" << nw;
+    EXPECT_NE(0, std::memcmp(full.data(), short_by_one.data(), full.size() * sizeof(Cf))) << nh << "x" << nw;
   }
 }
 

@@ -318,6 +318,7 @@ class CudaFft final : public Algorithm {
     grid_.reset();
     for (auto& b : freq_) b.reset();
     scratch_.reset(), work_.reset(), bin_map_.reset(), dft_fwd_.reset(), dft_inv_.reset(), taps_.reset();
+    kept_columns_ = 0;
     if (std::string why = supports(s, p); !why.empty()) throw Unsupported(name() + ": " + why);
 
     const Layout lay = layout(s, p);
@@ -329,6 +330,7 @@ class CudaFft final : public Algorithm {
       if (own_) {  // bin -> row
         map.assign(static_cast<size_t>(lay.bins), -1);
         for (size_t r = 0; r < kept.size(); ++r) map[static_cast<size_t>(kept[r])] = static_cast<int>(r);
+        for (int64_t b : kept) kept_columns_ = std::max(kept_columns_, int(b % (lay.nf[2] / 2 + 1)) + 1);
       } else {  // row -> bin
         map.assign(kept.begin(), kept.end());
       }
@@ -553,7 +555,7 @@ class CudaFft final : public Algorithm {
   // Own transforms read and write the frequency-major rows directly.
   cuda::SpectrumAddr freq_addr(int f, cuComplex* freq) const {
     return {reinterpret_cast<small_fft::Cf*>(freq), layout_.planes[f], layout_.bins, order(f),
-            layout_.band_limited() ? bin_map_.as<int>() : nullptr, true};
+            layout_.band_limited() ? bin_map_.as<int>() : nullptr, true, kept_columns_};
   }
   cuda::BlockGeom block_geom(int f) const {
     return small_fft::block_geom(int(layout_.nf[1]), int(layout_.nf[2]), layout_.planes[f]);
@@ -672,6 +674,7 @@ class CudaFft final : public Algorithm {
   std::string fft_size_;
   cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
+  int kept_columns_ = 0;  // own transforms, band-limited: the half-spectrum columns with kept bins
   cuda::DeviceBuffer dft_fwd_, dft_inv_, taps_;            // the filter's DFT over its taps (Layout::dft_w)
 };
 

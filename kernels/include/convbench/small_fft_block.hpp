@@ -225,6 +225,11 @@ struct SpectrumAddr {
   PlaneOrder order;
   const int* row_of_bin;
   bool freq_major;
+  // Band-limited: the last-dim columns 0..kept_columns-1 of the half-spectrum hold every kept
+  // bin, so only they need a column transform (the rest is dropped forward, zero inverse);
+  // 0: every column.
+  int kept_columns = 0;
+  CB_HD int columns(int nwc) const { return kept_columns > 0 && kept_columns < nwc ? kept_columns : nwc; }
   CB_HD int64_t index(int64_t p, int b) const {
     if (!freq_major) return p * bins + b;
     const int row = row_of_bin ? row_of_bin[b] : b;
@@ -425,9 +430,9 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
     });
   } else if (phase == 2) {
     if (g.nh == 1) return;
+    const int cols = a.out.columns(g.nwc);
     with_length<MaxN>(g.nh, [&](auto l) {
-      for (int i = tid; i < np * g.nwc; i += nthreads)
-        transform_column<decltype(l), -1>(g, i / g.nwc, i % g.nwc, spec);
+      for (int i = tid; i < np * cols; i += nthreads) transform_column<decltype(l), -1>(g, i / cols, i % cols, spec);
     });
   } else if (phase == 3) {  // consecutive threads: consecutive planes of a bin, or bins of a plane
     with_length<MaxN>(g.nw, [&](auto l) {
@@ -468,9 +473,9 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
     });
   } else if (phase == 1) {
     if (g.nh == 1) return;
+    const int cols = a.in.columns(g.nwc);  // the columns past them are zero: so are their transforms
     with_length<MaxN>(g.nh, [&](auto l) {
-      for (int i = tid; i < np * g.nwc; i += nthreads)
-        transform_column<decltype(l), +1>(g, i / g.nwc, i % g.nwc, spec);
+      for (int i = tid; i < np * cols; i += nthreads) transform_column<decltype(l), +1>(g, i / cols, i % cols, spec);
     });
   } else if (phase == 2) {
     with_length<MaxN>(g.nw, [&](auto l) {
