@@ -248,7 +248,7 @@ class Runner {
     opt.compression = c.compression;
     opt.precision = c.precision;
     std::unique_ptr<Algorithm> algo = make_algorithm(c.algo, opt);
-    const PassModel m = model(s, c.pass, c.policy);
+    const PassModel m = model(s, c.pass, c.policy, c.compression);
     const bool fft = algo->fft_method();
     row.direct_flops = 2 * m.direct_macs;
     row.model_flops = fft ? m.fft_flops : 2 * m.direct_macs;
@@ -285,7 +285,8 @@ class Runner {
       if (fft) {  // the FFT model counts what the algorithm runs: its transform sizes, its batch of tiles
         const Shape run = algo->modelled_shape(s, c.pass);
         const Extent nf = algo->transform_sizes(s, c.pass);
-        PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf) : model(run, c.pass, c.policy);
+        PassModel executed = nf[kMaxDims - 1] > 0 ? model(run, c.pass, nf, c.compression)
+                                                  : model(run, c.pass, c.policy, c.compression);
         if (algo->filter_spectra_by_dft(s, c.pass)) executed = with_filter_dft(executed, run, c.pass);
         row.model_flops = executed.fft_flops, row.model_bytes = executed.fft_bytes;
       }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sys/resource.h>
 
+#include "convbench/band_limit.hpp"
 #include "convbench/cuda_info.hpp"
 #include "convbench/model.hpp"
 #include "env_info.hpp"
@@ -378,6 +379,34 @@ TEST(Model, FilterDftCountsItsGemmInsteadOfTheFiltersTransforms) {
     const double per_plane = 8 * m.bins * 25 - 2.5 * m.points * std::log2(m.points);
     EXPECT_DOUBLE_EQ(d.fft_flops - m.fft_flops, (p == Pass::step ? 2 : 1) * 32.0 * 16 * per_plane) << to_string(p);
     EXPECT_DOUBLE_EQ(d.fft_bytes, m.fft_bytes);
+  }
+}
+
+// Band-limited: the GEMMs and the spectra's traffic scale with the kept bins, the transforms
+// do not; the filter DFT runs over the kept bins too.
+TEST(Model, BandLimitedCountsTheKeptBinsInGemmsAndSpectra) {
+  const Shape s = parse_shape_spec("N=8,C=16,K=32,in=20x20,k=5x5,pad=2");
+  const double kept = double(band_limit_bins(Extent{1, 24, 24}, 0.5).size()), bins = 24.0 * 13;
+  ASSERT_GT(kept, 0.4 * bins);
+  ASSERT_LT(kept, 0.6 * bins);
+  for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+    const PassModel full = model(s, p, FftSizePolicy::smooth), half = model(s, p, FftSizePolicy::smooth, 0.5);
+    EXPECT_DOUBLE_EQ(full.kept_bins, bins);
+    EXPECT_DOUBLE_EQ(half.kept_bins, kept);
+    EXPECT_DOUBLE_EQ(half.transforms, full.transforms);
+    const double transforms = full.transforms * 2.5 * full.points * std::log2(full.points);
+    EXPECT_NEAR(half.fft_flops - transforms, (full.fft_flops - transforms) * kept / bins, 1e-6 * full.fft_flops)
+        << to_string(p);
+    EXPECT_NEAR(half.fft_bytes - half.min_bytes, (full.fft_bytes - full.min_bytes) * kept / bins,
+                1e-9 * full.fft_bytes)
+        << to_string(p);
+    const double n_w = (p == Pass::step ? 2 : 1) * 32.0 * 16;
+    EXPECT_NEAR(with_filter_dft(half, s, p).fft_flops - half.fft_flops,
+                n_w * (8 * kept * 25 - 2.5 * full.points * std::log2(full.points)), 1e-9 * full.fft_flops)
+        << to_string(p);
+    const PassModel zero = model(s, p, FftSizePolicy::smooth, 0.0);
+    EXPECT_DOUBLE_EQ(zero.fft_flops, full.fft_flops);
+    EXPECT_DOUBLE_EQ(zero.fft_bytes, full.fft_bytes);
   }
 }
 
