@@ -8,11 +8,12 @@
 //            frequency-major (the transposition and the band-limiting mask, fused) or plane-major
 //   inverse: the mirror, ending in the cropped, subsampled and scaled tensor
 //
-// Each row or column lives in one thread's registers. Up to length 64 (1D, or 2D with both lengths
-// in one kernel_bucket()) the code of every row and column transform is compiled for its exact
-// length (with_length): every index is a constant after unrolling, the data stay in registers
-// and the twiddles are compile-time constants (fbfft's approach, extended to mixed radix 4, 2,
-// 3, 5, 7). Other 7-smooth sizes up to 128 use the run-time mixed-radix stages of small_fft.hpp.
+// Each row or column lives in one thread's registers. At the 3-smooth lengths up to 64
+// (kFixedLengths; 1D, or 2D with both lengths in one kernel_bucket()) the code of every row and
+// column transform is compiled for its exact length (with_length, fft_fixed): every index is a
+// constant after unrolling, the data stay in registers and the twiddles are compile-time
+// constants (fbfft's approach, extended to mixed radix). Other 7-smooth sizes up to 128 use the
+// run-time mixed-radix stages of small_fft.hpp (local memory).
 #pragma once
 
 #include <algorithm>
