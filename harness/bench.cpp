@@ -359,6 +359,8 @@ class Runner {
   // kRuns more runs, untimed, with the device's stage timer as the algorithm's clock; each
   // stage's median: "stages ms: forward x 1.2, gemm fprop 3.4, ..." (empty for an algorithm
   // that marks no stages). One run alone catches a slow spell of a shared machine too often.
+  // A stage marked more than once in a run (once per chunk of planes) is one entry, its times
+  // summed, in the order of its first mark.
   static std::string stage_times(Algorithm& algo, BenchDevice& dev, Pass p, const ConvBuffers& t) {
     constexpr int kRuns = 3;
     struct Unhook {
@@ -372,7 +374,7 @@ class Runner {
       std::unique_ptr<StageTimer> timer = dev.stage_timer();
       algo.set_stage_clock(timer.get());
       algo.run(p, t);
-      const auto stages = timer->stages();
+      const auto stages = summed_by_name(timer->stages());
       if (stages.empty()) return {};  // an algorithm that marks nothing (cudnn.fft) runs once
       if (r == 0) first = stages, ms.resize(stages.size());
       if (stages.size() != first.size()) throw std::logic_error(algo.name() + ": stages differ between runs");
@@ -381,6 +383,16 @@ class Runner {
     std::string out;
     for (size_t i = 0; i < first.size(); ++i)
       out += fmt::format("{}{} {:.4g}", out.empty() ? "stages ms: " : ", ", first[i].first, stats_of(ms[i]).median);
+    return out;
+  }
+
+  static std::vector<std::pair<std::string, double>> summed_by_name(const std::vector<std::pair<std::string, double>>& marks) {
+    std::vector<std::pair<std::string, double>> out;
+    for (const auto& [name, ms] : marks) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == name; });
+      if (it == out.end()) out.emplace_back(name, ms);
+      else it->second += ms;
+    }
     return out;
   }
 

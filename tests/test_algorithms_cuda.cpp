@@ -23,6 +23,7 @@
 #include "device.hpp"
 #include "conv_case.hpp"
 #include "random_shapes.hpp"
+#include "shape_spec.hpp"
 
 namespace convbench {
 namespace {
@@ -443,6 +444,95 @@ TEST_P(CudaFftBandLimited, WorkspaceShrinksWithCompression) {
 
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftBandLimited, ::testing::Values("cuda.fft", "cuda.fbfft"),
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
+
+// cuda.fft's grid takes the planes in chunks, and so does the filter DFT's staging (cuda.fft and
+// cuda.fbfft); AlgoOptions::fft_grid_bytes here makes chunks of two planes (balanced, so the last
+// may hold one): every pass and the step, exact and band-limited, against the whole-grid run and
+// the reference; the chunks are real (a family's kernels run once per chunk).
+class CudaFftGridChunks : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaFftGridChunks, MatchTheWholeGridInEveryPass) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 11);
+  const bool own = GetParam() == "cuda.fbfft";
+  int chunked = 0;
+  // Random shapes, and two large enough that the placement kernels' threads take all kItems.
+  std::vector<Case> cases = {make_case(rng, parse_shape_spec("N=4,C=8,K=6,in=30x28,k=3x3,pad=1"))};
+  if (!own) cases.push_back(make_case(rng, parse_shape_spec("N=2,C=4,K=4,in=12x11x12,k=3x3x2,pad=1")));
+  for (int dims = 1; dims <= (own ? 2 : 3); ++dims)
+    for (int draw = 0; draw < 3; ++draw) {
+      Case c = make_case(rng, random_shape(rng, dims));
+      while (c.shape.N * c.shape.C < 3 || c.shape.K * c.shape.Cg() < 3 ||
+             std::any_of(std::begin(c.ref), std::end(c.ref), testing::all_zero))
+        c = make_case(rng, random_shape(rng, dims));
+      cases.push_back(std::move(c));
+    }
+  for (const Case& c : cases) {
+    const Shape& s = c.shape;
+    for (const char* filter : {"fft", "dft"}) {
+      if (own && std::string(filter) == "fft") continue;  // no grid at all
+      for (double compression : {0.0, 0.5}) {
+        AlgoOptions whole, chunks;
+        whole.compression = chunks.compression = compression;
+        whole.filter_spectra = chunks.filter_spectra = filter;
+        const auto a = make_algorithm(GetParam(), whole);
+        const Extent nf = a->transform_sizes(s, Pass::step);
+        const int64_t plane = std::string(filter) == "dft" && own ? s.kernel_volume() : nf[0] * nf[1] * (nf[2] / 2 + 1);
+        chunks.fft_grid_bytes = int64_t(sizeof(float) * 2) * (3 * plane - 1);  // two planes, never three
+        const auto b = make_algorithm(GetParam(), chunks);
+        EXPECT_LT(b->workspace_bytes(s, Pass::step), a->workspace_bytes(s, Pass::step)) << s.to_string();
+        testing::StageRecorder clock;
+        b->set_stage_clock(&clock);
+        for (Pass p : kAllPasses) {
+          const Outputs wo = run_on_device(*dev, *a, c, p);
+          clock.stages.clear();
+          const Outputs ch = run_on_device(*dev, *b, c, p);
+          const char* marks = own ? "forward w" : "fft x";
+          if (p == Pass::step && std::count(clock.stages.begin(), clock.stages.end(), marks) > 1) ++chunked;
+          for (Pass q : kPasses) {
+            if (!pass_covered(p, q)) continue;
+            const double tol = tolerance(s, q, c.ref[int(q)]);
+            if (compression == 0) {
+              EXPECT_LE(rel_error(ch.of(q).data(), c.ref[int(q)].values), tol) << s.to_string() << " chunks";
+              EXPECT_LE(rel_error(wo.of(q).data(), c.ref[int(q)].values), tol) << s.to_string() << " whole";
+            }
+            EXPECT_LE(rel_diff(ch.of(q), wo.of(q)), compression == 0 ? tol / 4 : tol)
+                << s.to_string() << " " << filter << " compression " << compression << " " << to_string(p) << "/"
+                << to_string(q);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(chunked, 0) << "no shape ran in more than one chunk";
+}
+
+INSTANTIATE_TEST_SUITE_P(Fft, CudaFftGridChunks, ::testing::Values("cuda.fft", "cuda.fbfft"),
+                         [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
+
+// DESIGN.md's band-limited layers (ResNet-18 on CIFAR, batch 128): at 50% compression the
+// workspace of every pass is at most 0.6x that of compression 0, since the grid, the one buffer
+// that does not shrink with the kept bins, holds a chunk of the planes; and smaller than the
+// whole grid would be.
+TEST(CudaFftWorkspace, AtHalfCompressionIsAtMostSixTenthsOnTheBandLimitedLayers) {
+  REQUIRE_CUDA_DEVICE();
+  for (const char* spec : {"N=128,C=64,K=64,in=32x32,k=3x3,pad=1", "N=128,C=128,K=128,in=16x16,k=3x3,pad=1",
+                           "N=128,C=256,K=256,in=8x8,k=3x3,pad=1", "N=128,C=512,K=512,in=4x4,k=3x3,pad=1"}) {
+    const Shape s = parse_shape_spec(spec);
+    for (const char* filter : {"planner", "fft"}) {
+      AlgoOptions full, half;
+      full.filter_spectra = half.filter_spectra = filter;
+      half.compression = 0.5;
+      const auto a = make_algorithm("cuda.fft", full), b = make_algorithm("cuda.fft", half);
+      for (Pass p : kAllPasses) {
+        const double ratio = double(b->workspace_bytes(s, p)) / double(a->workspace_bytes(s, p));
+        EXPECT_LE(ratio, 0.6) << spec << " " << filter << " " << to_string(p);
+        EXPECT_GE(ratio, 0.45) << spec << " " << filter << " " << to_string(p);  // the spectra halve, no more
+      }
+    }
+  }
+}
 
 // The tiled variants with tiles forced to a random extent, so that most shapes are cut: every
 // pass, the step, and fprop + run_backward, against the float64 reference.

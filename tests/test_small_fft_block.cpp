@@ -264,6 +264,31 @@ void check_fixed_lengths(std::mt19937_64& rng, std::integer_sequence<int, N...>)
   (check_fixed_length<N>(rng), ...);
 }
 
+// The placement kernels' index split (fft_grid.hpp): FastDiv agrees with / and % for every
+// divisor up to 4096 and large ones, at dividends around its multiples, small ones and random
+// ones up to 2^31 - 1.
+TEST(FastDiv, MatchesIntegerDivisionBelowTwoToThe31) {
+  std::mt19937_64 rng(testing::test_seed());
+  std::vector<uint32_t> divisors;
+  for (uint32_t d = 1; d <= 4096; ++d) divisors.push_back(d);
+  for (uint32_t d : {65535u, 65536u, 65537u, 1000003u, (1u << 20) + 7, (1u << 30) - 1, 1u << 30, (1u << 31) - 1})
+    divisors.push_back(d);
+  constexpr uint32_t kMax = (1u << 31) - 1;
+  for (uint32_t d : divisors) {
+    const FastDiv fd(d);
+    std::vector<uint32_t> n = {0, 1, 2, d - 1, d, d + 1, kMax, kMax - 1};
+    for (uint32_t k : {2u, 3u, 7u, 1000u, kMax / d})
+      if (uint64_t{k} * d <= kMax) n.insert(n.end(), {k * d - 1, k * d, std::min(k * d + 1, kMax)});
+    for (int r = 0; r < 64; ++r) n.push_back(static_cast<uint32_t>(rng() % (uint64_t{kMax} + 1)));
+    for (uint32_t v : n) {
+      uint32_t rem = 0;
+      const uint32_t q = fd.divmod(v, rem);
+      ASSERT_EQ(q, v / d) << v << " / " << d;
+      ASSERT_EQ(rem, v % d) << v << " % " << d;
+    }
+  }
+}
+
 TEST(SmallFftBlock, FixedLengthFftMatchesTheDft) {
   std::mt19937_64 rng(testing::test_seed());
   check_fixed_lengths(rng, std::integer_sequence<int, 1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 54, 64,

@@ -3,7 +3,7 @@
 // tensor in a zero-padded grid (x at offset pad, w with taps dilated, dy with outputs at
 // multiples of the stride), cuFFT transforms the whole batch of planes in place (plan many,
 // made outside the timed region, work area owned by us), a tiled transpose turns the spectra
-// frequency-major, and each (bin, group) becomes one small complex GEMM over channels in ONE
+// frequency-major (a chunk of planes at a time through one grid: see Layout::grid_cap), and each (bin, group) becomes one small complex GEMM over channels in ONE
 // cublasCgemmStridedBatched call. Results go back through the transpose, the inverse
 // transform, and a gather kernel that crops, subsamples and applies the 1/N scale.
 //
@@ -88,6 +88,10 @@ const FftCostModel& transform_cost(bool own_transforms) {
   return own_transforms ? static_cast<const FftCostModel&>(own) : counted_fft_cost();
 }
 
+// The least the grid holds by default (AlgoOptions::fft_grid_bytes = 0): 8 MiB is about 2 us of
+// an H100's or H200's DRAM bandwidth per pass, so each chunk's kernels still fill the GPU.
+constexpr int64_t kGridFloorBytes = int64_t{8} << 20;
+
 // Everything sized by (shape, pass, policy): workspace_bytes() and prepare() both read it.
 struct Layout {
   Extent nf{1, 1, 1};      // transform size per dim
@@ -98,6 +102,11 @@ struct Layout {
   // Plane p of a family is (outer, g, inner); frequency-major order is (g, outer, inner).
   int64_t outer[3] = {}, inner[3] = {};
   int64_t scratch = 0;  // complex elements of the extra GEMM output buffer (step only)
+  // Complex elements the grid's chunks may fill: the tensors' planes pass through one in-place
+  // grid (cuFFT) or the filter DFT's staging (w as complex, dw's columns) in chunks, so neither
+  // holds a family whole: a buffer as large as a family at full size would keep the workspace
+  // from shrinking with compression.
+  int64_t grid_cap = 0;
   bool own = false;     // own transforms: no in-place grid buffers; a bin -> row map instead
   bool dft_w = false;   // the filter's spectra by the DFT over its taps (filter_by_dft)
   bool w_in = false, w_out = false;  // the pass transforms w, brings dw back
@@ -105,7 +114,7 @@ struct Layout {
 
   Layout() = default;
   Layout(const Shape& s, Pass p, FftSizePolicy policy, double compression, bool own_transforms,
-         const std::string& filter_spectra) {
+         const std::string& filter_spectra, int64_t grid_bytes) {
     own = own_transforms;
     // The planner's cost here is the operation count (no cuFFT timings yet): its cheapest size is
     // the smallest 7-smooth one (for own transforms, the smallest they compile in).
@@ -122,14 +131,34 @@ struct Layout {
     w_in = pass_covered(p, Pass::fprop) || pass_covered(p, Pass::dgrad), w_out = pass_covered(p, Pass::wgrad);
     taps = s.kernel_volume();
     dft_w = filter_by_dft(filter_spectra, kept, bins, taps, planes[fW]);
+    // Given, or a quarter of the largest family's kept spectra, at least the floor.
+    const int64_t most = std::max({planes[fX], planes[fW], planes[fY]}) * kept;
+    const int64_t elem = sizeof(float2);
+    grid_cap = grid_bytes > 0 ? grid_bytes / elem : std::max((most + 3) / 4, (kGridFloorBytes + elem - 1) / elem);
   }
   bool band_limited() const { return kept < bins; }
-  // Per family a frequency-major copy of the kept bins; for cuFFT one in-place spatial/spectral
-  // grid buffer, shared by the families (their transforms run one after another on one stream).
-  int64_t grid_elems() const { return own ? 0 : std::max({planes[fX], dft_w ? 0 : planes[fW], planes[fY]}) * bins; }
-  // The DFT over the taps: its matrix per direction (kept x taps) and the GEMM's taps-side
-  // operand (w as complex) or result (dw's complex columns), planes x taps.
-  int64_t dft_elems() const { return dft_w ? (int64_t(w_in) + int64_t(w_out)) * kept * taps + planes[fW] * taps : 0; }
+  // Whether family f passes through the grid: all with cuFFT; with own transforms only w by
+  // its DFT. A plane takes its half-spectrum there, or its taps (w by the DFT).
+  bool in_grid(int f) const { return own ? f == fW && dft_w : true; }
+  int64_t grid_plane(int f) const { return f == fW && dft_w ? taps : bins; }
+  // Family f passes through the grid in chunks(f) chunks of chunk(f) planes (the last may hold
+  // fewer), balanced so that the last is not a sliver.
+  int64_t chunks(int f) const {
+    const int64_t per = std::clamp<int64_t>(grid_cap / grid_plane(f), 1, planes[f]);
+    return (planes[f] + per - 1) / per;
+  }
+  int64_t chunk(int f) const { return (planes[f] + chunks(f) - 1) / chunks(f); }
+  int64_t last_chunk(int f) const { return planes[f] - (chunks(f) - 1) * chunk(f); }
+  // Per family a frequency-major copy of the kept bins; one grid buffer shared by the families
+  // (their transforms run one after another on one stream).
+  int64_t grid_elems() const {
+    int64_t most = 0;
+    for (int f = 0; f < 3; ++f)
+      if (in_grid(f)) most = std::max(most, chunk(f) * grid_plane(f));
+    return most;
+  }
+  // The DFT over the taps: its matrix per direction (kept x taps).
+  int64_t dft_elems() const { return dft_w ? (int64_t(w_in) + int64_t(w_out)) * kept * taps : 0; }
   int64_t complex_elems() const {
     return (planes[fX] + planes[fW] + planes[fY]) * kept + grid_elems() + scratch + dft_elems();
   }
@@ -144,37 +173,88 @@ struct Grid {
   int64_t plane;  // floats per plane: 2*bins
 };
 
+// An index split into (plane, d, h, w) by the extents of its array, innermost last: by
+// FastDiv when the indices fit 32 bits (int32_t kernels), else by 64-bit division.
+struct IndexSplit {
+  int ext[3];
+  FastDiv div[3];  // by ext[2], ext[1], ext[0]
+  IndexSplit(int d, int h, int w) : ext{d, h, w}, div{FastDiv(uint32_t(w)), FastDiv(uint32_t(h)), FastDiv(uint32_t(d))} {}
+  template <class I>
+  __device__ __forceinline__ I operator()(I i, int& d, int& h, int& w) const {
+    if constexpr (sizeof(I) == 4) {
+      uint32_t r;
+      uint32_t t = div[0].divmod(uint32_t(i), r);
+      w = int(r);
+      t = div[1].divmod(t, r);
+      h = int(r);
+      t = div[2].divmod(t, r);
+      d = int(r);
+      return I(t);
+    } else {
+      I t = i / ext[2];
+      w = int(i - t * ext[2]);
+      h = int(t % ext[1]);
+      t /= ext[1];
+      d = int(t % ext[0]);
+      return t / ext[0];
+    }
+  }
+};
+
+// Elements per thread in the placement kernels, all loads issued before the stores: a thread
+// with one 4-byte load in flight leaves the memory system mostly idle (Little's law; these
+// kernels ran at ~1.2 TB/s of an H200's 4.8).
+constexpr int kItems = 8;
+
+// Blocks for a kernel whose threads each take kItems elements of n.
+inline unsigned items_grid(int64_t n, int block) { return cuda::grid_for((n + kItems - 1) / kItems, block); }
+
 // Writes the whole grid of every plane, zeros included, so no state survives between runs.
+// Thread t takes elements base + j * stride, j < kItems: each load instruction stays coalesced.
 template <class I>
-__global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g, I total) {
-  const I vol = I(pl.ext[0]) * pl.ext[1] * pl.ext[2];
-  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
-    I t = i / g.pitch;
-    const int gw = int(i - t * g.pitch);
-    const int gh = int(t % g.nf[1]);
-    t /= g.nf[1];
-    const int gd = int(t % g.nf[0]);
-    const I p = t / g.nf[0];
-    const int id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
-    const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-    const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
-    dst[i] = (id >= 0 && ih >= 0 && iw >= 0) ? src[p * vol + (I(id) * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
+__global__ void scatter_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, IndexSplit grid,
+                               I total) {
+  const I vol = I(pl.ext[0]) * pl.ext[1] * pl.ext[2], stride = I(gridDim.x) * I(blockDim.x);
+  for (I base = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); base < total; base += stride * kItems) {
+    float v[kItems];
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      const I i = base + j * stride;
+      v[j] = 0.0f;
+      if (i >= total) continue;
+      int gd, gh, gw;
+      const I p = grid(i, gd, gh, gw);
+      const int id = source_index(gd, pl.off[0], pl.step[0], pl.ext[0]);
+      const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+      const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
+      if (id >= 0 && ih >= 0 && iw >= 0) v[j] = src[p * vol + (I(id) * pl.ext[1] + ih) * pl.ext[2] + iw];
+    }
+#pragma unroll
+    for (int j = 0; j < kItems; ++j)
+      if (base + j * stride < total) dst[base + j * stride] = v[j];
   }
 }
 
-// Crop (and subsample) the inverse transform into the output tensor, with cuFFT's missing 1/N.
+// Crop (and subsample) the inverse transform into the output tensor, with cuFFT's missing 1/N;
+// `tensor` splits the output's indices.
 template <class I>
 __global__ void gather_kernel(const float* __restrict__ src, float* __restrict__ dst, Placement pl, Grid g,
-                              float scale, I total) {
-  for (I i = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); i < total; i += I(gridDim.x) * I(blockDim.x)) {
-    I t = i / pl.ext[2];
-    const int iw = int(i - t * pl.ext[2]);
-    const int ih = int(t % pl.ext[1]);
-    t /= pl.ext[1];
-    const int id = int(t % pl.ext[0]);
-    const I p = t / pl.ext[0];
-    const int gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
-    dst[i] = src[p * I(g.plane) + (I(gd) * g.nf[1] + gh) * g.pitch + gw] * scale;
+                              IndexSplit tensor, float scale, I total) {
+  const I stride = I(gridDim.x) * I(blockDim.x);
+  for (I base = I(blockIdx.x) * I(blockDim.x) + I(threadIdx.x); base < total; base += stride * kItems) {
+    float v[kItems];
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      const I i = base + j * stride;
+      if (i >= total) continue;
+      int id, ih, iw;
+      const I p = tensor(i, id, ih, iw);
+      const int gd = pl.off[0] + id * pl.step[0], gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
+      v[j] = src[p * I(g.plane) + (I(gd) * g.nf[1] + gh) * g.pitch + gw];
+    }
+#pragma unroll
+    for (int j = 0; j < kItems; ++j)
+      if (base + j * stride < total) dst[base + j * stride] = v[j] * scale;
   }
 }
 
@@ -194,35 +274,37 @@ __global__ void real_part_kernel(const float2* __restrict__ src, float* __restri
 
 constexpr int kTile = 32, kRowsPerPass = 8;
 
-// to_freq: freq[b][order(p)] = spec[p][map(b)], else spec[p][map(b)] = freq[b][order(p)], for the
-// `bins` rows of the frequency-major side; a spectrum plane holds `plane_bins` (map = nullptr:
-// every bin, bins == plane_bins). Tiles of 32 planes x 32 bins through shared memory keep both
-// sides coalesced (the mapped side stays mostly so: kept bins are runs of a row).
+// to_freq: freq[b][order(first + p)] = spec[p][map(b)], else the reverse, for the `count` planes
+// of a chunk (spec holds them from plane 0 on) and the `bins` rows of the frequency-major side,
+// each of all `planes`; a spectrum plane holds `plane_bins` (map = nullptr: every bin, bins ==
+// plane_bins). Tiles of 32 planes x 32 bins through shared memory keep both sides coalesced (the
+// mapped side stays mostly so: kept bins are runs of a row).
 template <bool to_freq>
-__global__ void transpose_kernel(const float2* __restrict__ src, float2* __restrict__ dst, int64_t planes,
-                                 int64_t bins, int64_t plane_bins, PlaneOrder order, const int* __restrict__ bin_map) {
+__global__ void transpose_kernel(const float2* __restrict__ src, float2* __restrict__ dst, int64_t first,
+                                 int64_t count, int64_t planes, int64_t bins, int64_t plane_bins, PlaneOrder order,
+                                 const int* __restrict__ bin_map) {
   __shared__ float2 tile[kTile][kTile + 1];
   const int64_t b0 = int64_t(blockIdx.x) * kTile;
-  for (int64_t p0 = int64_t(blockIdx.y) * kTile; p0 < planes; p0 += int64_t(gridDim.y) * kTile) {
+  for (int64_t p0 = int64_t(blockIdx.y) * kTile; p0 < count; p0 += int64_t(gridDim.y) * kTile) {
     if (to_freq) {  // read along bins, write along planes
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t p = p0 + r, b = b0 + threadIdx.x;
-        if (p < planes && b < bins) tile[r][threadIdx.x] = src[p * plane_bins + (bin_map ? bin_map[b] : b)];
+        if (p < count && b < bins) tile[r][threadIdx.x] = src[p * plane_bins + (bin_map ? bin_map[b] : b)];
       }
       __syncthreads();
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t b = b0 + r, p = p0 + threadIdx.x;
-        if (p < planes && b < bins) dst[b * planes + order(p)] = tile[threadIdx.x][r];
+        if (p < count && b < bins) dst[b * planes + order(first + p)] = tile[threadIdx.x][r];
       }
     } else {  // read along planes, write along bins
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t b = b0 + r, p = p0 + threadIdx.x;
-        if (p < planes && b < bins) tile[r][threadIdx.x] = src[b * planes + order(p)];
+        if (p < count && b < bins) tile[r][threadIdx.x] = src[b * planes + order(first + p)];
       }
       __syncthreads();
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t p = p0 + r, b = b0 + threadIdx.x;
-        if (p < planes && b < bins) dst[p * plane_bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
+        if (p < count && b < bins) dst[p * plane_bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
       }
     }
     __syncthreads();  // the tile is reused by the next plane tile
@@ -232,22 +314,27 @@ __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restr
 constexpr int kBlock = 256;
 
 // cuFFT plans of one (shape, pass) without work areas; workspace_bytes() makes them to learn
-// their exact work size, prepare() reuses them.
+// their exact work size, prepare() reuses them. Per family and direction: [0] for a full chunk
+// of planes, [1] for a shorter last one.
 struct Plans {
   Shape shape;
   Pass pass = Pass::fprop;
-  std::optional<cufftHandle> fwd[3], inv[3];
+  std::optional<cufftHandle> fwd[3][2], inv[3][2];
   std::size_t work_bytes = 0;
 
   Plans() = default;
   Plans(const Plans&) = delete;
   Plans& operator=(const Plans&) = delete;
   ~Plans() {
-    for (int f = 0; f < 3; ++f) {
-      if (fwd[f]) cufftDestroy(*fwd[f]);
-      if (inv[f]) cufftDestroy(*inv[f]);
-    }
+    for (int f = 0; f < 3; ++f)
+      for (int k = 0; k < 2; ++k) {
+        if (fwd[f][k]) cufftDestroy(*fwd[f][k]);
+        if (inv[f][k]) cufftDestroy(*inv[f][k]);
+      }
   }
+  // The plan for a chunk of `count` planes of family f.
+  cufftHandle forward(const Layout& lay, int f, int64_t count) const { return *fwd[f][count == lay.chunk(f) ? 0 : 1]; }
+  cufftHandle inverse(const Layout& lay, int f, int64_t count) const { return *inv[f][count == lay.chunk(f) ? 0 : 1]; }
 };
 
 class CudaFft final : public Algorithm {
@@ -305,8 +392,9 @@ class CudaFft final : public Algorithm {
     stream_ = cuda::as_stream(s);
     if (blas_) CB_CUBLAS(cublasSetStream(blas_, stream_));  // already prepared: move plans and handle too
     for (int f = 0; active_ && f < 3; ++f)
-      for (auto* plan : {&active_->fwd[f], &active_->inv[f]})
-        if (*plan) CB_CUFFT(cufftSetStream(**plan, stream_));
+      for (int k = 0; k < 2; ++k)
+        for (auto* plan : {&active_->fwd[f][k], &active_->inv[f][k]})
+          if (*plan) CB_CUFFT(cufftSetStream(**plan, stream_));
   }
   std::string detail() const override {
     const std::string math = cuda::CublasHandle::math_name(opt_.precision);
@@ -317,7 +405,7 @@ class CudaFft final : public Algorithm {
     prepared_.reset();
     grid_.reset();
     for (auto& b : freq_) b.reset();
-    scratch_.reset(), work_.reset(), bin_map_.reset(), dft_fwd_.reset(), dft_inv_.reset(), taps_.reset();
+    scratch_.reset(), work_.reset(), bin_map_.reset(), dft_fwd_.reset(), dft_inv_.reset();
     kept_columns_ = 0;
     if (std::string why = supports(s, p); !why.empty()) throw Unsupported(name() + ": " + why);
 
@@ -348,11 +436,12 @@ class CudaFft final : public Algorithm {
       Plans& plans = *active_;
       work_ = cuda::DeviceBuffer(plans.work_bytes);
       for (int f = 0; f < 3; ++f)
-        for (auto* plan : {&plans.fwd[f], &plans.inv[f]})
-          if (*plan) {
-            CB_CUFFT(cufftSetWorkArea(**plan, work_.get()));
-            CB_CUFFT(cufftSetStream(**plan, stream_));
-          }
+        for (int k = 0; k < 2; ++k)
+          for (auto* plan : {&plans.fwd[f][k], &plans.inv[f][k]})
+            if (*plan) {
+              CB_CUFFT(cufftSetWorkArea(**plan, work_.get()));
+              CB_CUFFT(cufftSetStream(**plan, stream_));
+            }
     }
     blas_ = handle_.get(stream_, opt_.precision);
 
@@ -416,8 +505,12 @@ class CudaFft final : public Algorithm {
     const bool fwd[3] = {fp || wg, (fp || dg) && !lay.dft_w, dg || wg};
     const bool inv[3] = {dg, wg && !lay.dft_w, fp};
     for (int f = 0; f < 3; ++f) {
-      if (fwd[f]) plans->fwd[f] = make_plan(s, lay, f, true, plans->work_bytes);
-      if (inv[f]) plans->inv[f] = make_plan(s, lay, f, false, plans->work_bytes);
+      const int64_t counts[2] = {lay.chunk(f), lay.last_chunk(f) == lay.chunk(f) ? 0 : lay.last_chunk(f)};
+      for (int k = 0; k < 2; ++k) {
+        if (counts[k] == 0) continue;
+        if (fwd[f]) plans->fwd[f][k] = make_plan(s, lay, counts[k], true, plans->work_bytes);
+        if (inv[f]) plans->inv[f][k] = make_plan(s, lay, counts[k], false, plans->work_bytes);
+      }
     }
     // Every plan gets a real work area even when it asks for none: cuFFT may refuse to execute
     // a plan without one once auto-allocation is off.
@@ -425,9 +518,9 @@ class CudaFft final : public Algorithm {
     return plans;
   }
 
-  // In-place batched R2C (forward) or C2R over a family's planes; work_bytes grows to the
-  // largest work area any plan needs (they run one after another and share it).
-  static cufftHandle make_plan(const Shape& s, const Layout& lay, int f, bool forward, std::size_t& work_bytes) {
+  // In-place batched R2C (forward) or C2R over `count` planes in the grid; work_bytes grows to
+  // the largest work area any plan needs (they run one after another and share it).
+  static cufftHandle make_plan(const Shape& s, const Layout& lay, int64_t count, bool forward, std::size_t& work_bytes) {
     const int rank = s.dims;
     long long n[kMaxDims], real_embed[kMaxDims], cplx_embed[kMaxDims];
     for (int r = 0; r < rank; ++r) {
@@ -443,11 +536,11 @@ class CudaFft final : public Algorithm {
     try {
       CB_CUFFT(cufftSetAutoAllocation(plan, 0));  // one shared work area, allocated by prepare()
       if (forward)
-        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, real_embed, 1, real_dist, cplx_embed, 1, cplx_dist, CUFFT_R2C,
-                                     lay.planes[f], &work));
+        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, real_embed, 1, real_dist, cplx_embed, 1, cplx_dist, CUFFT_R2C, count,
+                                     &work));
       else
-        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, cplx_embed, 1, cplx_dist, real_embed, 1, real_dist, CUFFT_C2R,
-                                     lay.planes[f], &work));
+        CB_CUFFT(cufftMakePlanMany64(plan, rank, n, cplx_embed, 1, cplx_dist, real_embed, 1, real_dist, CUFFT_C2R, count,
+                                     &work));
     } catch (...) {
       cufftDestroy(plan);
       throw;
@@ -457,7 +550,7 @@ class CudaFft final : public Algorithm {
   }
 
   Layout layout(const Shape& s, Pass p) const {
-    return Layout(s, p, opt_.fft_size, opt_.compression, own_, opt_.filter_spectra);
+    return Layout(s, p, opt_.fft_size, opt_.compression, own_, opt_.filter_spectra, opt_.fft_grid_bytes);
   }
 
   // The DFT over the filter's taps for the kept bins, row-major (kept x taps): forward
@@ -500,46 +593,55 @@ class CudaFft final : public Algorithm {
       dft_inv_ = cuda::DeviceBuffer(bytes);
       CB_CUDA(cudaMemcpyAsync(dft_inv_.get(), inv.data(), bytes, cudaMemcpyHostToDevice, stream_));
     }
-    taps_ = cuda::DeviceBuffer(lay.planes[fW] * lay.taps * sizeof(cuComplex));
     CB_CUDA(cudaStreamSynchronize(stream_));  // the host matrices go out of scope
   }
 
-  // FFT(w) frequency-major (kept x planes, row-major) = the DFT (kept x taps) times w^T: in
-  // cuBLAS's column-major terms C (planes x kept) = op_T(w as complex, taps x planes) * DFT^T,
-  // the DFT's row-major storage being DFT^T column-major. w's planes keep their order (the
-  // filter's group-major order is its natural one).
+  // FFT(w) frequency-major (kept x planes, row-major) = the DFT (kept x taps) times w^T, a chunk
+  // of planes at a time (w as complex in the grid): in cuBLAS's column-major terms the chunk's
+  // rows of C (planes x kept, ldc = planes) = op_T(w as complex, taps x count) * DFT^T, the DFT's
+  // row-major storage being DFT^T column-major. w's planes keep their order (the filter's
+  // group-major order is its natural one).
   void forward_filter_dft(const float* w) {
-    const int64_t total = layout_.planes[fW] * layout_.taps;
-    if (cuda::index_fits_int32(total))
-      to_complex_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w, taps_.as<float2>(),
-                                                                                       int32_t(total));
-    else
-      to_complex_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w, taps_.as<float2>(), total);
-    CB_LAUNCH("to_complex_kernel");
     const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
     const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, planes, kept, taps, &one,
-                                        taps_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(), taps, 0, &zero,
-                                        freq_[fW].as<cuComplex>(), planes, 0, 1));
-    mark_stage(kStages[fW].forward);
+    for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
+      const int count = int(std::min(layout_.chunk(fW), planes - first));
+      const int64_t total = int64_t(count) * taps;
+      if (cuda::index_fits_int32(total))
+        to_complex_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w + first * taps,
+                                                                                         grid_.as<float2>(), int32_t(total));
+      else
+        to_complex_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w + first * taps,
+                                                                                         grid_.as<float2>(), total);
+      CB_LAUNCH("to_complex_kernel");
+      CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, count, kept, taps, &one,
+                                          grid_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(), taps, 0, &zero,
+                                          freq_[fW].as<cuComplex>() + first, planes, 0, 1));
+      mark_stage(kStages[fW].forward);
+    }
   }
 
-  // dw (planes x taps, row-major) = Re(DFT^-1 (taps x kept) applied to each plane's kept bins):
-  // column-major C (taps x planes) = inverse DFT^T (taps x kept) * op_T(spectrum, planes x kept).
+  // dw (planes x taps, row-major) = Re(DFT^-1 (taps x kept) applied to each plane's kept bins),
+  // a chunk at a time: column-major C (taps x count, in the grid) = inverse DFT^T (taps x kept) *
+  // op_T(the chunk's rows of the spectrum, count x kept, ld = planes).
   void backward_filter_dft(const cuComplex* freq, float* dw) {
     const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
     const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_T, taps, planes, kept, &one,
-                                        dft_inv_.as<cuComplex>(), taps, 0, freq, planes, 0, &zero,
-                                        taps_.as<cuComplex>(), taps, 0, 1));
-    const int64_t total = layout_.planes[fW] * layout_.taps;
-    if (cuda::index_fits_int32(total))
-      real_part_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(taps_.as<float2>(), dw,
-                                                                                      int32_t(total));
-    else
-      real_part_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(taps_.as<float2>(), dw, total);
-    CB_LAUNCH("real_part_kernel");
-    mark_stage(kStages[fW].inverse);
+    for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
+      const int count = int(std::min(layout_.chunk(fW), planes - first));
+      CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_T, taps, count, kept, &one,
+                                          dft_inv_.as<cuComplex>(), taps, 0, freq + first, planes, 0, &zero,
+                                          grid_.as<cuComplex>(), taps, 0, 1));
+      const int64_t total = int64_t(count) * taps;
+      if (cuda::index_fits_int32(total))
+        real_part_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float2>(),
+                                                                                        dw + first * taps, int32_t(total));
+      else
+        real_part_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float2>(),
+                                                                                        dw + first * taps, total);
+      CB_LAUNCH("real_part_kernel");
+      mark_stage(kStages[fW].inverse);
+    }
   }
   const int* bin_map() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
 
@@ -547,8 +649,8 @@ class CudaFft final : public Algorithm {
     return {{int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.nf[2])}, int(layout_.pitch), 2 * layout_.bins};
   }
   PlaneOrder order(int f) const { return {shape_.groups, layout_.outer[f], layout_.inner[f]}; }
-  dim3 transpose_grid(int f) const {
-    const int64_t bt = (layout_.kept + kTile - 1) / kTile, pt = (layout_.planes[f] + kTile - 1) / kTile;
+  dim3 transpose_grid(int64_t count) const {
+    const int64_t bt = (layout_.kept + kTile - 1) / kTile, pt = (count + kTile - 1) / kTile;
     return dim3(unsigned(bt), unsigned(std::min<int64_t>(pt, 65535)));
   }
 
@@ -573,21 +675,28 @@ class CudaFft final : public Algorithm {
       return;
     }
     float* spec = grid_.as<float>();
-    const int64_t total = layout_.planes[f] * 2 * layout_.bins;  // the tensor lies inside: its indices are smaller
     const Placement pl = placement(shape_, Family(f));
-    if (cuda::index_fits_int32(total))
-      scatter_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), int32_t(total));
-    else
-      scatter_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(src, spec, pl, grid(), total);
-    CB_LAUNCH("scatter_kernel");
-    mark_stage(kStages[f].place);
-    CB_CUFFT(cufftExecR2C(*active_->fwd[f], spec, grid_.as<cufftComplex>()));
-    mark_stage(kStages[f].fft);
-    transpose_kernel<true><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        grid_.as<float2>(), freq_[f].as<float2>(), layout_.planes[f], layout_.kept, layout_.bins, order(f),
-        bin_map());
-    CB_LAUNCH("transpose_kernel<to_freq>");
-    mark_stage(kStages[f].to_freq);
+    const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
+    for (int64_t first = 0; first < layout_.planes[f]; first += layout_.chunk(f)) {
+      const int64_t count = std::min(layout_.chunk(f), layout_.planes[f] - first);
+      const int64_t total = count * 2 * layout_.bins;  // the tensor lies inside: its indices are smaller
+      const float* chunk_src = src + first * vol;
+      const IndexSplit split(int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.pitch));
+      if (cuda::index_fits_int32(total))
+        scatter_kernel<int32_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(chunk_src, spec, pl, split,
+                                                                                  int32_t(total));
+      else
+        scatter_kernel<int64_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(chunk_src, spec, pl, split, total);
+      CB_LAUNCH("scatter_kernel");
+      mark_stage(kStages[f].place);
+      CB_CUFFT(cufftExecR2C(active_->forward(layout_, f, count), spec, grid_.as<cufftComplex>()));
+      mark_stage(kStages[f].fft);
+      transpose_kernel<true><<<transpose_grid(count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+          grid_.as<float2>(), freq_[f].as<float2>(), first, count, layout_.planes[f], layout_.kept, layout_.bins,
+          order(f), bin_map());
+      CB_LAUNCH("transpose_kernel<to_freq>");
+      mark_stage(kStages[f].to_freq);
+    }
   }
 
   // Frequency-major GEMM result -> plane-major spectrum -> inverse -> cropped output tensor.
@@ -602,26 +711,32 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[f].inverse);
       return;
     }
-    if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
-      CB_CUDA(cudaMemsetAsync(grid_.get(), 0, layout_.planes[f] * layout_.bins * sizeof(cuComplex), stream_));
-    transpose_kernel<false><<<transpose_grid(f), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-        reinterpret_cast<const float2*>(freq), grid_.as<float2>(), layout_.planes[f], layout_.kept, layout_.bins,
-        order(f), bin_map());
-    CB_LAUNCH("transpose_kernel<to_spec>");
-    mark_stage(kStages[f].to_spec);
-    CB_CUFFT(cufftExecC2R(*active_->inv[f], grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
-    mark_stage(kStages[f].ifft);
     const Placement pl = placement(shape_, Family(f));
-    const int64_t total = layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2];
+    const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
     const float scale = 1.0f / static_cast<float>(layout_.total());
-    if (cuda::index_fits_int32(layout_.planes[f] * 2 * layout_.bins))  // the grid, larger than the tensor
-      gather_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
-                                                                                   scale, int32_t(total));
-    else
-      gather_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), dst, pl, grid(),
-                                                                                   scale, total);
-    CB_LAUNCH("gather_kernel");
-    mark_stage(kStages[f].crop);
+    for (int64_t first = 0; first < layout_.planes[f]; first += layout_.chunk(f)) {
+      const int64_t count = std::min(layout_.chunk(f), layout_.planes[f] - first);
+      if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
+        CB_CUDA(cudaMemsetAsync(grid_.get(), 0, count * layout_.bins * sizeof(cuComplex), stream_));
+      transpose_kernel<false><<<transpose_grid(count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+          reinterpret_cast<const float2*>(freq), grid_.as<float2>(), first, count, layout_.planes[f], layout_.kept,
+          layout_.bins, order(f), bin_map());
+      CB_LAUNCH("transpose_kernel<to_spec>");
+      mark_stage(kStages[f].to_spec);
+      CB_CUFFT(cufftExecC2R(active_->inverse(layout_, f, count), grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
+      mark_stage(kStages[f].ifft);
+      const int64_t total = count * vol;
+      float* chunk_dst = dst + first * vol;
+      const IndexSplit split(pl.ext[0], pl.ext[1], pl.ext[2]);
+      if (cuda::index_fits_int32(count * 2 * layout_.bins))  // the grid, larger than the tensor
+        gather_kernel<int32_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), chunk_dst, pl,
+                                                                                 grid(), split, scale, int32_t(total));
+      else
+        gather_kernel<int64_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), chunk_dst, pl,
+                                                                                 grid(), split, scale, total);
+      CB_LAUNCH("gather_kernel");
+      mark_stage(kStages[f].crop);
+    }
   }
 
   int batch() const { return static_cast<int>(layout_.kept * shape_.groups); }
@@ -675,7 +790,7 @@ class CudaFft final : public Algorithm {
   cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
   int kept_columns_ = 0;  // own transforms, band-limited: the half-spectrum columns with kept bins
-  cuda::DeviceBuffer dft_fwd_, dft_inv_, taps_;            // the filter's DFT over its taps (Layout::dft_w)
+  cuda::DeviceBuffer dft_fwd_, dft_inv_;                   // the filter's DFT over its taps (Layout::dft_w)
 };
 
 }  // namespace

@@ -49,6 +49,10 @@ struct AlgoOptions {
   // other tensors ("fft"), or by a DFT restricted to the kernel's taps as one GEMM ("dft"), or
   // as the planner's cost model picks ("planner").
   std::string filter_spectra = "planner";
+  // cuda.fft / cuda.fbfft: bytes of the grid through which the tensors' planes pass in chunks
+  // (cuFFT's in-place grid, the filter DFT's staging); a chunk holds at least one plane. 0: a
+  // quarter of the largest family's kept spectra, at least 8 MiB.
+  int64_t fft_grid_bytes = 0;
 };
 
 // Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a

@@ -36,6 +36,33 @@ CB_HD int source_index(int g, int off, int step, int ext) {
   return t / step;
 }
 
+// Division of indices below 2^31 by a run-time divisor d >= 1 as a multiply-high, an add and a
+// shift (Granlund & Montgomery 1994: m = floor(2^32 (2^s - d) / d) + 1, s = ceil(log2 d)): a
+// placement kernel splits every index into plane, slice, row and column, and a 32-bit integer
+// division costs about 20 instructions on a GPU.
+struct FastDiv {
+  uint32_t d = 1, m = 1, s = 0;
+  FastDiv() = default;
+  explicit FastDiv(uint32_t divisor) : d(divisor) {
+    while ((uint64_t{1} << s) < d) ++s;
+    m = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << s) - d)) / d + 1);
+  }
+  CB_HD uint32_t div(uint32_t n) const {
+#if defined(__CUDA_ARCH__)
+    const uint32_t hi = __umulhi(n, m);
+#else
+    const uint32_t hi = static_cast<uint32_t>((uint64_t{n} * m) >> 32);
+#endif
+    return (hi + n) >> s;  // no overflow: hi <= n < 2^31
+  }
+  // n / d, and n % d into r.
+  CB_HD uint32_t divmod(uint32_t n, uint32_t& r) const {
+    const uint32_t q = div(n);
+    r = n - q * d;
+    return q;
+  }
+};
+
 // Plane p = (o, g, i) of a family -> its group-major position (g, o, i) inside a bin.
 struct PlaneOrder {
   int64_t groups, outer, inner;
