@@ -41,7 +41,8 @@
 #                                  convnet-benchmarks;
 #                                  staged and copied like `first`
 #   bash ci/gpu_build.sh retime    GPU host, under 10 minutes, after a change to the FFT algorithms:
-#                                  their tests (and memcheck over the own transforms' tests), the
+#                                  their tests (and memcheck over the own transforms' and the grid
+#                                  chunks' tests), the
 #                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
 #                                  dropped from the committed CSVs and measured again (--resume):
 #                                  band-limited, gpu_target (also with --filter-spectra fft, into
@@ -70,7 +71,7 @@ bundle=${BUNDLE:-build/gpu-bundle}
 ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
 # transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
-fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaAlgorithmList.*'
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaAlgorithmList.*'
 other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {
@@ -281,7 +282,8 @@ retime() {
   machine=$("$bundle/bin/convbench" machine)
   stage fft-tests 120 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
-  stage fbfft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*' CONVBENCH_TEST_SHAPES=3 bash "$self" sanitize
+  stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*' CONVBENCH_TEST_SHAPES=3 \
+    bash "$self" sanitize
   stage transforms 45 bash "$self" transforms
   for s in bandlimited gpu_target mathieu_layers convnet_benchmarks; do drop_rows "results/$machine/$s.csv" "$algos" fp32; done
   stage bandlimited 75 env SWEEPS=bandlimited ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
