@@ -26,8 +26,9 @@
 //
 // Band-limited (AlgoOptions::compression > 0, Dziedzic et al. 2019): the frequency-major buffers
 // and the GEMMs hold only the bins of band_limit_bins() (the same mask as cpu.fft); the
-// transposes gather/scatter through that bin map and the inverse side zeroes the dropped bins
-// before the C2R, so a dropped bin is exactly zero in every product.
+// forward transpose gathers the kept bins through a row -> bin map, and the inverse one writes
+// every bin through a bin -> row map, zero where dropped, so a dropped bin is exactly zero in
+// every product.
 #include <cuComplex.h>
 
 #include <algorithm>
@@ -162,8 +163,9 @@ struct Layout {
   int64_t complex_elems() const {
     return (planes[fX] + planes[fW] + planes[fY]) * kept + grid_elems() + scratch + dft_elems();
   }
-  // cuFFT: kept row -> bin; own transforms: bin -> kept row or -1.
-  int64_t bin_map_bytes() const { return band_limited() ? (own ? bins : kept) * int64_t(sizeof(int)) : 0; }
+  // Own transforms: bin -> kept row or -1. cuFFT: kept row -> bin (the forward transpose), then
+  // the same bin -> row map (the inverse's, which writes every bin, zero where dropped).
+  int64_t bin_map_bytes() const { return band_limited() ? (own ? bins : kept + bins) * int64_t(sizeof(int)) : 0; }
   int64_t total() const { return nf[0] * nf[1] * nf[2]; }
 };
 
@@ -274,11 +276,13 @@ __global__ void real_part_kernel(const float2* __restrict__ src, float* __restri
 
 constexpr int kTile = 32, kRowsPerPass = 8;
 
-// to_freq: freq[b][order(first + p)] = spec[p][map(b)], else the reverse, for the `count` planes
-// of a chunk (spec holds them from plane 0 on) and the `bins` rows of the frequency-major side,
-// each of all `planes`; a spectrum plane holds `plane_bins` (map = nullptr: every bin, bins ==
-// plane_bins). Tiles of 32 planes x 32 bins through shared memory keep both sides coalesced (the
-// mapped side stays mostly so: kept bins are runs of a row).
+// Between a chunk's spectra (spec: `count` planes of `plane_bins` bins from plane 0 on) and the
+// frequency-major rows (freq: row r holds all `planes`, plane q at order(q)).
+// to_freq: freq[r][order(first + p)] = spec[p][map(r)] for the `bins` rows (map: row -> bin;
+// nullptr: every bin, bins == plane_bins). Else spec[p][b] = freq[map(b)][order(first + p)] for
+// every bin b < bins == plane_bins, zero where map(b) < 0 (map: bin -> row or -1; nullptr: row
+// b), so the spectrum is whole without a memset. Tiles of 32 planes x 32 bins through shared
+// memory keep both sides coalesced (the mapped side stays mostly so: kept bins are runs of a row).
 template <bool to_freq>
 __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restrict__ dst, int64_t first,
                                  int64_t count, int64_t planes, int64_t bins, int64_t plane_bins, PlaneOrder order,
@@ -299,12 +303,15 @@ __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restr
     } else {  // read along planes, write along bins
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t b = b0 + r, p = p0 + threadIdx.x;
-        if (p < count && b < bins) tile[r][threadIdx.x] = src[b * planes + order(first + p)];
+        if (p < count && b < bins) {
+          const int64_t row = bin_map ? bin_map[b] : b;
+          tile[r][threadIdx.x] = row >= 0 ? src[row * planes + order(first + p)] : make_float2(0.0f, 0.0f);
+        }
       }
       __syncthreads();
       for (int r = threadIdx.y; r < kTile; r += kRowsPerPass) {
         const int64_t p = p0 + r, b = b0 + threadIdx.x;
-        if (p < count && b < bins) dst[p * plane_bins + (bin_map ? bin_map[b] : b)] = tile[threadIdx.x][r];
+        if (p < count && b < bins) dst[p * plane_bins + b] = tile[threadIdx.x][r];
       }
     }
     __syncthreads();  // the tile is reused by the next plane tile
@@ -419,8 +426,10 @@ class CudaFft final : public Algorithm {
         map.assign(static_cast<size_t>(lay.bins), -1);
         for (size_t r = 0; r < kept.size(); ++r) map[static_cast<size_t>(kept[r])] = static_cast<int>(r);
         for (int64_t b : kept) kept_columns_ = std::max(kept_columns_, int(b % (lay.nf[2] / 2 + 1)) + 1);
-      } else {  // row -> bin
+      } else {  // row -> bin, then bin -> row
         map.assign(kept.begin(), kept.end());
+        map.resize(static_cast<size_t>(lay.kept + lay.bins), -1);
+        for (size_t r = 0; r < kept.size(); ++r) map[static_cast<size_t>(lay.kept + kept[r])] = static_cast<int>(r);
       }
       bin_map_ = cuda::DeviceBuffer(lay.bin_map_bytes());
       CB_CUDA(cudaMemcpyAsync(bin_map_.get(), map.data(), lay.bin_map_bytes(), cudaMemcpyHostToDevice, stream_));
@@ -643,14 +652,17 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[fW].inverse);
     }
   }
-  const int* bin_map() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
+  // cuFFT's transposes, band-limited: kept row -> bin (forward), bin -> row or -1 (inverse).
+  const int* row_to_bin() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
+  const int* bin_to_row() const { return layout_.band_limited() ? bin_map_.as<int>() + layout_.kept : nullptr; }
 
   Grid grid() const {
     return {{int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.nf[2])}, int(layout_.pitch), 2 * layout_.bins};
   }
   PlaneOrder order(int f) const { return {shape_.groups, layout_.outer[f], layout_.inner[f]}; }
-  dim3 transpose_grid(int64_t count) const {
-    const int64_t bt = (layout_.kept + kTile - 1) / kTile, pt = (count + kTile - 1) / kTile;
+  // A tile per 32 of `bins` x 32 of `count` planes (the planes by a grid-stride loop past 65535).
+  dim3 transpose_grid(int64_t bins, int64_t count) const {
+    const int64_t bt = (bins + kTile - 1) / kTile, pt = (count + kTile - 1) / kTile;
     return dim3(unsigned(bt), unsigned(std::min<int64_t>(pt, 65535)));
   }
 
@@ -691,9 +703,9 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[f].place);
       CB_CUFFT(cufftExecR2C(active_->forward(layout_, f, count), spec, grid_.as<cufftComplex>()));
       mark_stage(kStages[f].fft);
-      transpose_kernel<true><<<transpose_grid(count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+      transpose_kernel<true><<<transpose_grid(layout_.kept, count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
           grid_.as<float2>(), freq_[f].as<float2>(), first, count, layout_.planes[f], layout_.kept, layout_.bins,
-          order(f), bin_map());
+          order(f), row_to_bin());
       CB_LAUNCH("transpose_kernel<to_freq>");
       mark_stage(kStages[f].to_freq);
     }
@@ -716,11 +728,9 @@ class CudaFft final : public Algorithm {
     const float scale = 1.0f / static_cast<float>(layout_.total());
     for (int64_t first = 0; first < layout_.planes[f]; first += layout_.chunk(f)) {
       const int64_t count = std::min(layout_.chunk(f), layout_.planes[f] - first);
-      if (layout_.band_limited())  // the dropped bins are zero; the transpose writes only the kept ones
-        CB_CUDA(cudaMemsetAsync(grid_.get(), 0, count * layout_.bins * sizeof(cuComplex), stream_));
-      transpose_kernel<false><<<transpose_grid(count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
-          reinterpret_cast<const float2*>(freq), grid_.as<float2>(), first, count, layout_.planes[f], layout_.kept,
-          layout_.bins, order(f), bin_map());
+      transpose_kernel<false><<<transpose_grid(layout_.bins, count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
+          reinterpret_cast<const float2*>(freq), grid_.as<float2>(), first, count, layout_.planes[f], layout_.bins,
+          layout_.bins, order(f), bin_to_row());
       CB_LAUNCH("transpose_kernel<to_spec>");
       mark_stage(kStages[f].to_spec);
       CB_CUFFT(cufftExecC2R(active_->inverse(layout_, f, count), grid_.as<cufftComplex>(), grid_.as<cufftReal>()));
