@@ -325,7 +325,7 @@ TEST(SmallFftBlock, WithLengthDispatchesEachCompiledLength) {
       EXPECT_EQ(capacity, 0) << n << " is not compiled in but ran";
     }
   }
-  EXPECT_EQ(compiled, int(std::size(small_fft::kFixedLengths)));
+  EXPECT_EQ(compiled, int(small_fft::FixedLengths::size()));
 }
 
 TEST(SmallFftBlock, CompileTimeTwiddlesAreAccurate) {

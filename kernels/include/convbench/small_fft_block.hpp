@@ -9,7 +9,7 @@
 //   inverse: the mirror, ending in the cropped, subsampled and scaled tensor
 //
 // Each row or column lives in one thread's registers. At the 3-smooth lengths up to 64
-// (kFixedLengths; 1D, or 2D with both lengths in one kernel_bucket()) the code of every row and
+// (FixedLengths; 1D, or 2D with both lengths in one kernel_bucket()) the code of every row and
 // column transform is compiled for its exact length (with_length, fft_fixed): every index is a
 // constant after unrolling, the data stay in registers and the twiddles are compile-time
 // constants (fbfft's approach, extended to mixed radix). Other 7-smooth sizes up to 128 use the
@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "convbench/fft_grid.hpp"
 #include "convbench/host_device.hpp"
@@ -150,12 +151,12 @@ constexpr int kMaxFixed = 64;
 
 // The lengths compiled in (with_length's cases): the 3-smooth ones up to kMaxFixed, which the
 // planner of cuda.fbfft prefers (each length costs compile time: 35 or 40 run at the next one).
-constexpr int kFixedLengths[] = {1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 54, 64};
-constexpr bool fixed_length(int n) {
-  for (int f : kFixedLengths)
-    if (f == n) return true;
-  return false;
+using FixedLengths = std::integer_sequence<int, 1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 27, 32, 36, 48, 54, 64>;
+template <int... L>
+constexpr bool one_of(int n, std::integer_sequence<int, L...>) {
+  return ((n == L) || ...);
 }
+constexpr bool fixed_length(int n) { return one_of(n, FixedLengths{}); }
 
 template <int N>
 struct Fixed {
@@ -171,6 +172,18 @@ struct Runtime {
 // The bucket (kernel instantiation) of a length: 8, 16, 32, 64, or 128 (run-time lengths).
 CB_HD_CONSTEXPR int kernel_bucket(int n) { return n <= 8 ? 8 : n <= 16 ? 16 : n <= 32 ? 32 : n <= 64 ? 64 : 128; }
 
+// f(Fixed<S>{}) when n == S and S lies in bucket MaxN; whether n == S.
+template <int MaxN, int S, class F>
+CB_HD bool run_fixed(int n, F& f) {
+  if (n != S) return false;
+  if constexpr (kernel_bucket(S) == MaxN) f(Fixed<S>{});
+  return true;
+}
+template <int MaxN, class F, int... L>
+CB_HD void run_fixed_lengths(int n, F& f, std::integer_sequence<int, L...>) {
+  (void)(run_fixed<MaxN, L>(n, f) || ...);
+}
+
 // Calls f(Fixed<n>{}) when n is a fixed_length() of bucket MaxN, f(Runtime<MaxN>{}) in the
 // run-time bucket. Any other length calls nothing (block_geom never makes one).
 template <int MaxN, class F>
@@ -178,20 +191,7 @@ CB_HD void with_length(int n, F&& f) {
   if constexpr (MaxN > kMaxFixed) {
     f(Runtime<MaxN>{});
   } else {
-    switch (n) {
-#define CB_SMALL_FFT_LENGTH(S)                                   \
-  case S:                                                        \
-    if constexpr (kernel_bucket(S) == MaxN) f(Fixed<S>{});       \
-    return;
-      CB_SMALL_FFT_LENGTH(1) CB_SMALL_FFT_LENGTH(2) CB_SMALL_FFT_LENGTH(3) CB_SMALL_FFT_LENGTH(4)
-      CB_SMALL_FFT_LENGTH(6) CB_SMALL_FFT_LENGTH(8) CB_SMALL_FFT_LENGTH(9) CB_SMALL_FFT_LENGTH(12)
-      CB_SMALL_FFT_LENGTH(16) CB_SMALL_FFT_LENGTH(18) CB_SMALL_FFT_LENGTH(24) CB_SMALL_FFT_LENGTH(27)
-      CB_SMALL_FFT_LENGTH(32) CB_SMALL_FFT_LENGTH(36) CB_SMALL_FFT_LENGTH(48) CB_SMALL_FFT_LENGTH(54)
-      CB_SMALL_FFT_LENGTH(64)
-#undef CB_SMALL_FFT_LENGTH
-      default:
-        return;
-    }
+    run_fixed_lengths<MaxN>(n, f, FixedLengths{});
   }
 }
 
