@@ -359,8 +359,7 @@ class Runner {
   // kRuns more runs, untimed, with the device's stage timer as the algorithm's clock; each
   // stage's median: "stages ms: forward x 1.2, gemm fprop 3.4, ..." (empty for an algorithm
   // that marks no stages). One run alone catches a slow spell of a shared machine too often.
-  // A stage marked more than once in a run (once per chunk of planes) is one entry, its times
-  // summed, in the order of its first mark.
+  // A stage marked more than once in a run is one entry (summed_by_name).
   static std::string stage_times(Algorithm& algo, BenchDevice& dev, Pass p, const ConvBuffers& t) {
     constexpr int kRuns = 3;
     struct Unhook {
@@ -383,16 +382,6 @@ class Runner {
     std::string out;
     for (size_t i = 0; i < first.size(); ++i)
       out += fmt::format("{}{} {:.4g}", out.empty() ? "stages ms: " : ", ", first[i].first, stats_of(ms[i]).median);
-    return out;
-  }
-
-  static std::vector<std::pair<std::string, double>> summed_by_name(const std::vector<std::pair<std::string, double>>& marks) {
-    std::vector<std::pair<std::string, double>> out;
-    for (const auto& [name, ms] : marks) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == name; });
-      if (it == out.end()) out.emplace_back(name, ms);
-      else it->second += ms;
-    }
     return out;
   }
 

@@ -1,5 +1,6 @@
 #include "device.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <stdexcept>
@@ -8,6 +9,16 @@
 #include "env_info.hpp"
 
 namespace convbench {
+
+std::vector<std::pair<std::string, double>> summed_by_name(const std::vector<std::pair<std::string, double>>& marks) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, ms] : marks) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == name; });
+    if (it == out.end()) out.emplace_back(name, ms);
+    else it->second += ms;
+  }
+  return out;
+}
 namespace {
 
 class WallStageTimer final : public StageTimer {

@@ -25,6 +25,10 @@ class StageTimer : public StageClock {
   virtual std::vector<std::pair<std::string, double>> stages() = 0;
 };
 
+// A run's stages with each name once, in the order of its first mark, its times summed: an
+// algorithm that works through a tensor in chunks marks a stage once per chunk.
+std::vector<std::pair<std::string, double>> summed_by_name(const std::vector<std::pair<std::string, double>>& marks);
+
 class BenchDevice {
  public:
   virtual ~BenchDevice() = default;

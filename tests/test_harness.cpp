@@ -9,6 +9,7 @@
 #include "convbench/band_limit.hpp"
 #include "convbench/cuda_info.hpp"
 #include "convbench/model.hpp"
+#include "device.hpp"
 #include "env_info.hpp"
 #include "host_memory.hpp"
 #include "results_csv.hpp"
@@ -25,6 +26,23 @@ std::string error_of(auto&& f) {
     return e.what();
   }
   return "";
+}
+
+// --stages: a stage an algorithm marks once per chunk of planes is one entry, its times summed,
+// in the order of its first mark; a run with the CPU's stage timer lists what was marked.
+TEST(StageTimes, RepeatedMarksAreSummedInFirstMarkOrder) {
+  const auto summed = summed_by_name({{"place x", 1.0}, {"fft x", 2.0}, {"place x", 0.5}, {"gemm", 4.0}, {"fft x", 0.25}});
+  const std::vector<std::pair<std::string, double>> expected = {{"place x", 1.5}, {"fft x", 2.25}, {"gemm", 4.0}};
+  EXPECT_EQ(summed, expected);
+  EXPECT_TRUE(summed_by_name({}).empty());
+  const auto timer = make_cpu_device()->stage_timer();
+  for (const char* st : {"a", "b", "a"}) timer->mark(st);
+  const auto marks = timer->stages();
+  ASSERT_EQ(marks.size(), 3u);
+  const auto once = summed_by_name(marks);
+  ASSERT_EQ(once.size(), 2u);
+  EXPECT_EQ(once[0].first, "a");
+  EXPECT_DOUBLE_EQ(once[0].second, marks[0].second + marks[2].second);
 }
 
 TEST(ShapeSpec, ParsesEveryKey) {
