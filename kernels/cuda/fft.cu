@@ -3,7 +3,8 @@
 // tensor in a zero-padded grid (x at offset pad, w with taps dilated, dy with outputs at
 // multiples of the stride), cuFFT transforms the whole batch of planes in place (plan many,
 // made outside the timed region, work area owned by us), a tiled transpose turns the spectra
-// frequency-major (a chunk of planes at a time through one grid: see Layout::grid_cap), and each (bin, group) becomes one small complex GEMM over channels in ONE
+// frequency-major (a chunk of planes at a time through one grid: see Layout::grid_cap), and
+// each (bin, group) becomes one small complex GEMM over channels in ONE
 // cublasCgemmStridedBatched call. Results go back through the transpose, the inverse
 // transform, and a gather kernel that crops, subsamples and applies the 1/N scale.
 //
