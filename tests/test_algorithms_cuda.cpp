@@ -446,9 +446,10 @@ INSTANTIATE_TEST_SUITE_P(Fft, CudaFftBandLimited, ::testing::Values("cuda.fft", 
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
 
 // cuda.fft's grid takes the planes in chunks, and so does the filter DFT's staging (cuda.fft and
-// cuda.fbfft); AlgoOptions::fft_grid_bytes here makes chunks of two planes (balanced, so the last
-// may hold one): every pass and the step, exact and band-limited, against the whole-grid run and
-// the reference; the chunks are real (a family's kernels run once per chunk).
+// cuda.fbfft); AlgoOptions::fft_grid_bytes here makes chunks of two planes (five on the large
+// shapes; balanced, so the last may hold fewer): every pass and the step, exact and band-limited,
+// against the whole-grid run and the reference; the chunks are real (a family's kernels run once
+// per chunk). Fewer random shapes with CONVBENCH_TEST_SHAPES (under compute-sanitizer).
 class CudaFftGridChunks : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CudaFftGridChunks, MatchTheWholeGridInEveryPass) {
@@ -460,16 +461,20 @@ TEST_P(CudaFftGridChunks, MatchTheWholeGridInEveryPass) {
   // Random shapes, and two large enough that the placement kernels' threads take all kItems.
   std::vector<Case> cases = {make_case(rng, parse_shape_spec("N=4,C=8,K=6,in=30x28,k=3x3,pad=1"))};
   if (!own) cases.push_back(make_case(rng, parse_shape_spec("N=2,C=4,K=4,in=12x11x12,k=3x3x2,pad=1")));
+  const size_t large = cases.size();
+  const int draws = std::clamp(random_shapes_per_dims() / 3, 1, 3);
   for (int dims = 1; dims <= (own ? 2 : 3); ++dims)
-    for (int draw = 0; draw < 3; ++draw) {
+    for (int draw = 0; draw < draws; ++draw) {
       Case c = make_case(rng, random_shape(rng, dims));
       while (c.shape.N * c.shape.C < 3 || c.shape.K * c.shape.Cg() < 3 ||
              std::any_of(std::begin(c.ref), std::end(c.ref), testing::all_zero))
         c = make_case(rng, random_shape(rng, dims));
       cases.push_back(std::move(c));
     }
-  for (const Case& c : cases) {
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const Case& c = cases[k];
     const Shape& s = c.shape;
+    const int64_t per_chunk = k < large ? 5 : 2;
     for (const char* filter : {"fft", "dft"}) {
       if (own && std::string(filter) == "fft") continue;  // no grid at all
       for (double compression : {0.0, 0.5}) {
@@ -479,7 +484,7 @@ TEST_P(CudaFftGridChunks, MatchTheWholeGridInEveryPass) {
         const auto a = make_algorithm(GetParam(), whole);
         const Extent nf = a->transform_sizes(s, Pass::step);
         const int64_t plane = std::string(filter) == "dft" && own ? s.kernel_volume() : nf[0] * nf[1] * (nf[2] / 2 + 1);
-        chunks.fft_grid_bytes = int64_t(sizeof(float) * 2) * (3 * plane - 1);  // two planes, never three
+        chunks.fft_grid_bytes = int64_t(sizeof(float) * 2) * ((per_chunk + 1) * plane - 1);
         const auto b = make_algorithm(GetParam(), chunks);
         EXPECT_LT(b->workspace_bytes(s, Pass::step), a->workspace_bytes(s, Pass::step)) << s.to_string();
         testing::StageRecorder clock;
