@@ -68,7 +68,7 @@ mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
-ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*'
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
 # transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
 fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaAlgorithmList.*'
