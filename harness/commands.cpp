@@ -41,6 +41,12 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
                   "transforms like x and dy (fft), or as the planner's cost model picks (planner, default); "
                   "rows using the DFT say so in `detail`")
       ->check(CLI::IsMember({"planner", "dft", "fft"}));
+  cmd->add_option("--fft-grid-mib", o->fft_grid_mib,
+                  "cuda.fft/cuda.fbfft: MiB of the grid through which the tensors' planes pass in chunks (cuFFT's "
+                  "in-place grid, the filter DFT's staging; default: a quarter of the largest tensor's kept spectra, "
+                  "at least 8 MiB); larger means fewer launches and more memory, `detail` lists the chunks")
+      ->check(kPositiveInteger)
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,
                   "Run the case list this many times, round-robin; each row then holds its case's reps from every "

@@ -494,7 +494,11 @@ TEST_P(CudaFftGridChunks, MatchTheWholeGridInEveryPass) {
           clock.stages.clear();
           const Outputs ch = run_on_device(*dev, *b, c, p);
           const char* marks = own ? "forward w" : "fft x";
-          if (p == Pass::step && std::count(clock.stages.begin(), clock.stages.end(), marks) > 1) ++chunked;
+          if (p == Pass::step && std::count(clock.stages.begin(), clock.stages.end(), marks) > 1) {
+            ++chunked;
+            EXPECT_NE(b->detail().find(own ? "chunks: w in " : "chunks: x in "), std::string::npos) << b->detail();
+          }
+          EXPECT_EQ(a->detail().find("chunks"), std::string::npos) << a->detail();  // small: one chunk
           for (Pass q : kPasses) {
             if (!pass_covered(p, q)) continue;
             const double tol = tolerance(s, q, c.ref[int(q)]);

@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -405,8 +406,21 @@ class CudaFft final : public Algorithm {
           if (*plan) CB_CUFFT(cufftSetStream(**plan, stream_));
   }
   std::string detail() const override {
-    const std::string math = cuda::CublasHandle::math_name(opt_.precision);
-    return prepared_ && layout_.dft_w ? math + "; filter spectra by DFT GEMM" : math;
+    std::string out = cuda::CublasHandle::math_name(opt_.precision);
+    if (!prepared_) return out;
+    if (layout_.dft_w) out += "; filter spectra by DFT GEMM";
+    // The families that went through the grid in more than one chunk (cuda.fft's launches).
+    std::string chunked;
+    constexpr const char* kTensor[3] = {"x", "w", "dy"};
+    for (int f = 0; f < 3; ++f)
+      if (layout_.in_grid(f) && layout_.chunks(f) > 1)
+        chunked += (chunked.empty() ? "" : ", ") + std::string(kTensor[f]) + " in " + std::to_string(layout_.chunks(f));
+    if (!chunked.empty()) {
+      char mib[32];
+      std::snprintf(mib, sizeof mib, "%.1f", double(layout_.grid_elems()) * sizeof(cuComplex) / double(1 << 20));
+      out += "; grid " + std::string(mib) + " MiB, chunks: " + chunked;
+    }
+    return out;
   }
 
   void prepare(const Shape& s, Pass p) override {
