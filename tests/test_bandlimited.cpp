@@ -456,9 +456,13 @@ TEST(BandLimited, ErrorGrowsWithCompressionOnSmoothInputs) {
         SCOPED_TRACE(s.to_string() + " " + std::string(to_string(p)) + "/" + std::string(to_string(q)) + seed_note());
         EXPECT_LE(e[0], tolerance(s, q, ref[int(q)])) << "compression 0 is exact";
         // Non-decreasing, up to fp32 noise (what compression 0 shows) where the band-limiting
-        // error is still below it (wgrad at 10%).
+        // error is still below it (wgrad at 10%). On the full grid the error is the energy of
+        // the dropped products (Parseval), which only grows; dw is that grid cropped to the k
+        // taps, where the dropped frequencies' contributions overlap and may cancel a little:
+        // 0.680 -> 0.675 from 80% to 90% (1D, k = 5, CONVBENCH_TEST_SEED=7049130322828628502).
+        const double dip = q == Pass::wgrad ? 0.02 : 0.0;
         for (size_t i = 1; i < e.size(); ++i)
-          EXPECT_GE(e[i], e[i - 1] - 10 * e[0])
+          EXPECT_GE(e[i], (1 - dip) * e[i - 1] - 10 * e[0])
               << "error fell from compression " << 0.1 * double(i - 1) << " to " << 0.1 * double(i);
         EXPECT_GT(e[5], 10 * e[0]);
         EXPECT_GT(e[9], 2 * e[5]);
