@@ -533,11 +533,15 @@ TEST(CudaFftWorkspace, AtHalfCompressionIsAtMostSixTenthsOnTheBandLimitedLayers)
       AlgoOptions full, half;
       full.filter_spectra = half.filter_spectra = filter;
       half.compression = 0.5;
+      AlgoOptions whole_grid = half;
+      whole_grid.fft_grid_bytes = int64_t{1} << 40;  // every family's planes in one chunk
       const auto a = make_algorithm("cuda.fft", full), b = make_algorithm("cuda.fft", half);
+      const auto w = make_algorithm("cuda.fft", whole_grid);
       for (Pass p : kAllPasses) {
         const double ratio = double(b->workspace_bytes(s, p)) / double(a->workspace_bytes(s, p));
         EXPECT_LE(ratio, 0.6) << spec << " " << filter << " " << to_string(p);
         EXPECT_GE(ratio, 0.45) << spec << " " << filter << " " << to_string(p);  // the spectra halve, no more
+        EXPECT_LT(b->workspace_bytes(s, p), w->workspace_bytes(s, p)) << spec << " " << filter << " " << to_string(p);
         std::printf("%s %s %s: workspace at 50%% %.3fx\n", spec, filter, std::string(to_string(p)).c_str(), ratio);
       }
     }

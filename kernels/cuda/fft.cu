@@ -704,11 +704,11 @@ class CudaFft final : public Algorithm {
     float* spec = grid_.as<float>();
     const Placement pl = placement(shape_, Family(f));
     const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
+    const IndexSplit split(int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.pitch));
     for (int64_t first = 0; first < layout_.planes[f]; first += layout_.chunk(f)) {
       const int64_t count = std::min(layout_.chunk(f), layout_.planes[f] - first);
       const int64_t total = count * 2 * layout_.bins;  // the tensor lies inside: its indices are smaller
       const float* chunk_src = src + first * vol;
-      const IndexSplit split(int(layout_.nf[0]), int(layout_.nf[1]), int(layout_.pitch));
       if (cuda::index_fits_int32(total))
         scatter_kernel<int32_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(chunk_src, spec, pl, split,
                                                                                   int32_t(total));
@@ -741,6 +741,7 @@ class CudaFft final : public Algorithm {
     const Placement pl = placement(shape_, Family(f));
     const int64_t vol = int64_t(pl.ext[0]) * pl.ext[1] * pl.ext[2];
     const float scale = 1.0f / static_cast<float>(layout_.total());
+    const IndexSplit split(pl.ext[0], pl.ext[1], pl.ext[2]);
     for (int64_t first = 0; first < layout_.planes[f]; first += layout_.chunk(f)) {
       const int64_t count = std::min(layout_.chunk(f), layout_.planes[f] - first);
       transpose_kernel<false><<<transpose_grid(layout_.bins, count), dim3(kTile, kRowsPerPass), 0, stream_>>>(
@@ -752,7 +753,6 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[f].ifft);
       const int64_t total = count * vol;
       float* chunk_dst = dst + first * vol;
-      const IndexSplit split(pl.ext[0], pl.ext[1], pl.ext[2]);
       if (cuda::index_fits_int32(count * 2 * layout_.bins))  // the grid, larger than the tensor
         gather_kernel<int32_t><<<items_grid(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float>(), chunk_dst, pl,
                                                                                  grid(), split, scale, int32_t(total));
