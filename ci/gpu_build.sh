@@ -68,10 +68,10 @@ mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
-ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*'
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
 # transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
-fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaAlgorithmList.*'
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:CudaAlgorithmList.*'
 other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {
@@ -282,7 +282,7 @@ retime() {
   machine=$("$bundle/bin/convbench" machine)
   stage fft-tests 120 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
-  stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*' CONVBENCH_TEST_SHAPES=3 \
+  stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*:CudaFbfftSplitLengths.*' CONVBENCH_TEST_SHAPES=3 \
     bash "$self" sanitize
   stage transforms 45 bash "$self" transforms
   for s in bandlimited gpu_target mathieu_layers convnet_benchmarks; do drop_rows "results/$machine/$s.csv" "$algos" fp32; done

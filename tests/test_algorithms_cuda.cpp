@@ -20,6 +20,7 @@
 #include "convbench/cuda_check.hpp"
 #include "convbench/cuda_info.hpp"
 #include "convbench/reference.hpp"
+#include "convbench/small_fft_block.hpp"
 #include "device.hpp"
 #include "conv_case.hpp"
 #include "random_shapes.hpp"
@@ -382,6 +383,32 @@ TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftFilterSpectra, ::testing::Values("cuda.fft", "cuda.fbfft"),
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
 
+// cuda.fbfft above 64 points per dim: the planner takes a split length (small_fft::
+// split_lengths: two levels of compiled lengths) rather than a run-time one, and every pass and
+// the step match the reference there, 1D and 2D, with padding, stride and groups.
+TEST(CudaFbfftSplitLengths, PlannerTakesThemAndEveryPassMatchesTheReference) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 11);
+  const auto algo = make_algorithm("cuda.fbfft");
+  for (const Shape& s : {Shape::make({2, 3, 4, 1, {66, 66}, {5, 5}, {2}, {1}, {1}}),      // padded 70: 72 x 72
+                         Shape::make({1, 4, 6, 2, {90, 75}, {3, 4}, {1}, {2}, {1}}),       // 92 x 77: 96 x 81
+                         Shape::make({3, 2, 5, 1, {121}, {7}, {3}, {1}, {1}})}) {          // 127: 128
+    const Extent nf = algo->transform_sizes(s, Pass::step);
+    for (int d = kMaxDims - s.dims; d < kMaxDims; ++d)
+      EXPECT_TRUE(small_fft::split_length(int(nf[d]))) << s.to_string() << " dim " << d << ": " << nf[d];
+    const Case c = make_case(rng, s);
+    for (Pass p : kAllPasses) {
+      const Outputs o = run_on_device(*dev, *algo, c, p);
+      for (Pass q : kPasses)
+        if (pass_covered(p, q) && !testing::all_zero(c.ref[int(q)])) {
+          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+              << s.to_string() << " " << algo->fft_size() << " " << to_string(p) << "/" << to_string(q);
+        }
+    }
+  }
+}
+
 // Band-limited cuda.fft and cuda.fbfft use cpu.fft's mask, so at the same compression and
 // transform sizes all compute the same band-limited convolution: compare them (not the exact
 // reference, which the compression moves away from), for every pass and step (cuda.fbfft:
@@ -647,7 +674,7 @@ TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
   REQUIRE_CUDA_DEVICE();
   auto dev = make_cuda_device();
   for (int dims : {1, 2})
-    for (int n : {2, 8, 12, 16, 32, 35, 64, 100, 128}) {
+    for (int n : {2, 8, 12, 16, 32, 35, 64, 72, 81, 100, 108, 128}) {
       SCOPED_TRACE("dims " + std::to_string(dims) + " n " + std::to_string(n));
       const int64_t batch = 37;  // not a multiple of the planes per block
       const uint64_t seed = test_seed() + uint64_t(n);

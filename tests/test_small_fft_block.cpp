@@ -35,11 +35,11 @@ constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 // expose a phase that depends on another thread's writes of the same phase, descending order.
 template <class Args>
 void simulate(const BlockGeom& g, const Args& args, bool reverse_threads) {
-  std::vector<Cf> spec(size_t(g.per_block) * g.spec_elems(), Cf{kNan, kNan});
+  std::vector<Cf> spec(g.shared_bytes() / sizeof(Cf), Cf{kNan, kNan});
   const int threads = small_fft::kBlockThreads;
   small_fft::with_instance(g, [&]<int MaxN>() {
     for (int64_t blk = 0; blk < g.blocks(); ++blk)
-      for (int phase = 0; phase < small_fft::kPhases; ++phase)
+      for (int phase = 0; phase < small_fft::phase_count<MaxN>(); ++phase)
         for (int i = 0; i < threads; ++i) {
           const int tid = reverse_threads ? threads - 1 - i : i;
           small_fft::block_phase<MaxN>(phase, g, args, blk, tid, threads, spec.data());
@@ -214,12 +214,16 @@ void check_inverse(const Problem& pr, uint64_t seed) {
   }
 }
 
-// Sizes of both paths: compile-time lengths (1D, and 2D within one bucket: square, rectangular,
-// odd) and run-time mixed radix (lengths not compiled in, buckets mixed, above 64).
+// Sizes of all three paths: compile-time lengths (1D, and 2D within one bucket: square,
+// rectangular, odd), split lengths above 64 (1D, 2D square, rectangular, odd: 81) and run-time
+// mixed radix (lengths not compiled in, buckets mixed, above 64 but not 3-smooth or mixed with
+// a compiled length).
 const std::vector<std::pair<int, int>> kSizes = {
-    {1, 8},   {1, 16},  {1, 32},  {1, 64},   {8, 8},   {16, 16}, {32, 32},   {64, 64},  {1, 2},  {1, 27},
-    {6, 6},   {3, 4},   {12, 9},  {18, 18},  {24, 32}, {36, 36}, {54, 48},   {1, 35},   {1, 128}, {1, 7},
-    {10, 10}, {35, 35}, {12, 20}, {7, 9},    {5, 64},  {16, 32}, {128, 128}};
+    {1, 8},    {1, 16},   {1, 32},   {1, 64},  {8, 8},    {16, 16},   {32, 32},  {64, 64},  {1, 2},
+    {1, 27},   {6, 6},    {3, 4},    {12, 9},  {18, 18},  {24, 32},   {36, 36},  {54, 48},  {1, 35},
+    {1, 7},    {10, 10},  {35, 35},  {12, 20}, {7, 9},    {5, 64},    {16, 32},  {1, 72},   {1, 81},
+    {1, 96},   {1, 108},  {1, 128},  {72, 72}, {81, 81},  {96, 96},   {108, 108}, {128, 128}, {72, 128},
+    {81, 108}, {1, 100},  {100, 100}, {64, 128}};
 
 std::vector<Problem> problems(std::mt19937_64& rng) {
   std::vector<Problem> out;
@@ -340,7 +344,7 @@ TEST(SmallFftBlock, CompileTimeTwiddlesAreAccurate) {
 
 TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
   for (int nh = 1; nh <= 128; ++nh)
-    for (int nw : {1, 2, 8, 12, 27, 32, 35, 36, 64, 100, 128}) {
+    for (int nw : {1, 2, 8, 12, 27, 32, 35, 36, 64, 72, 81, 96, 100, 108, 128}) {
       const BlockGeom g = small_fft::block_geom(nh, nw, 1000);
       if (!small_fft::supported(nh) || !small_fft::supported(nw)) {
         EXPECT_EQ(g.max_n, 0) << nh << "x" << nw;
@@ -362,7 +366,41 @@ TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
       }
       EXPECT_GE(g.rpitch(), nw) << "a real row fits in its spectrum row";
       EXPECT_EQ(g.spec_elems() % 2, 1) << "odd plane stride";
+      EXPECT_EQ(g.split, !g.fixed() && small_fft::split_lengths(nh, nw)) << nh << "x" << nw;
+      if (g.split) {  // a row pair's Z (nw complex values) fits its two rows
+        EXPECT_EQ(g.grid_rows() % 2, 0) << nh << "x" << nw;
+        EXPECT_GE(2 * g.spitch, nw) << nh << "x" << nw;
+        EXPECT_EQ(g.shared_bytes(), 2 * sizeof(Cf) * size_t(g.per_block) * size_t(g.spec_elems())) << nh << "x" << nw;
+      }
     }
+}
+
+// The split lengths are every 3-smooth length from 65 to 128, each R * M of compiled lengths
+// with M at most 32 (a thread's registers, as in bucket 32).
+TEST(SmallFftBlock, SplitLengthsAreTheThreeSmoothOnesAbove64InCompiledParts) {
+  int count = 0;
+  for (int n = 1; n <= small_fft::kMaxSize; ++n) {
+    int m = n;
+    for (int p : {2, 3})
+      while (m % p == 0) m /= p;
+    const bool smooth3 = m == 1;
+    EXPECT_EQ(small_fft::split_length(n), smooth3 && n > small_fft::kMaxFixed) << n;
+    if (!small_fft::split_length(n)) continue;
+    ++count;
+    small_fft::with_split(n, [&](auto l) {
+      using S = decltype(l);
+      EXPECT_EQ(S::N, n);
+      EXPECT_EQ(S::R * S::M, n);
+      EXPECT_TRUE(small_fft::fixed_length(S::R) && small_fft::fixed_length(S::M)) << n;
+      EXPECT_LE(S::M, small_fft::kMaxSplitPart) << n;
+    });
+  }
+  EXPECT_EQ(count, int(small_fft::SplitLengths::size()));
+  EXPECT_TRUE(small_fft::block_geom(128, 128, 10).split);
+  EXPECT_TRUE(small_fft::block_geom(1, 72, 10).split);
+  EXPECT_FALSE(small_fft::block_geom(100, 100, 10).split);  // 5-smooth: run-time
+  EXPECT_FALSE(small_fft::block_geom(64, 128, 10).split);   // a compiled length with a split one
+  EXPECT_FALSE(small_fft::block_geom(64, 64, 10).split);
 }
 
 TEST(SmallFftBlock, GeometryRunsCompiledLengthsOfOneBucketAtCompileTime) {
@@ -380,7 +418,7 @@ TEST(SmallFftBlock, GeometryRunsCompiledLengthsOfOneBucketAtCompileTime) {
 // FFTW (the checks above), the skip is real at 50%, and one column fewer changes the result.
 TEST(SmallFftBlock, BandLimitedTransformsOnlyColumnsWithKeptBins) {
   std::mt19937_64 rng(testing::test_seed() + 3);
-  for (auto [nh, nw] : std::vector<std::pair<int, int>>{{32, 32}, {36, 36}, {10, 10}}) {
+  for (auto [nh, nw] : std::vector<std::pair<int, int>>{{32, 32}, {36, 36}, {10, 10}, {96, 96}, {1, 128}}) {
     Problem pr{nh, nw, 5, random_placement(rng, nh, nw), 1, 1, true, 0.5};
     int rows = 0;
     const std::vector<int> map = bin_rows(pr, rows);

@@ -75,13 +75,18 @@ inline bool filter_by_dft(const std::string& choice, int64_t kept, int64_t bins,
 
 // The planner's cost for cuda.fbfft: the operation count, with transforms at lengths the own
 // kernels do not compile in (small_fft::fixed_lengths) kRuntimeLengthCost times dearer: on an
-// H200 those ran 5-80x slower than cuFFT where the compiled lengths ran at 0.8-1x.
+// H200 those ran 5-80x slower than cuFFT where the compiled lengths ran at 0.8-1x. The split
+// lengths above 64 (small_fft::split_lengths: compiled lengths in two levels, no local memory)
+// count kSplitLengthCost times: an estimate, not yet timed on a GPU (two passes through shared
+// memory per dimension where a compiled length makes one).
 class OwnTransformCost final : public FftCostModel {
  public:
-  static constexpr double kRuntimeLengthCost = 8;
+  static constexpr double kRuntimeLengthCost = 8, kSplitLengthCost = 1.5;
   double transform(const Extent& nf) const override {
     const double ops = counted_fft_cost().transform(nf);
-    return nf[0] == 1 && small_fft::fixed_lengths(int(nf[1]), int(nf[2])) ? ops : kRuntimeLengthCost * ops;
+    if (nf[0] != 1) return kRuntimeLengthCost * ops;
+    if (small_fft::fixed_lengths(int(nf[1]), int(nf[2]))) return ops;
+    return small_fft::split_lengths(int(nf[1]), int(nf[2])) ? kSplitLengthCost * ops : kRuntimeLengthCost * ops;
   }
   double gemm(int64_t M, int64_t N, int64_t K) const override { return counted_fft_cost().gemm(M, N, K); }
 };

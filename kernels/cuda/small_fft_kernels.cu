@@ -9,7 +9,7 @@ __global__ void __launch_bounds__(small_fft::kBlockThreads) small_fft_kernel(Blo
   extern __shared__ float2 smem[];
   auto* spec = reinterpret_cast<small_fft::Cf*>(smem);
   for (int64_t blk = blockIdx.x; blk < g.blocks(); blk += gridDim.x)
-    for (int phase = 0; phase < small_fft::kPhases; ++phase) {
+    for (int phase = 0; phase < small_fft::phase_count<MaxN>(); ++phase) {
       small_fft::block_phase<MaxN>(phase, g, a, blk, threadIdx.x, blockDim.x, spec);
       __syncthreads();
     }
@@ -47,6 +47,8 @@ template void launch_small_fft_n<32>(bool, const float*, float*, SpectrumAddr, c
                                      float, cudaStream_t);
 template void launch_small_fft_n<64>(bool, const float*, float*, SpectrumAddr, const Placement&, const BlockGeom&,
                                      float, cudaStream_t);
+template void launch_small_fft_n<small_fft::kSplitInstance>(bool, const float*, float*, SpectrumAddr, const Placement&,
+                                                            const BlockGeom&, float, cudaStream_t);
 template void launch_small_fft_n<small_fft::kMaxSize>(bool, const float*, float*, SpectrumAddr, const Placement&,
                                                       const BlockGeom&, float, cudaStream_t);
 

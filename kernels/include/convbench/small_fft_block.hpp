@@ -12,8 +12,10 @@
 // (FixedLengths; 1D, or 2D with both lengths in one kernel_bucket()) the code of every row and
 // column transform is compiled for its exact length (with_length, fft_fixed): every index is a
 // constant after unrolling, the data stay in registers and the twiddles are compile-time
-// constants (fbfft's approach, extended to mixed radix). Other 7-smooth sizes up to 128 use the
-// run-time mixed-radix stages of small_fft.hpp (local memory).
+// constants (fbfft's approach, extended to mixed radix). The 3-smooth lengths above 64
+// (SplitLengths: 72, 81, 96, 108, 128; 1D, or 2D with both) split in two levels of compiled
+// lengths (Split), each a thread's registers, meeting in shared memory. Other 7-smooth sizes up
+// to 128 use the run-time mixed-radix stages of small_fft.hpp (local memory).
 #pragma once
 
 #include <algorithm>
@@ -195,6 +197,38 @@ CB_HD void with_length(int n, F&& f) {
   }
 }
 
+// Lengths above kMaxFixed as N = R * M, both compiled lengths with M <= 32 (Cooley-Tukey's
+// four-step): R transforms of length M over the subsequences x[R*n + e], a twiddle W_N^(e*k),
+// then M transforms of length R across e; X[k + M*s] is the s-th output of the k-th. Each
+// transform is one thread's registers (a length-128 row whole would spill), and the levels meet
+// in shared memory, out of place between two buffers (BlockGeom::split).
+using SplitLengths = std::integer_sequence<int, 72, 81, 96, 108, 128>;
+constexpr int kMaxSplitPart = 32;  // M at most: 32 complex values per thread, as in bucket 32
+// R of a split length: the least that leaves M compiled and at most kMaxSplitPart; 0: none.
+constexpr int split_radix(int n) {
+  for (int r = 2; r <= 8; ++r)
+    if (n % r == 0 && fixed_length(r) && fixed_length(n / r) && n / r <= kMaxSplitPart) return r;
+  return 0;
+}
+constexpr bool split_length(int n) { return n > kMaxFixed && one_of(n, SplitLengths{}) && split_radix(n) > 0; }
+// Whether nh x nw runs split: nw split, and nh split too or 1 (1D).
+constexpr bool split_lengths(int nh, int nw) { return split_length(nw) && (nh == 1 || split_length(nh)); }
+
+template <int N_>
+struct Split {
+  static constexpr int N = N_, R = split_radix(N_), M = N_ / R;
+  static_assert(R > 0 && R * M == N, "a split length");
+};
+template <class F, int... L>
+CB_HD void run_split_lengths(int n, F& f, std::integer_sequence<int, L...>) {
+  (void)((n == L ? (f(Split<L>{}), true) : false) || ...);
+}
+// f(Split<n>{}) for a split_length() n; nothing for any other.
+template <class F>
+CB_HD void with_split(int n, F&& f) {
+  run_split_lengths(n, f, SplitLengths{});
+}
+
 // The length of dimension n for L: the constant when fixed.
 template <class L>
 CB_HD int length(int n) {
@@ -244,22 +278,30 @@ struct BlockGeom {
   int nh = 1, nw = 1, nwc = 1;  // plane nh x nw, half-spectrum nh x nwc (nwc = nw/2 + 1)
   Radices rh, rw;
   int max_n = 16;      // the instantiation: kernel_bucket() of the lengths, 128 for run-time lengths
+  bool split = false;  // split_lengths(): instantiation kSplitInstance, two buffers, kSplitPhases
   int per_block = 1;   // planes per block
   int spitch = 1;      // complex values per spectrum row in shared memory (odd)
   int64_t planes = 0;  // in the whole batch
 
   // Whether the lengths are compile-time constants (Fixed) in this instantiation.
   CB_HD bool fixed() const { return max_n <= kMaxFixed; }
+  // Rows per plane in shared memory: split, a row pair is one complex sequence of nw values in
+  // its two rows, so an odd nh gets a zero row.
+  CB_HD int grid_rows() const { return split ? 2 * pairs() : nh; }
   // Complex values per plane, odd: planes side by side in the frequency-major copies hit
   // different banks.
-  CB_HD int spec_elems() const { return nh * spitch + (nh * spitch + 1) % 2; }
+  CB_HD int spec_elems() const { return grid_rows() * spitch + (grid_rows() * spitch + 1) % 2; }
+  // Split: a second buffer of per_block planes after the first.
+  CB_HD int buffers() const { return split ? 2 : 1; }
   // Real row h of a plane in shared memory lies in the bytes of its spectrum row h (2 * spitch
   // floats >= nw + 2): the thread that transforms a row pair reads its rows and writes their
   // spectra in place, so no other thread's data is in the way and a plane needs one buffer.
   CB_HD int rpitch() const { return 2 * spitch; }
   CB_HD int pairs() const { return (nh + 1) / 2; }      // row pairs per plane
   CB_HD int64_t blocks() const { return (planes + per_block - 1) / per_block; }
-  std::size_t shared_bytes() const { return std::size_t(per_block) * std::size_t(spec_elems()) * sizeof(Cf); }
+  std::size_t shared_bytes() const {
+    return std::size_t(buffers()) * std::size_t(per_block) * std::size_t(spec_elems()) * sizeof(Cf);
+  }
 };
 
 constexpr int kBlockThreads = 128;
@@ -280,22 +322,28 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
     return g;
   }
   g.max_n = fixed_lengths(nh, nw) ? kernel_bucket(nw) : kMaxSize;
+  g.split = !fixed_lengths(nh, nw) && split_lengths(nh, nw);
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
   // As many planes as give every thread at most one row pair and one column (a second round
   // for a few threads would double a phase), within the shared memory.
   const int work = std::max(g.pairs(), nh > 1 ? g.nwc : 1);
-  const std::size_t plane_bytes = std::size_t(g.spec_elems()) * sizeof(Cf);
+  const std::size_t plane_bytes = std::size_t(g.buffers()) * std::size_t(g.spec_elems()) * sizeof(Cf);
   int64_t per = std::max(1, kBlockThreads / work);
   per = std::min<int64_t>({per, int64_t(std::max<std::size_t>(1, kMaxSharedBytes / plane_bytes)), std::max<int64_t>(planes, 1)});
   g.per_block = int(per);
   return g;
 }
 
+// The instantiation of the split lengths: a kernel of its own, so that the registers it is
+// given are not those of the run-time lengths' (bucket 128) local arrays.
+constexpr int kSplitInstance = 2 * kMaxSize;
+
 // Calls f.template operator()<MaxN>() for g's instantiation.
 template <class F>
 void with_instance(const BlockGeom& g, F&& f) {
   if (g.max_n <= 0)  // an unsupported size has no geometry: its kernels would overrun shared memory
     throw std::invalid_argument("small FFT: no own transform for " + std::to_string(g.nh) + "x" + std::to_string(g.nw));
+  if (g.split) return f.template operator()<kSplitInstance>();
   switch (g.max_n) {
     case 8: return f.template operator()<8>();
     case 16: return f.template operator()<16>();
@@ -323,7 +371,13 @@ struct InverseArgs {
   float scale;  // 1 / (nh * nw) for a normalised inverse
 };
 
-constexpr int kPhases = 4;  // per direction
+constexpr int kPhases = 4;       // per direction
+constexpr int kSplitPhases = 7;  // per direction, split lengths (BlockGeom::split)
+// Phases (and barriers) per direction of instantiation MaxN.
+template <int MaxN>
+CB_HD_CONSTEXPR int phase_count() {
+  return MaxN == kSplitInstance ? kSplitPhases : kPhases;
+}
 
 // Item i of a block's spectrum traffic -> (plane lp, bin b): consecutive items are consecutive
 // planes of one bin (frequency-major rows) or consecutive bins of one plane (plane-major).
@@ -399,31 +453,261 @@ CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, Cf* spec) {
   }
 }
 
+// ---- the phases both layouts share: the tensor in and out, the spectra in and out ----------
+
+// The zero-padded grids of the block's np planes into the real rows of buf (grid_rows() per
+// plane: rows past nh are zero), read in tensor order; item i = (grid row i / nw, column i % nw).
+template <int MaxN>
+CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int np, Cf* buf, int tid, int nthreads) {
+  const Placement& pl = a.pl;
+  float* real = reinterpret_cast<float*>(buf);
+  const int plane_floats = 2 * g.spec_elems(), rows = g.grid_rows();
+  with_length<MaxN>(g.nw, [&](auto l) {
+    const int nw = length<decltype(l)>(g.nw);  // a constant: multiplications, not divisions
+    batched_copy<float>(
+        tid, nthreads, np * rows * nw,
+        [&](int i) {
+          const int row = i / nw, gh = row % rows;
+          const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+          const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
+          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / rows) * pl.ext[1] + ih) * pl.ext[2] + iw];
+        },
+        [&](int i, float v) {
+          const int row = i / nw;
+          real[(row / rows) * plane_floats + (row % rows) * g.rpitch() + i % nw] = v;
+        });
+  });
+}
+
+// Each bin of the half-spectra in buf ([plane][h][spitch]) to its place in global memory;
+// consecutive threads: consecutive planes of a bin, or bins of a plane.
+template <int MaxN>
+CB_HD void store_spectra(const BlockGeom& g, const SpectrumAddr& out, int64_t p0, int np, const Cf* buf, int tid,
+                         int nthreads) {
+  with_length<MaxN>(g.nw, [&](auto l) {
+    const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
+    for (int i = tid; i < np * bins; i += nthreads) {
+      int lp = 0, b = 0;
+      spectrum_item(i, np, bins, out.freq_major, lp, b);
+      const int64_t at = out.index(p0 + lp, b);
+      if (at >= 0) out.data[at] = buf[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
+    }
+  });
+}
+
+// The half-spectra from global memory into buf, dropped bins as zeros.
+template <int MaxN>
+CB_HD void load_spectra(const BlockGeom& g, const SpectrumAddr& in, int64_t p0, int np, Cf* buf, int tid,
+                        int nthreads) {
+  with_length<MaxN>(g.nw, [&](auto l) {
+    const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
+    batched_copy<Cf>(
+        tid, nthreads, np * bins,
+        [&](int i) {
+          int lp = 0, b = 0;
+          spectrum_item(i, np, bins, in.freq_major, lp, b);
+          const int64_t at = in.index(p0 + lp, b);
+          return at >= 0 ? in.data[at] : Cf{0.0f, 0.0f};
+        },
+        [&](int i, Cf v) {
+          int lp = 0, b = 0;
+          spectrum_item(i, np, bins, in.freq_major, lp, b);
+          buf[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
+        });
+  });
+}
+
+// Crop, subsample and scale the real rows of buf into the tensor, written in tensor order.
+CB_HD void crop(const BlockGeom& g, const InverseArgs& a, int64_t p0, int np, const Cf* buf, int tid, int nthreads) {
+  const Placement& pl = a.pl;
+  const float* real = reinterpret_cast<const float*>(buf);
+  const int vol = pl.ext[1] * pl.ext[2], plane_floats = 2 * g.spec_elems();
+  for (int i = tid; i < np * vol; i += nthreads) {
+    const int lp = i / vol, ih = (i % vol) / pl.ext[2], iw = i % pl.ext[2];
+    const int gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
+    a.dst[(p0 + lp) * vol + i % vol] = real[lp * plane_floats + gh * g.rpitch() + gw] * a.scale;
+  }
+}
+
+// ---- split lengths (BlockGeom::split) --------------------------------------------------------
+// Two buffers of per_block planes, X = spec and Y after it, each plane's rows 2i and 2i + 1 also
+// one complex sequence of nw values (a row pair's Z = FFT(a + i*b)). Every phase reads one
+// buffer and writes the other, so no thread overwrites what another reads in the same phase.
+//
+//   forward: grid -> X (real rows) -> rows, level one -> Y -> level two -> X (Z, natural order)
+//            -> split into half-spectra -> Y -> columns, level one -> X -> level two -> Y -> store
+//   inverse: load -> Y -> columns, level two -> X -> level one -> Y -> join pairs -> X
+//            -> rows, level two -> Y -> level one -> X (real rows) -> crop
+
+// Level one, the transform of length M over subsequence e of a length-N sequence at src
+// (element t at src[t * stride]). Forward: x[R*n + e] -> S_e[k] at k*R + e of dst. Inverse, the
+// mirror: S_e[k] at k*R + e -> x[R*n + e].
+template <class S, int Sign>
+CB_HD void split_first(const Cf* src, Cf* dst, int stride, int e) {
+  Cf v[S::M];
+  CB_UNROLL
+  for (int n = 0; n < S::M; ++n) v[n] = src[(Sign < 0 ? S::R * n + e : n * S::R + e) * stride];
+  fft_fixed<S::M, Sign>(v);
+  CB_UNROLL
+  for (int k = 0; k < S::M; ++k) dst[(Sign < 0 ? k * S::R + e : S::R * k + e) * stride] = v[k];
+}
+
+// Level two for k: forward, S_e[k] (e < R) times W_N^(-e*k), transformed across e, gives
+// X[k + M*s] (natural order in dst); inverse, X[k + M*s] transformed across s, times W_N^(e*k),
+// gives S_e[k] at k*R + e.
+template <class S, int Sign>
+CB_HD void split_second(const Cf* src, Cf* dst, int stride, int k) {
+  Cf u[S::R];
+  CB_UNROLL
+  for (int e = 0; e < S::R; ++e) {
+    u[e] = src[(Sign < 0 ? k * S::R + e : k + S::M * e) * stride];
+    if (Sign < 0 && e > 0) u[e] = u[e] * twiddle(e * k % S::N, S::N, Sign);
+  }
+  fft_fixed<S::R, Sign>(u);
+  CB_UNROLL
+  for (int e = 0; e < S::R; ++e) {
+    if (Sign > 0 && e > 0) u[e] = u[e] * twiddle(e * k % S::N, S::N, Sign);
+    dst[(Sign < 0 ? k + S::M * e : k * S::R + e) * stride] = u[e];
+  }
+}
+
+// Forward level one of row pair i's Z: subsequence e of the two real rows in X (a + i*b).
+template <class S>
+CB_HD void split_rows_first(const BlockGeom& g, int lp, int i, int e, const Cf* X, Cf* Y) {
+  const int at = lp * g.spec_elems() + 2 * i * g.spitch;
+  const float* ra = reinterpret_cast<const float*>(X + at);
+  const float* rb = ra + g.rpitch();
+  Cf v[S::M];
+  CB_UNROLL
+  for (int n = 0; n < S::M; ++n) v[n] = {ra[S::R * n + e], rb[S::R * n + e]};
+  fft_fixed<S::M, -1>(v);
+  CB_UNROLL
+  for (int k = 0; k < S::M; ++k) Y[at + k * S::R + e] = v[k];
+}
+
+// Inverse level one of row pair i: subsequence e of z = a + i*b back into the real rows in X.
+template <class S>
+CB_HD void split_rows_last(const BlockGeom& g, int lp, int i, int e, const Cf* Y, Cf* X) {
+  const int at = lp * g.spec_elems() + 2 * i * g.spitch;
+  Cf v[S::M];
+  CB_UNROLL
+  for (int k = 0; k < S::M; ++k) v[k] = Y[at + k * S::R + e];
+  fft_fixed<S::M, +1>(v);
+  float* ra = reinterpret_cast<float*>(X + at);
+  float* rb = ra + g.rpitch();
+  CB_UNROLL
+  for (int n = 0; n < S::M; ++n) ra[S::R * n + e] = v[n].re, rb[S::R * n + e] = v[n].im;
+}
+
+// Phase `phase` of a split forward transform.
+CB_HD void split_forward_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t p0, int np, int tid,
+                               int nthreads, Cf* X, Cf* Y) {
+  const int E = g.spec_elems(), pairs = g.pairs(), cols = a.out.columns(g.nwc);
+  if (phase == 0) {
+    load_grid<kMaxSize>(g, a, p0, np, X, tid, nthreads);
+  } else if (phase == 1) {
+    with_split(g.nw, [&](auto l) {
+      using S = decltype(l);
+      for (int t = tid; t < np * pairs * S::R; t += nthreads)
+        split_rows_first<S>(g, t / (pairs * S::R), t / S::R % pairs, t % S::R, X, Y);
+    });
+  } else if (phase == 2) {
+    with_split(g.nw, [&](auto l) {
+      using S = decltype(l);
+      for (int t = tid; t < np * pairs * S::M; t += nthreads) {
+        const int at = (t / (pairs * S::M)) * E + 2 * (t / S::M % pairs) * g.spitch;
+        split_second<S, -1>(Y + at, X + at, 1, t % S::M);
+      }
+    });
+  } else if (phase == 3) {  // Z of each row pair -> the half-spectra of its two rows
+    for (int t = tid; t < np * pairs * cols; t += nthreads) {
+      const int lp = t / (pairs * cols), i = t / cols % pairs, c = t % cols;
+      const Cf* Z = X + lp * E + 2 * i * g.spitch;
+      const Cf z = Z[c], zc = conj(Z[(g.nw - c) % g.nw]);
+      Cf* A = Y + lp * E + 2 * i * g.spitch + c;
+      *A = {0.5f * (z.re + zc.re), 0.5f * (z.im + zc.im)};
+      if (2 * i + 1 < g.nh) A[g.spitch] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
+    }
+  } else if (phase == 4 || phase == 5) {
+    if (g.nh == 1) return;
+    with_split(g.nh, [&](auto l) {
+      using S = decltype(l);
+      const int per = phase == 4 ? S::R : S::M;  // tasks per column
+      for (int t = tid; t < np * cols * per; t += nthreads) {
+        const int at = (t / (cols * per)) * E + t / per % cols;
+        if (phase == 4)
+          split_first<S, -1>(Y + at, X + at, g.spitch, t % per);
+        else
+          split_second<S, -1>(X + at, Y + at, g.spitch, t % per);
+      }
+    });
+  } else if (phase == 6) {
+    store_spectra<kMaxSize>(g, a.out, p0, np, Y, tid, nthreads);
+  }
+}
+
+// Phase `phase` of a split inverse transform.
+CB_HD void split_inverse_phase(int phase, const BlockGeom& g, const InverseArgs& a, int64_t p0, int np, int tid,
+                               int nthreads, Cf* X, Cf* Y) {
+  const int E = g.spec_elems(), pairs = g.pairs(), cols = a.in.columns(g.nwc);
+  if (phase == 0) {
+    load_spectra<kMaxSize>(g, a.in, p0, np, Y, tid, nthreads);
+  } else if (phase == 1 || phase == 2) {  // the columns past cols are zero: so are their transforms
+    if (g.nh == 1) return;
+    with_split(g.nh, [&](auto l) {
+      using S = decltype(l);
+      const int per = phase == 1 ? S::M : S::R;
+      for (int t = tid; t < np * cols * per; t += nthreads) {
+        const int at = (t / (cols * per)) * E + t / per % cols;
+        if (phase == 1)
+          split_second<S, +1>(Y + at, X + at, g.spitch, t % per);
+        else
+          split_first<S, +1>(X + at, Y + at, g.spitch, t % per);
+      }
+    });
+  } else if (phase == 3) {  // the half-spectra of each row pair -> its Z over all nw bins (join_pair)
+    const int nw = g.nw;
+    for (int t = tid; t < np * pairs * nw; t += nthreads) {
+      const int lp = t / (pairs * nw), i = t / nw % pairs, k = t % nw;
+      const bool upper = k > nw / 2, has_b = 2 * i + 1 < g.nh;
+      const int j = upper ? nw - k : k;
+      const Cf* A = Y + lp * E + 2 * i * g.spitch + j;
+      Cf va = *A, vb = has_b ? A[g.spitch] : Cf{0.0f, 0.0f};
+      if (upper) va = conj(va), vb = conj(vb);
+      if (j == 0 || 2 * j == nw) va.im = 0.0f, vb.im = 0.0f;
+      X[lp * E + 2 * i * g.spitch + k] = {va.re - vb.im, va.im + vb.re};
+    }
+  } else if (phase == 4) {
+    with_split(g.nw, [&](auto l) {
+      using S = decltype(l);
+      for (int t = tid; t < np * pairs * S::M; t += nthreads) {
+        const int at = (t / (pairs * S::M)) * E + 2 * (t / S::M % pairs) * g.spitch;
+        split_second<S, +1>(X + at, Y + at, 1, t % S::M);
+      }
+    });
+  } else if (phase == 5) {
+    with_split(g.nw, [&](auto l) {
+      using S = decltype(l);
+      for (int t = tid; t < np * pairs * S::R; t += nthreads)
+        split_rows_last<S>(g, t / (pairs * S::R), t / S::R % pairs, t % S::R, Y, X);
+    });
+  } else if (phase == 6) {
+    crop(g, a, p0, np, X, tid, nthreads);
+  }
+}
+
+// ---- the phases ------------------------------------------------------------------------------
+
 // Phase `phase` of the forward transform of block blk, for thread tid of nthreads.
 template <int MaxN>
 CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t blk, int tid, int nthreads,
                        Cf* spec) {
   const int64_t p0 = blk * g.per_block;
   const int np = int(g.planes - p0 < g.per_block ? g.planes - p0 : g.per_block);
-  const Placement& pl = a.pl;
-  float* real = reinterpret_cast<float*>(spec);
-  const int plane_floats = 2 * g.spec_elems();
-  if (phase == 0) {  // the zero-padded grids, read in tensor order; item i = (grid row i / nw, column i % nw)
-    with_length<MaxN>(g.nw, [&](auto l) {
-      const int nw = length<decltype(l)>(g.nw);  // a constant: multiplications, not divisions
-      batched_copy<float>(
-          tid, nthreads, np * g.nh * nw,
-          [&](int i) {
-            const int row = i / nw, gh = row % g.nh;
-            const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-            const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
-            return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / g.nh) * pl.ext[1] + ih) * pl.ext[2] + iw];
-          },
-          [&](int i, float v) {
-            const int row = i / nw;
-            real[(row / g.nh) * plane_floats + (row % g.nh) * g.rpitch() + i % nw] = v;
-          });
-    });
+  if constexpr (MaxN == kSplitInstance) {
+    split_forward_phase(phase, g, a, p0, np, tid, nthreads, spec, spec + g.per_block * g.spec_elems());
+  } else if (phase == 0) {
+    load_grid<MaxN>(g, a, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     with_length<MaxN>(g.nw, [&](auto l) {
       for (int i = tid; i < np * g.pairs(); i += nthreads)
@@ -435,16 +719,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
     with_length<MaxN>(g.nh, [&](auto l) {
       for (int i = tid; i < np * cols; i += nthreads) transform_column<decltype(l), -1>(g, i / cols, i % cols, spec);
     });
-  } else if (phase == 3) {  // consecutive threads: consecutive planes of a bin, or bins of a plane
-    with_length<MaxN>(g.nw, [&](auto l) {
-      const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
-      for (int i = tid; i < np * bins; i += nthreads) {
-        int lp = 0, b = 0;
-        spectrum_item(i, np, bins, a.out.freq_major, lp, b);
-        const int64_t at = a.out.index(p0 + lp, b);
-        if (at >= 0) a.out.data[at] = spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
-      }
-    });
+  } else if (phase == 3) {
+    store_spectra<MaxN>(g, a.out, p0, np, spec, tid, nthreads);
   }
 }
 
@@ -454,24 +730,10 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
                        Cf* spec) {
   const int64_t p0 = blk * g.per_block;
   const int np = int(g.planes - p0 < g.per_block ? g.planes - p0 : g.per_block);
-  const Placement& pl = a.pl;
-  if (phase == 0) {  // the spectra, dropped bins as zeros
-    with_length<MaxN>(g.nw, [&](auto l) {
-      const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
-      batched_copy<Cf>(
-          tid, nthreads, np * bins,
-          [&](int i) {
-            int lp = 0, b = 0;
-            spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-            const int64_t at = a.in.index(p0 + lp, b);
-            return at >= 0 ? a.in.data[at] : Cf{0.0f, 0.0f};
-          },
-          [&](int i, Cf v) {
-            int lp = 0, b = 0;
-            spectrum_item(i, np, bins, a.in.freq_major, lp, b);
-            spec[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
-          });
-    });
+  if constexpr (MaxN == kSplitInstance) {
+    split_inverse_phase(phase, g, a, p0, np, tid, nthreads, spec, spec + g.per_block * g.spec_elems());
+  } else if (phase == 0) {
+    load_spectra<MaxN>(g, a.in, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     if (g.nh == 1) return;
     const int cols = a.in.columns(g.nwc);  // the columns past them are zero: so are their transforms
@@ -483,14 +745,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
       for (int i = tid; i < np * g.pairs(); i += nthreads)
         inverse_rows<decltype(l)>(g, i / g.pairs(), 2 * (i % g.pairs()), spec);
     });
-  } else if (phase == 3) {  // crop, subsample and scale, written in tensor order
-    const float* real = reinterpret_cast<const float*>(spec);
-    const int vol = pl.ext[1] * pl.ext[2], plane_floats = 2 * g.spec_elems();
-    for (int i = tid; i < np * vol; i += nthreads) {
-      const int lp = i / vol, ih = (i % vol) / pl.ext[2], iw = i % pl.ext[2];
-      const int gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
-      a.dst[(p0 + lp) * vol + i % vol] = real[lp * plane_floats + gh * g.rpitch() + gw] * a.scale;
-    }
+  } else if (phase == 3) {
+    crop(g, a, p0, np, spec, tid, nthreads);
   }
 }
 
