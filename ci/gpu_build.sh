@@ -34,7 +34,10 @@
 #                                  order, each stage under a time limit; with COPY_TO=<dir>, logs
 #                                  and results are copied there (logs.tar, results.tar) after
 #                                  every stage
-#   bash ci/gpu_build.sh rest      GPU host, after `first`, under 10 minutes: what the committed GPU
+#   bash ci/gpu_build.sh rest      GPU host, after `first`, under 10 minutes: the FFT algorithms'
+#                                  step on gpu_target with Gauss's 3m complex GEMMs (--complex-gemm
+#                                  3m, into complex_gemm_3m/gpu_target.csv: against the 4m rows),
+#                                  then what the committed GPU
 #                                  results still lack, resumed (--resume) into the same CSVs:
 #                                  Mathieu Fig 3 (b, c), gpu_target, then cuda.direct's
 #                                  rows (slow: up to 3 s a run; resumed on each visit) of Fig 3 and
@@ -68,10 +71,10 @@ mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
-ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*'
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
 # transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
-fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:CudaAlgorithmList.*'
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*:CudaAlgorithmList.*'
 other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {
@@ -246,7 +249,9 @@ rest() {
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"
-  stage fig3bc 250 env SWEEPS="mathieu_fig3b mathieu_fig3c" ALGOS="$fast" bash "$self" sweeps
+  stage gemm-3m 50 env SWEEPS=gpu_target ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 PASSES=step \
+    BENCH_ARGS="--complex-gemm 3m" OUT_SUBDIR=complex_gemm_3m bash "$self" sweeps
+  stage fig3bc 200 env SWEEPS="mathieu_fig3b mathieu_fig3c" ALGOS="$fast" bash "$self" sweeps
   stage gpu-target 120 env SWEEPS=gpu_target bash "$self" sweeps
   stage direct 200 env SWEEPS="mathieu_fig3b mathieu_fig3c convnet_benchmarks mathieu_fig3a" ALGOS=cuda.direct \
     bash "$self" sweeps

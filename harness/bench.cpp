@@ -552,6 +552,7 @@ int run_bench(const BenchOptions& o) {
   base.fft_tile = o.fft_tile;
   base.filter_spectra = o.filter_spectra;
   base.fft_grid_bytes = o.fft_grid_mib << 20;
+  base.complex_gemm = o.complex_gemm;
   Runner runner(csv, progress, base, o.stages);
 
   std::vector<std::string> gb_args = {"convbench"};

@@ -47,6 +47,11 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
                   "at least 8 MiB); larger means fewer launches and more memory, `detail` lists the chunks")
       ->check(kPositiveInteger)
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cmd->add_option("--complex-gemm", o->complex_gemm,
+                  "cuda.fft/cuda.fbfft: complex GEMMs by cuBLAS's usual four real products per complex one (4m, "
+                  "default) or Gauss's three (3m: cublasCgemm3mStridedBatched, a quarter fewer multiplications); "
+                  "3m rows say so in `detail`")
+      ->check(CLI::IsMember({"4m", "3m"}));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,
                   "Run the case list this many times, round-robin; each row then holds its case's reps from every "

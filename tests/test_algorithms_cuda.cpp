@@ -383,6 +383,44 @@ TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftFilterSpectra, ::testing::Values("cuda.fft", "cuda.fbfft"),
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
 
+// Gauss's three real products per complex one (AlgoOptions::complex_gemm "3m") in every complex
+// GEMM (per-bin products, the filter's DFT): every pass within the fp32 tolerance on random
+// shapes (the simulation forms the three products and their sums as a 3m GEMM does), the rows
+// say so, and any other value is refused by name.
+class CudaFftComplexGemm : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaFftComplexGemm, GaussThreeProductsMatchTheReference) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 12);
+  AlgoOptions opt;
+  opt.complex_gemm = "3m";
+  const auto algo = make_algorithm(GetParam(), opt);
+  const int max_dims = GetParam() == "cuda.fbfft" ? 2 : 3;
+  for (int dims = 1; dims <= max_dims; ++dims)
+    for (int draw = 0; draw < 3; ++draw) {
+      const Case c = make_case(rng, random_shape(rng, dims));
+      const Shape& s = c.shape;
+      for (Pass p : kAllPasses) {
+        const Outputs o = run_on_device(*dev, *algo, c, p);
+        EXPECT_NE(algo->detail().find("complex GEMMs 3m"), std::string::npos) << algo->detail();
+        for (Pass q : kPasses)
+          if (pass_covered(p, q) && !testing::all_zero(c.ref[int(q)])) {
+            EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+                << s.to_string() << " " << to_string(p) << "/" << to_string(q);
+          }
+      }
+    }
+  AlgoOptions bad;
+  bad.complex_gemm = "5m";
+  const Shape s = parse_shape_spec("N=2,C=3,K=4,in=9x9,k=3x3");
+  EXPECT_NE(make_algorithm(GetParam(), bad)->supports(s, Pass::fprop).find("complex_gemm '5m'"), std::string::npos);
+  EXPECT_EQ(make_algorithm(GetParam())->detail().find("3m"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fft, CudaFftComplexGemm, ::testing::Values("cuda.fft", "cuda.fbfft"),
+                         [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
+
 // cuda.fbfft above 64 points per dim: the planner takes a split length (small_fft::
 // split_lengths: two levels of compiled lengths) rather than a run-time one, and every pass and
 // the step match the reference there, 1D and 2D, with padding, stride and groups.

@@ -376,6 +376,8 @@ class CudaFft final : public Algorithm {
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
     if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")
       return "filter_spectra '" + opt_.filter_spectra + "' is not planner, dft or fft";
+    if (opt_.complex_gemm != "4m" && opt_.complex_gemm != "3m")
+      return "complex_gemm '" + opt_.complex_gemm + "' is not 4m or 3m";
     const Layout lay = layout(s, p);
     if (opt_.filter_spectra == "dft" && !lay.dft_w && (lay.w_in || lay.w_out))
       return "filter spectra by DFT: more bins, taps or planes than cuBLAS's int sizes";
@@ -412,6 +414,7 @@ class CudaFft final : public Algorithm {
   }
   std::string detail() const override {
     std::string out = cuda::CublasHandle::math_name(opt_.precision);
+    if (opt_.complex_gemm == "3m") out += "; complex GEMMs 3m (Gauss)";
     if (!prepared_) return out;
     if (layout_.dft_w) out += "; filter spectra by DFT GEMM";
     // The families that went through the grid in more than one chunk (cuda.fft's launches).
@@ -632,7 +635,6 @@ class CudaFft final : public Algorithm {
   // group-major order is its natural one).
   void forward_filter_dft(const float* w) {
     const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
-    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
     for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
       const int count = int(std::min(layout_.chunk(fW), planes - first));
       const int64_t total = int64_t(count) * taps;
@@ -643,9 +645,8 @@ class CudaFft final : public Algorithm {
         to_complex_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w + first * taps,
                                                                                          grid_.as<float2>(), total);
       CB_LAUNCH("to_complex_kernel");
-      CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, count, kept, taps, &one,
-                                          grid_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(), taps, 0, &zero,
-                                          freq_[fW].as<cuComplex>() + first, planes, 0, 1));
+      cgemm(CUBLAS_OP_T, CUBLAS_OP_N, count, kept, taps, grid_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(),
+            taps, 0, freq_[fW].as<cuComplex>() + first, planes, 0, 1);
       mark_stage(kStages[fW].forward);
     }
   }
@@ -655,12 +656,10 @@ class CudaFft final : public Algorithm {
   // op_T(the chunk's rows of the spectrum, count x kept, ld = planes).
   void backward_filter_dft(const cuComplex* freq, float* dw) {
     const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
-    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
     for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
       const int count = int(std::min(layout_.chunk(fW), planes - first));
-      CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_T, taps, count, kept, &one,
-                                          dft_inv_.as<cuComplex>(), taps, 0, freq + first, planes, 0, &zero,
-                                          grid_.as<cuComplex>(), taps, 0, 1));
+      cgemm(CUBLAS_OP_N, CUBLAS_OP_T, taps, count, kept, dft_inv_.as<cuComplex>(), taps, 0, freq + first, planes, 0,
+            grid_.as<cuComplex>(), taps, 0, 1);
       const int64_t total = int64_t(count) * taps;
       if (cuda::index_fits_int32(total))
         real_part_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float2>(),
@@ -672,6 +671,19 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[fW].inverse);
     }
   }
+  // C = op(A) op(B), strided-batched: cuBLAS's usual complex GEMM, or Gauss's three real products
+  // per complex one with AlgoOptions::complex_gemm "3m".
+  void cgemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const cuComplex* A, int lda,
+             long long sa, const cuComplex* B, int ldb, long long sb, cuComplex* C, int ldc, long long sc, int batch) {
+    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
+    if (opt_.complex_gemm == "3m")
+      CB_CUBLAS(cublasCgemm3mStridedBatched(blas_, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &zero, C, ldc, sc,
+                                            batch));
+    else
+      CB_CUBLAS(cublasCgemmStridedBatched(blas_, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &zero, C, ldc, sc,
+                                          batch));
+  }
+
   // cuFFT's transposes, band-limited: kept row -> bin (forward), bin -> row or -1 (inverse).
   const int* row_to_bin() const { return layout_.band_limited() ? bin_map_.as<int>() : nullptr; }
   const int* bin_to_row() const { return layout_.band_limited() ? bin_map_.as<int>() + layout_.kept : nullptr; }
@@ -775,10 +787,8 @@ class CudaFft final : public Algorithm {
   // computes Y^T (Kg x N) = conj(W) (Kg x Cg) * X^T (Cg x N), W stored as W^T (Cg x Kg).
   cuComplex* gemm_fprop(cuComplex* Y) {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, &one, freq_[fW].as<cuComplex>(), Cg,
-                                        int64_t(Kg) * Cg, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, &zero, Y,
-                                        Kg, int64_t(N) * Kg, batch()));
+    cgemm(CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
+          freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, Y, Kg, int64_t(N) * Kg, batch());
     mark_stage("gemm fprop");
     return Y;
   }
@@ -786,10 +796,8 @@ class CudaFft final : public Algorithm {
   // DX (N x Cg) = DY (N x Kg) * W (Kg x Cg): column-major DX^T = W^T * DY^T.
   cuComplex* gemm_dgrad(cuComplex* DX) {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, &one, freq_[fW].as<cuComplex>(), Cg,
-                                        int64_t(Kg) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DX,
-                                        Cg, int64_t(N) * Cg, batch()));
+    cgemm(CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
+          freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DX, Cg, int64_t(N) * Cg, batch());
     mark_stage("gemm dgrad");
     return DX;
   }
@@ -797,10 +805,8 @@ class CudaFft final : public Algorithm {
   // DW (Kg x Cg) = DY^H (Kg x N) * X (N x Cg): column-major DW^T (Cg x Kg) = X^T * conj(DY).
   cuComplex* gemm_wgrad(cuComplex* DW) {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    CB_CUBLAS(cublasCgemmStridedBatched(blas_, CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, &one, freq_[fX].as<cuComplex>(), Cg,
-                                        int64_t(N) * Cg, freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, &zero, DW,
-                                        Cg, int64_t(Kg) * Cg, batch()));
+    cgemm(CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg,
+          freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DW, Cg, int64_t(Kg) * Cg, batch());
     mark_stage("gemm wgrad");
     return DW;
   }

@@ -736,6 +736,60 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
   return CUBLAS_STATUS_SUCCESS;
 }
 
+namespace {
+// op(M) of a column-major complex matrix (rows x cols after op) as its real and imaginary parts,
+// column-major with leading dimension rows.
+void split_op(cublasOperation_t o, const cuComplex* M, int ld, int rows, int cols, std::vector<float>& re,
+              std::vector<float>& im) {
+  re.assign(size_t(rows) * cols, 0.0f), im.assign(size_t(rows) * cols, 0.0f);
+  for (int j = 0; j < cols; ++j)
+    for (int i = 0; i < rows; ++i) {
+      const cuComplex v = o == CUBLAS_OP_N ? M[size_t(j) * ld + i] : M[size_t(i) * ld + j];
+      re[size_t(j) * rows + i] = v.x;
+      im[size_t(j) * rows + i] = o == CUBLAS_OP_C ? -v.y : v.y;
+    }
+}
+}  // namespace
+
+// Gauss's three real products, as cuBLAS's 3m GEMM computes them (so the simulation has its
+// rounding, not the four-product GEMM's): with P1 = Ar Br, P2 = Ai Bi, P3 = (Ar + Ai)(Br + Bi),
+// op(A) op(B) = (P1 - P2) + i (P3 - P1 - P2).
+cublasStatus_t cublasCgemm3mStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                           int k, const cuComplex* alpha, const cuComplex* A, int lda, long long sa,
+                                           const cuComplex* B, int ldb, long long sb, const cuComplex* beta,
+                                           cuComplex* C, int ldc, long long sc, int batch) {
+  if (auto s = gemm_checks(h, ta, tb, m, n, k, A, lda, sa, B, ldb, sb, C, ldc, sc, batch); s != CUBLAS_STATUS_SUCCESS)
+    return s;
+  enqueue(h->stream, [=, a = *alpha, bt = *beta] {
+    std::vector<float> ar, ai, br, bi, p1(size_t(m) * n), p2(size_t(m) * n), p3(size_t(m) * n);
+    for (int b = 0; b < batch && m > 0 && n > 0; ++b) {
+      split_op(ta, A + b * sa, lda, m, k, ar, ai);
+      split_op(tb, B + b * sb, ldb, k, n, br, bi);
+      const int la = std::max(1, m), lb = std::max(1, k);
+      cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, ar.data(), la, br.data(), lb, 0.0f,
+                  p1.data(), m);
+      cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, ai.data(), la, bi.data(), lb, 0.0f,
+                  p2.data(), m);
+      for (size_t i = 0; i < ar.size(); ++i) ar[i] += ai[i];
+      for (size_t i = 0; i < br.size(); ++i) br[i] += bi[i];
+      cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, ar.data(), la, br.data(), lb, 0.0f,
+                  p3.data(), m);
+      cuComplex* c = C + b * sc;
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+          const size_t q = size_t(j) * m + i;
+          const float re = p1[q] - p2[q], im = p3[q] - p1[q] - p2[q];
+          cuComplex& out = c[size_t(j) * ldc + i];
+          const cuComplex old = out;
+          const bool keep = bt.x != 0.0f || bt.y != 0.0f;  // beta 0: C is not read (it may be NaN)
+          out.x = a.x * re - a.y * im + (keep ? bt.x * old.x - bt.y * old.y : 0.0f);
+          out.y = a.x * im + a.y * re + (keep ? bt.x * old.y + bt.y * old.x : 0.0f);
+        }
+    }
+  });
+  return CUBLAS_STATUS_SUCCESS;
+}
+
 cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                          int k, const cuComplex* alpha, const cuComplex* A, int lda, long long sa,
                                          const cuComplex* B, int ldb, long long sb, const cuComplex* beta,

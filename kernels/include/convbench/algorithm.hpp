@@ -53,6 +53,10 @@ struct AlgoOptions {
   // (cuFFT's in-place grid, the filter DFT's staging); a chunk holds at least one plane. 0: a
   // quarter of the largest family's kept spectra, at least 8 MiB.
   int64_t fft_grid_bytes = 0;
+  // cuda.fft / cuda.fbfft: the complex GEMMs (per-bin products, filter DFT) by cuBLAS's usual
+  // algorithm, four real products per complex one ("4m"), or by Gauss's three ("3m":
+  // cublasCgemm3mStridedBatched, a quarter fewer multiplications, a few more additions).
+  std::string complex_gemm = "4m";
 };
 
 // Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a
