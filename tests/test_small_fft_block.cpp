@@ -367,6 +367,12 @@ TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
       EXPECT_GE(g.rpitch(), nw) << "a real row fits in its spectrum row";
       EXPECT_EQ(g.spec_elems() % 2, 1) << "odd plane stride";
       EXPECT_EQ(g.split, !g.fixed() && small_fft::split_lengths(nh, nw)) << nh << "x" << nw;
+      if (g.split && g.per_block > 1) {  // level one's tasks (R per row pair or column) in one round
+        EXPECT_LE(g.per_block * std::max(g.pairs() * small_fft::split_radix(nw),
+                                         nh > 1 ? g.nwc * small_fft::split_radix(nh) : 1),
+                  small_fft::kBlockThreads)
+            << nh << "x" << nw;
+      }
       if (g.split) {  // a row pair's Z (nw complex values) fits its two rows
         EXPECT_EQ(g.grid_rows() % 2, 0) << nh << "x" << nw;
         EXPECT_GE(2 * g.spitch, nw) << nh << "x" << nw;

@@ -325,8 +325,11 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
   g.split = !fixed_lengths(nh, nw) && split_lengths(nh, nw);
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
   // As many planes as give every thread at most one row pair and one column (a second round
-  // for a few threads would double a phase), within the shared memory.
-  const int work = std::max(g.pairs(), nh > 1 ? g.nwc : 1);
+  // for a few threads would double a phase), within the shared memory. Split, a row pair or
+  // column is R threads' work in its least parallel phase (level one): fewer planes per block,
+  // more blocks per SM.
+  const int work = g.split ? std::max(g.pairs() * split_radix(nw), nh > 1 ? g.nwc * split_radix(nh) : 1)
+                           : std::max(g.pairs(), nh > 1 ? g.nwc : 1);
   const std::size_t plane_bytes = std::size_t(g.buffers()) * std::size_t(g.spec_elems()) * sizeof(Cf);
   int64_t per = std::max(1, kBlockThreads / work);
   per = std::min<int64_t>({per, int64_t(std::max<std::size_t>(1, kMaxSharedBytes / plane_bytes)), std::max<int64_t>(planes, 1)});
