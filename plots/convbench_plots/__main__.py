@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 
 from . import (data, fig1_model_ops, fig2_mathieu_fig3, fig3_layer_table, fig4_seed, fig5_training,
                fig6_heatmap, fig7_roofline, fig8_bandlimited, fig9_fft_transform, fig10_tiled, fig11_fft_sizes,
-               fig12_channels_batch, style, targets)
+               fig12_channels_batch, style, targets, variants)
 from .base import Skip
 
 FIGURES = [
@@ -33,6 +33,7 @@ FIGURES = [
     ("11", "FFT transform size policies: time and size vs n", fig11_fft_sizes),
     ("12", "Channel and batch sweeps: FFT speedup over (f, f'), time vs f = f' and vs S", fig12_channels_batch),
     ("13", "DESIGN.md's performance targets: measured ratio per case, met or not (table)", targets),
+    ("14", "Variants: cases re-run with other options (subfolders) against this folder's rows (table)", variants),
 ]
 OUR_SUFFIXES = (".png", ".svg", ".md")
 
@@ -118,7 +119,7 @@ def main(argv=None) -> int:
                                  description="convbench results folder -> figures (PNG, SVG) and Markdown tables")
     ap.add_argument("folder", type=Path, help="results/<machine> folder with convbench CSV files")
     ap.add_argument("--out", type=Path, help="output folder (default FOLDER/figures)")
-    ap.add_argument("--only", help="comma list of figure numbers 1-13 (default all; 13 is the targets table)")
+    ap.add_argument("--only", help="comma list of figure numbers 1-14 (default all; 13 is the targets table, 14 the variants table)")
     ap.add_argument("--formats", default="png,svg", help="image formats (default png,svg)")
     a = ap.parse_args(argv)
     only = set(a.only.split(",")) if a.only else None

@@ -365,3 +365,34 @@ def test_fig2_plots_a_cpu_slice_and_counts_it_as_that_panel(folder_with):
     assert "Fig. 3(b)" in products[1].title
     # only (c) has neither the full sweep nor a slice
     assert products[0].notes == ["sweep(s) not in this folder: mathieu_fig3c"]
+
+
+def test_variants_table_compares_matching_ok_cases(full_ds):
+    from convbench_plots import variants
+    (p,) = variants.build(full_ds)
+    assert p.name == "variants" and p.fig is None
+    assert "## filter_fft/" in p.table
+    assert "`convbench bench --sweep sweeps/mathieu_layers.json --algo cpu.fft --pass fprop,step " \
+           "--filter-spectra fft`" in p.table
+    # 6 cases at half the time here: ratio 2 per (algo, pass); the compression-0.5 case and the
+    # failed row have no ok twin
+    assert "| mathieu_layers | cpu.fft | fprop | fp32 | 3 | 2 | 2 | 2 |" in p.table
+    assert "| mathieu_layers | cpu.fft | step | fp32 | 3 | 2 | 2 | 2 |" in p.table
+    assert "2 of the variant's 8 rows have no `ok` twin" in p.table
+    assert p.notes == ["filter_fft/: 1 failed row(s)"]
+    assert "data: mathieu_layers.csv" in p.caption and "variants: filter_fft/mathieu_layers.csv" in p.caption
+
+
+def test_variants_skip_without_subfolders_and_reject_a_damaged_one(folder_with):
+    from convbench_plots import data, variants
+    d = folder_with("mathieu_layers.csv")
+    with pytest.raises(Skip, match="no variant subfolder"):
+        variants.build(data.load(d))
+    (d / "figures").mkdir()
+    (d / "figures" / "x.csv").write_text("not,a,results,file\n")  # figures/ and logs/ are not variants
+    with pytest.raises(Skip, match="no variant subfolder"):
+        variants.build(data.load(d))
+    (d / "v").mkdir()
+    (d / "v" / "mathieu_layers.csv").write_text("sweep,algo\nx,cpu.fft\n")
+    with pytest.raises(data.CsvError, match="mathieu_layers.csv"):
+        variants.build(data.load(d))
