@@ -48,10 +48,11 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
       ->check(kPositiveInteger)
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_option("--complex-gemm", o->complex_gemm,
-                  "cuda.fft/cuda.fbfft: complex GEMMs by cuBLAS's usual four real products per complex one (4m, "
-                  "default) or Gauss's three (3m: cublasCgemm3mStridedBatched, a quarter fewer multiplications); "
-                  "3m rows say so in `detail`")
-      ->check(CLI::IsMember({"4m", "3m"}));
+                  "cpu.fft/cuda.fft/cuda.fbfft: complex GEMMs by the BLAS's usual four real products per complex "
+                  "one (4m), Gauss's three (3m: OpenBLAS cgemm3m, cublasCgemm3mStridedBatched; a quarter fewer "
+                  "multiplications), or the planner's choice (planner, default: cpu.fft times both per GEMM shape "
+                  "and keeps 3m where it is at least 5% faster; CUDA takes 4m); rows using 3m say so in `detail`")
+      ->check(CLI::IsMember({"planner", "4m", "3m"}));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,
                   "Run the case list this many times, round-robin; each row then holds its case's reps from every "

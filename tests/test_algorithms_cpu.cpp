@@ -10,6 +10,7 @@
 #include "convbench/reference.hpp"
 #include "conv_case.hpp"
 #include "random_shapes.hpp"
+#include "shape_spec.hpp"
 
 namespace convbench {
 namespace {
@@ -186,6 +187,46 @@ std::vector<Shape> few_product_shapes() {
 // The stages cpu.fft marks for --stages, one per tensor transform and per GEMM: they show the
 // step's reuse (x, w, dy transformed once each) and run_backward() after fprop transforming dy
 // only. Without a clock nothing is marked.
+// Gauss's 3m products (OpenBLAS cgemm3m) forced: every pass and the step within the fp32
+// tolerance on random shapes, 1D-3D; the rows name the products that ran 3m; on a layer whose
+// products reach the BLAS the results differ from cgemm's (the 3m path ran); an unknown choice
+// is refused by name. The planner's choice (timed) is either of two correct paths.
+TEST(CpuFft, GaussComplexGemmsMatchTheReference) {
+  AlgoOptions gauss, usual;
+  gauss.complex_gemm = "3m", usual.complex_gemm = "4m";
+  gauss.fft_size = usual.fft_size = FftSizePolicy::smooth;  // no step timing: the products are the point
+  const auto a3 = make_algorithm("cpu.fft", gauss), a4 = make_algorithm("cpu.fft", usual);
+  std::mt19937_64 rng(test_seed() + 21);
+  std::vector<Shape> shapes = {parse_shape_spec("N=16,C=32,K=24,in=12x12,k=3x3,pad=1")};
+  for (int dims = 1; dims <= 3; ++dims)
+    for (int i = 0; i < 8; ++i) shapes.push_back(random_shape(rng, dims));
+  for (const Shape& s : shapes) {
+    SCOPED_TRACE(s.to_string());
+    const Case c = make_case(rng, s);
+    for (Pass p : kAllPasses) {
+      const Outputs o = run_pass(*a3, c, p);
+      const bool large = s.N * s.Kg() * s.Cg() > 64;  // fprop's product reaches the BLAS
+      if (p == Pass::fprop) {
+        EXPECT_EQ(a3->detail().find("complex GEMMs 3m (Gauss): fprop") != std::string::npos, large);
+      }
+      for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+        if (pass_covered(p, q)) {
+          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+              << to_string(p) << "/" << to_string(q);
+        }
+    }
+  }
+  const Case c = make_case(rng, shapes[0]);
+  const Outputs o3 = run_pass(*a3, c, Pass::step), o4 = run_pass(*a4, c, Pass::step);
+  EXPECT_EQ(a3->detail().find("3m (Gauss): fprop, dgrad, wgrad") != std::string::npos, true) << a3->detail();
+  EXPECT_EQ(a4->detail().find("3m"), std::string::npos) << a4->detail();
+  for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad}) EXPECT_NE(o3.of(q), o4.of(q)) << to_string(q);
+  AlgoOptions bad;
+  bad.complex_gemm = "2m";
+  EXPECT_NE(make_algorithm("cpu.fft", bad)->supports(shapes[0], Pass::fprop).find("complex_gemm '2m'"),
+            std::string::npos);
+}
+
 TEST(CpuFft, MarksOneStagePerTransformAndGemm) {
   std::mt19937_64 rng(test_seed());
   const Shape s = random_shape(rng, 2);

@@ -42,6 +42,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -440,12 +441,15 @@ class CpuFft final : public Algorithm {
 
   std::string name() const override { return "cpu.fft"; }
   std::string description() const override {
-    return "FFTW (two real planes per complex transform) + per-frequency complex GEMM (OpenBLAS cgemm); 1D/2D/3D, "
-           "pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
+    return "FFTW (two real planes per complex transform) + per-frequency complex GEMM (OpenBLAS cgemm, or cgemm3m "
+           "where timed faster); 1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); "
+           "band-limited (compression)";
   }
   std::string supports(const Shape&, Pass) const override {
     if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
+    if (opt_.complex_gemm != "planner" && opt_.complex_gemm != "4m" && opt_.complex_gemm != "3m")
+      return "complex_gemm '" + opt_.complex_gemm + "' is not planner, 4m or 3m";
     return {};
   }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
@@ -514,6 +518,12 @@ class CpuFft final : public Algorithm {
     layout_ = std::move(lay);
     prepared_ = p;
     fprop_spectra_ = false;
+    choose_products(p);
+    constexpr const char* kGemmName[3] = {"fprop", "dgrad", "wgrad"};
+    std::string gauss_list;
+    for (int q = 0; q < 3; ++q)
+      if (gauss_[q]) gauss_list += std::string(gauss_list.empty() ? "" : ", ") + kGemmName[q];
+    if (!gauss_list.empty()) detail_ += (detail_.empty() ? "" : "; ") + ("complex GEMMs 3m (Gauss): " + gauss_list);
   }
 
   void run(Pass p, const ConvBuffers& t) override {
@@ -674,49 +684,89 @@ class CpuFft final : public Algorithm {
     for (int64_t b = 0; b < bins; ++b) body(b);
   }
 
-  // Y_b (N x K) = X_b (N x C) * W_b^H, block-diagonal over groups.
-  cf* gemm_fprop(cf* dst) const {
+  // The per-bin products of fprop (q = 0: Y_b (N x K) = X_b (N x C) * W_b^H), dgrad (1: DX_b =
+  // DY_b * W_b) or wgrad (2: DW_b (K x Cg) = DY_b^H * X_b) into dst, block-diagonal over groups,
+  // by cgemm or (gauss) cgemm3m.
+  void products(int q, cf* dst, bool gauss) const {
     const Shape& s = shape_;
     const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
     const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
-    const cf *X = freq_[fX].get(), *W = freq_[fW].get();
+    const cf *X = freq_[fX].get(), *W = freq_[fW].get(), *DY = freq_[fY].get();
     for_each_bin([&](int64_t b) {
-      for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(false, true, N, Kg, Cg, X + b * ldX + g * Cg, C, W + b * ldW + g * Kg * Cg, Cg,
-              dst + b * ldY + g * Kg, K);
+      for (int64_t g = 0; g < s.groups; ++g) {
+        if (q == 0)
+          cgemm(false, true, N, Kg, Cg, X + b * ldX + g * Cg, C, W + b * ldW + g * Kg * Cg, Cg,
+                dst + b * ldY + g * Kg, K, gauss);
+        else if (q == 1)
+          cgemm(false, false, N, Cg, Kg, DY + b * ldY + g * Kg, K, W + b * ldW + g * Kg * Cg, Cg,
+                dst + b * ldX + g * Cg, C, gauss);
+        else
+          cgemm(true, false, Kg, Cg, N, DY + b * ldY + g * Kg, K, X + b * ldX + g * Cg, C,
+                dst + b * ldW + g * Kg * Cg, Cg, gauss);
+      }
     });
+  }
+  cf* gemm_fprop(cf* dst) const {
+    products(0, dst, gauss_[0]);
     mark_stage("gemm fprop");
     return dst;
   }
-
-  // DX_b (N x C) = DY_b (N x K) * W_b (K x Cg per group).
   cf* gemm_dgrad(cf* dst) const {
-    const Shape& s = shape_;
-    const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
-    const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
-    const cf *DY = freq_[fY].get(), *W = freq_[fW].get();
-    for_each_bin([&](int64_t b) {
-      for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(false, false, N, Cg, Kg, DY + b * ldY + g * Kg, K, W + b * ldW + g * Kg * Cg, Cg,
-              dst + b * ldX + g * Cg, C);
-    });
+    products(1, dst, gauss_[1]);
     mark_stage("gemm dgrad");
     return dst;
   }
-
-  // DW_b (K x Cg) = DY_b^H (K x N) * X_b (N x C per group).
   cf* gemm_wgrad(cf* dst) const {
-    const Shape& s = shape_;
-    const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
-    const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
-    const cf *DY = freq_[fY].get(), *X = freq_[fX].get();
-    for_each_bin([&](int64_t b) {
-      for (int64_t g = 0; g < s.groups; ++g)
-        cgemm(true, false, Kg, Cg, N, DY + b * ldY + g * Kg, K, X + b * ldX + g * Cg, C,
-              dst + b * ldW + g * Kg * Cg, Cg);
-    });
+    products(2, dst, gauss_[2]);
     mark_stage("gemm wgrad");
     return dst;
+  }
+
+  // cgemm or cgemm3m for each product pass p runs: forced by AlgoOptions::complex_gemm, or the
+  // planner's: both timed on this layer's whole per-bin loop as run() calls it (random spectra in
+  // the prepared buffers, every thread), alternately, best of three each after a warm-up; 3m
+  // where at least 5% faster (its rounding is a little worse; a near-tie on a noisy machine is no
+  // reason to change). A GEMM in cache favours 3m more than this loop over spectra in memory
+  // does. Kept per (product, shape, kept bins, threads) for the process. Candidates of the size
+  // planner (sizes_ given) are timed with cgemm.
+  void choose_products(Pass p) {
+    using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
+    static std::mutex mutex;
+    static std::map<Key, bool> known;
+    constexpr double kGaussMargin = 0.95;
+    const Shape& s = shape_;
+    const int64_t macs[3] = {s.N * s.Kg() * s.Cg(), s.N * s.Cg() * s.Kg(), s.Kg() * s.Cg() * s.N};
+    bool filled = false;
+    for (int q = 0; q < 3; ++q) {
+      gauss_[q] = false;
+      const Pass pass = std::array<Pass, 3>{Pass::fprop, Pass::dgrad, Pass::wgrad}[size_t(q)];
+      if (!pass_covered(p, pass) || macs[q] <= 64) continue;  // the smallest run inline, not by the BLAS
+      if (opt_.complex_gemm != "planner" || sizes_) {
+        gauss_[q] = opt_.complex_gemm == "3m";
+        continue;
+      }
+      const Key key{q, s.N, s.Kg(), s.Cg(), s.groups, layout_.kept_bins(), threads_};
+      std::lock_guard lock(mutex);
+      if (auto it = known.find(key); it != known.end()) {
+        gauss_[q] = it->second;
+        continue;
+      }
+      if (!filled) {
+        for (int f = 0; f < 3; ++f)
+          fill_random(reinterpret_cast<float*>(freq_[f].get()), 2 * layout_.ld[f] * layout_.kept_bins());
+        filled = true;
+      }
+      cf* dst = freq_[q == 0 ? fY : q == 1 ? fX : fW].get();
+      double best[2] = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
+      for (int round = 0; round < 4; ++round)
+        for (int g = 0; g < 2; ++g) {
+          const auto t0 = std::chrono::steady_clock::now();
+          products(q, dst, g == 1);
+          const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (round > 0) best[g] = std::min(best[g], t);  // round 0 warms up
+        }
+      gauss_[q] = known[key] = best[1] < kGaussMargin * best[0];
+    }
   }
 
   void release() {
@@ -746,6 +796,7 @@ class CpuFft final : public Algorithm {
   std::optional<Extent> sizes_;
   std::optional<Pass> prepared_;
   bool fprop_spectra_ = false;  // freq_[fX], freq_[fW] hold the last fprop's FFT(x), FFT(w)
+  bool gauss_[3] = {};          // fprop's, dgrad's, wgrad's products by cgemm3m
   Shape shape_;
   Layout layout_;
   int threads_ = 1;

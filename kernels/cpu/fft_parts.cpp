@@ -25,12 +25,12 @@ std::mutex& fftw_planner_mutex() {
 // Per-bin products are often tiny (single channel, depthwise groups) and a BLAS call would cost more than the
 // arithmetic, so those run inline; real/imag parts are spelled out to avoid __mulsc3.
 void cgemm(bool conj_a, bool conj_b, int64_t M, int64_t N, int64_t K, const cf* A, int64_t lda, const cf* B,
-           int64_t ldb, cf* C, int64_t ldc) {
+           int64_t ldb, cf* C, int64_t ldc, bool gauss) {
   if (M * N * K > 64) {
     const cf one{1.0f, 0.0f}, zero{0.0f, 0.0f};
-    cblas_cgemm(CblasRowMajor, conj_a ? CblasConjTrans : CblasNoTrans, conj_b ? CblasConjTrans : CblasNoTrans,
-                blasint(M), blasint(N), blasint(K), &one, A, blasint(lda), B, blasint(ldb), &zero, C,
-                blasint(ldc));
+    (gauss ? cblas_cgemm3m : cblas_cgemm)(CblasRowMajor, conj_a ? CblasConjTrans : CblasNoTrans,
+                                          conj_b ? CblasConjTrans : CblasNoTrans, blasint(M), blasint(N), blasint(K),
+                                          &one, A, blasint(lda), B, blasint(ldb), &zero, C, blasint(ldc));
     return;
   }
   const float sa = conj_a ? -1.0f : 1.0f, sb = conj_b ? -1.0f : 1.0f;

@@ -40,8 +40,8 @@ void fill_random(float* p, int64_t n);
 std::mutex& fftw_planner_mutex();
 
 // Row-major C (M x N) = op(A) * op(B), op = identity or conjugate transpose: one per-bin
-// product of cpu.fft.
+// product of cpu.fft; `gauss`: OpenBLAS's cgemm3m (three real products per complex one).
 void cgemm(bool conj_a, bool conj_b, int64_t M, int64_t N, int64_t K, const std::complex<float>* A, int64_t lda,
-           const std::complex<float>* B, int64_t ldb, std::complex<float>* C, int64_t ldc);
+           const std::complex<float>* B, int64_t ldb, std::complex<float>* C, int64_t ldc, bool gauss = false);
 
 }  // namespace convbench

@@ -53,10 +53,12 @@ struct AlgoOptions {
   // (cuFFT's in-place grid, the filter DFT's staging); a chunk holds at least one plane. 0: a
   // quarter of the largest family's kept spectra, at least 8 MiB.
   int64_t fft_grid_bytes = 0;
-  // cuda.fft / cuda.fbfft: the complex GEMMs (per-bin products, filter DFT) by cuBLAS's usual
-  // algorithm, four real products per complex one ("4m"), or by Gauss's three ("3m":
-  // cublasCgemm3mStridedBatched, a quarter fewer multiplications, a few more additions).
-  std::string complex_gemm = "4m";
+  // cpu.fft, cuda.fft, cuda.fbfft: the complex GEMMs (per-bin products, cuda's filter DFT) by the
+  // BLAS's usual algorithm, four real products per complex one ("4m"), or by Gauss's three ("3m":
+  // OpenBLAS's cgemm3m, cuBLAS's cublasCgemm3mStridedBatched; a quarter fewer multiplications, a
+  // few more additions), or as the planner picks ("planner": cpu.fft times both on each GEMM
+  // shape in prepare and keeps 3m where it is at least 5% faster; the CUDA algorithms take 4m).
+  std::string complex_gemm = "planner";
 };
 
 // Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a
