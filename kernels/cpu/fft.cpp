@@ -677,17 +677,18 @@ class CpuFft final : public Algorithm {
 
   // Runs body(j) for every kept bin j. Few bins: one at a time, so OpenBLAS may thread each
   // GEMM itself; otherwise across bins, where OpenBLAS (OpenMP build) stays single-threaded.
+  // body(b) for the first `count` kept bins (-1: all).
   template <class Body>
-  void for_each_bin(const Body& body) const {
-    const int64_t bins = layout_.kept_bins();
+  void for_each_bin(const Body& body, int64_t count = -1) const {
+    const int64_t bins = count < 0 ? layout_.kept_bins() : std::min(count, layout_.kept_bins());
 #pragma omp parallel for schedule(dynamic) num_threads(threads_) if (bins >= threads_)
     for (int64_t b = 0; b < bins; ++b) body(b);
   }
 
   // The per-bin products of fprop (q = 0: Y_b (N x K) = X_b (N x C) * W_b^H), dgrad (1: DX_b =
   // DY_b * W_b) or wgrad (2: DW_b (K x Cg) = DY_b^H * X_b) into dst, block-diagonal over groups,
-  // by cgemm or (gauss) cgemm3m.
-  void products(int q, cf* dst, bool gauss) const {
+  // by cgemm or (gauss) cgemm3m; the first `bins` kept bins (-1: all).
+  void products(int q, cf* dst, bool gauss, int64_t bins = -1) const {
     const Shape& s = shape_;
     const int64_t N = s.N, C = s.C, K = s.K, Cg = s.Cg(), Kg = s.Kg();
     const int64_t ldX = layout_.ld[fX], ldW = layout_.ld[fW], ldY = layout_.ld[fY];
@@ -704,7 +705,7 @@ class CpuFft final : public Algorithm {
           cgemm(true, false, Kg, Cg, N, DY + b * ldY + g * Kg, K, X + b * ldX + g * Cg, C,
                 dst + b * ldW + g * Kg * Cg, Cg, gauss);
       }
-    });
+    }, bins);
   }
   cf* gemm_fprop(cf* dst) const {
     products(0, dst, gauss_[0]);
@@ -727,8 +728,9 @@ class CpuFft final : public Algorithm {
   // the prepared buffers, every thread), alternately, best of three each after a warm-up; 3m
   // where at least 5% faster (its rounding is a little worse; a near-tie on a noisy machine is no
   // reason to change). A GEMM in cache favours 3m more than this loop over spectra in memory
-  // does. Kept per (product, shape, kept bins, threads) for the process. Candidates of the size
-  // planner (sizes_ given) are timed with cgemm.
+  // does. A loop over 8e9 flops is timed over its first bins (a few dozen ms a run). Kept per
+  // (product, shape, kept bins, threads) for the process. Candidates of the size planner (sizes_
+  // given) are timed with cgemm.
   void choose_products(Pass p) {
     using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
     static std::mutex mutex;
@@ -757,11 +759,12 @@ class CpuFft final : public Algorithm {
         filled = true;
       }
       cf* dst = freq_[q == 0 ? fY : q == 1 ? fX : fW].get();
+      const int64_t bins = std::max<int64_t>(threads_, int64_t(8e9 / (8.0 * double(macs[q] * s.groups))));
       double best[2] = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
       for (int round = 0; round < 4; ++round)
         for (int g = 0; g < 2; ++g) {
           const auto t0 = std::chrono::steady_clock::now();
-          products(q, dst, g == 1);
+          products(q, dst, g == 1, bins);
           const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           if (round > 0) best[g] = std::min(best[g], t);  // round 0 warms up
         }
