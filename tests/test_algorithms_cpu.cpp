@@ -129,9 +129,9 @@ TEST_P(CpuAlgorithm, BackwardAfterFpropMatchesReference) {
   EXPECT_EQ(algo->reuses_fprop(), GetParam() == "cpu.fft" || GetParam() == "cpu.fft_tiled");
 }
 
-// A layer whose filter spectra, frequency-major, exceed the 16 MiB beyond which cpu.fft packs
-// them with non-temporal stores (63 x 65 planes of 32 x 35: 19 MB), on 1 and 2 threads, with a
-// last chunk shorter than the rest; every pass and the step.
+// A layer whose frequency-major spectra exceed the 16 MiB beyond which cpu.fft packs every
+// family with non-temporal stores (the filter's 63 x 65 planes of 32 x 35: 19 MB), on 1 and 2
+// threads, with a last chunk shorter than the rest; every pass and the step.
 TEST(CpuFft, LargeSpectraMatchReference) {
   std::mt19937_64 rng(test_seed() + 5);
   const Case c = make_case(rng, Shape::make({2, 65, 63, 1, {29, 31}, {3, 3}, {1, 1}}));

@@ -100,8 +100,9 @@ constexpr const char* kInverseStage[3] = {"inverse dx", "inverse dw", "inverse y
 // spectrum is still cached when it is transposed into the frequency-major buffer.
 constexpr int64_t kChunkBytes = 256 * 1024;
 
-// A frequency-major copy larger than this cannot stay in a 32 MiB L3 until the GEMMs read it, so
-// pack writes it with non-temporal stores: no read-for-ownership of lines it overwrites whole.
+// Frequency-major copies larger than this together cannot stay in a 32 MiB L3 until the GEMMs
+// read them, so pack writes them with non-temporal stores: no read-for-ownership of lines it
+// overwrites whole.
 constexpr int64_t kStreamBytes = 16 << 20;
 
 // Threads cpu.fft runs with: AlgoOptions::threads, or OpenMP's default.
@@ -163,10 +164,12 @@ struct Layout {
       // A multiple of 16 planes: each half of a chunk then fills whole 64-byte lines of a row.
       if (c > 16) c = (c + 8) / 16 * 16;
       chunk[f] = std::min(planes[f], c);
-      stream[f] = ld[f] * kept_bins() * int64_t(sizeof(cf)) > kStreamBytes;
       buffers = std::max(buffers, parallel_chunks(f, threads) ? std::min<int64_t>(threads, chunks(f)) : 1);
       buffer_planes = std::max(buffer_planes, chunk[f]);
     }
+    // Every copy is written before the GEMMs read any: together they decide what stays cached.
+    const int64_t copies = (ld[fX] + ld[fW] + ld[fY]) * kept_bins() * int64_t(sizeof(cf));
+    for (int f = 0; f < 3; ++f) stream[f] = copies > kStreamBytes;
     // A single pass writes its GEMM result into the frequency-major buffer of the family it
     // does not read. In a step all three are still live when fprop and dgrad run.
     if (p == Pass::step) scratch = std::max(ld[fY], ld[fX]) * kept_bins();
