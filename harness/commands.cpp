@@ -50,8 +50,8 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--complex-gemm", o->complex_gemm,
                   "cpu.fft/cuda.fft/cuda.fbfft: complex GEMMs by the BLAS's usual four real products per complex "
                   "one (4m), Gauss's three (3m: OpenBLAS cgemm3m, cublasCgemm3mStridedBatched; a quarter fewer "
-                  "multiplications), or the planner's choice (planner, default: cpu.fft times both per GEMM shape "
-                  "and keeps 3m where it is at least 5% faster; CUDA takes 4m); rows using 3m say so in `detail`")
+                  "multiplications), or the planner's choice (planner, default: both timed per GEMM shape in "
+                  "prepare, 3m kept where it is at least 5% faster); rows say which products ran 3m in `detail`")
       ->check(CLI::IsMember({"planner", "4m", "3m"}));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,

@@ -82,6 +82,16 @@ void expect_may_refuse(const std::string& name, const Shape& s, const Unsupporte
   EXPECT_TRUE(may_decline(name, s)) << name << " refused " << s.to_string() << ": " << e.what();
 }
 
+// Every output pass p computed (reference not all zero) within its fp32 tolerance; `what`
+// names the case in a failure.
+void expect_matches_reference(const Outputs& o, const Case& c, Pass p, const std::string& what) {
+  for (Pass q : kPasses)
+    if (pass_covered(p, q) && !testing::all_zero(c.ref[int(q)])) {
+      EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(c.shape, q, c.ref[int(q)]))
+          << what << " " << to_string(p) << "/" << to_string(q);
+    }
+}
+
 std::vector<std::string> cuda_algorithm_names() {
   std::vector<std::string> names;
   for (const auto& e : algorithm_list())
@@ -386,36 +396,94 @@ INSTANTIATE_TEST_SUITE_P(Fft, CudaFftFilterSpectra, ::testing::Values("cuda.fft"
 // Gauss's three real products per complex one (AlgoOptions::complex_gemm "3m") in every complex
 // GEMM (per-bin products, the filter's DFT): every pass within the fp32 tolerance on random
 // shapes (the simulation forms the three products and their sums as a 3m GEMM does), the rows
-// say so, and any other value is refused by name.
+// name every product that ran so, and any other value is refused by name. The planner (the
+// default) times both per GEMM in prepare and names its 3m choices among the pass's products.
 class CudaFftComplexGemm : public ::testing::TestWithParam<std::string> {};
+
+// The complex GEMMs pass p runs, as the row's detail names them.
+std::set<std::string> complex_gemms(Pass p, bool filter_dft) {
+  std::set<std::string> out;
+  const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
+  if (fp) out.insert("fprop");
+  if (dg) out.insert("dgrad");
+  if (wg) out.insert("wgrad");
+  if (filter_dft && (fp || dg)) out.insert("filter DFT");
+  if (filter_dft && wg) out.insert("filter inverse DFT");
+  return out;
+}
+
+// The products a detail lists after "complex GEMMs 3m (Gauss): " (none when absent).
+std::set<std::string> gauss_products(const std::string& detail) {
+  const std::string tag = "complex GEMMs 3m (Gauss): ";
+  std::set<std::string> out;
+  const size_t at = detail.find(tag);
+  if (at == std::string::npos) return out;
+  const std::string list = detail.substr(at + tag.size(), detail.find(';', at) - at - tag.size());
+  for (size_t from = 0; from <= list.size();) {
+    const size_t comma = std::min(list.find(", ", from), list.size());
+    out.insert(list.substr(from, comma - from));
+    from = comma + 2;
+  }
+  return out;
+}
 
 TEST_P(CudaFftComplexGemm, GaussThreeProductsMatchTheReference) {
   REQUIRE_CUDA_DEVICE();
   auto dev = make_cuda_device();
   std::mt19937_64 rng(test_seed() + 12);
-  AlgoOptions opt;
-  opt.complex_gemm = "3m";
-  const auto algo = make_algorithm(GetParam(), opt);
+  AlgoOptions opt, four;
+  opt.complex_gemm = "3m", four.complex_gemm = "4m";
+  const auto algo = make_algorithm(GetParam(), opt), usual = make_algorithm(GetParam(), four);
   const int max_dims = GetParam() == "cuda.fbfft" ? 2 : 3;
+  int differ = 0;  // steps whose outputs are not 4m's to the bit: 3m ran
   for (int dims = 1; dims <= max_dims; ++dims)
     for (int draw = 0; draw < 3; ++draw) {
       const Case c = make_case(rng, random_shape(rng, dims));
       const Shape& s = c.shape;
       for (Pass p : kAllPasses) {
         const Outputs o = run_on_device(*dev, *algo, c, p);
-        EXPECT_NE(algo->detail().find("complex GEMMs 3m"), std::string::npos) << algo->detail();
-        for (Pass q : kPasses)
-          if (pass_covered(p, q) && !testing::all_zero(c.ref[int(q)])) {
-            EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
-                << s.to_string() << " " << to_string(p) << "/" << to_string(q);
-          }
+        EXPECT_EQ(gauss_products(algo->detail()), complex_gemms(p, algo->filter_spectra_by_dft(s, p)))
+            << algo->detail();
+        expect_matches_reference(o, c, p, s.to_string());
+        if (p == Pass::step) {
+          const Outputs u = run_on_device(*dev, *usual, c, p);
+          differ += o.of(Pass::fprop) != u.of(Pass::fprop) || o.of(Pass::wgrad) != u.of(Pass::wgrad);
+        }
       }
     }
+  EXPECT_GT(differ, 0);
   AlgoOptions bad;
   bad.complex_gemm = "5m";
   const Shape s = parse_shape_spec("N=2,C=3,K=4,in=9x9,k=3x3");
   EXPECT_NE(make_algorithm(GetParam(), bad)->supports(s, Pass::fprop).find("complex_gemm '5m'"), std::string::npos);
   EXPECT_EQ(make_algorithm(GetParam())->detail().find("3m"), std::string::npos);
+}
+
+TEST_P(CudaFftComplexGemm, PlannerChoosesAmongThePassGemmsAndStaysWithItsChoice) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 13);
+  AlgoOptions four;
+  four.complex_gemm = "4m";
+  const auto planner = make_algorithm(GetParam()), again = make_algorithm(GetParam()),
+             forced = make_algorithm(GetParam(), four);
+  const int max_dims = GetParam() == "cuda.fbfft" ? 2 : 3;
+  for (int dims = 1; dims <= max_dims; ++dims) {
+    const Case c = make_case(rng, random_shape(rng, dims));
+    const Shape& s = c.shape;
+    for (Pass p : kAllPasses) {
+      const Outputs o = run_on_device(*dev, *planner, c, p);
+      const std::set<std::string> chosen = gauss_products(planner->detail()),
+                                  all = complex_gemms(p, planner->filter_spectra_by_dft(s, p));
+      EXPECT_TRUE(std::includes(all.begin(), all.end(), chosen.begin(), chosen.end())) << planner->detail();
+      // Decided once per GEMM shape in the process: another instance runs the same.
+      run_on_device(*dev, *again, c, p);
+      EXPECT_EQ(gauss_products(again->detail()), chosen) << s.to_string() << " " << to_string(p);
+      run_on_device(*dev, *forced, c, p);
+      EXPECT_TRUE(gauss_products(forced->detail()).empty()) << forced->detail();
+      expect_matches_reference(o, c, p, s.to_string() + " " + planner->detail());
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftComplexGemm, ::testing::Values("cuda.fft", "cuda.fbfft"),
@@ -438,11 +506,7 @@ TEST(CudaFbfftSplitLengths, PlannerTakesThemAndEveryPassMatchesTheReference) {
     const Case c = make_case(rng, s);
     for (Pass p : kAllPasses) {
       const Outputs o = run_on_device(*dev, *algo, c, p);
-      for (Pass q : kPasses)
-        if (pass_covered(p, q) && !testing::all_zero(c.ref[int(q)])) {
-          EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
-              << s.to_string() << " " << algo->fft_size() << " " << to_string(p) << "/" << to_string(q);
-        }
+      expect_matches_reference(o, c, p, s.to_string() + " " + algo->fft_size());
     }
   }
 }

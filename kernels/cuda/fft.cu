@@ -5,7 +5,8 @@
 // made outside the timed region, work area owned by us), a tiled transpose turns the spectra
 // frequency-major (a chunk of planes at a time through one grid: see Layout::grid_cap), and
 // each (bin, group) becomes one small complex GEMM over channels in ONE
-// cublasCgemmStridedBatched call. Results go back through the transpose, the inverse
+// cublasCgemmStridedBatched call (or its Gauss 3m twin, where prepare timed that faster: see
+// plan_gemms). Results go back through the transpose, the inverse
 // transform, and a gather kernel that crops, subsamples and applies the 1/N scale.
 //
 //   fprop  Y1  = sum_c  XP * conj(WE)   -> y[o]  = y1[o*stride]
@@ -36,9 +37,14 @@
 #include <climits>
 #include <cstdio>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "conv_params.cuh"
@@ -327,6 +333,37 @@ __global__ void transpose_kernel(const float2* __restrict__ src, float2* __restr
 
 constexpr int kBlock = 256;
 
+// Values in [-1, 1) from a hash of the index: operands for timing the complex GEMMs in prepare
+// (a GPU's clock, so its speed, depends a little on the data: zeros draw less power).
+__global__ void fill_hash_kernel(float* __restrict__ dst, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    uint32_t h = uint32_t(i) * 0x9E3779B1u ^ uint32_t(i >> 32);
+    h ^= h >> 15, h *= 0x2C1B3C6Du, h ^= h >> 12, h *= 0x297A2D39u, h ^= h >> 15;
+    dst[i] = float(h >> 8) * (2.0f / 16777216.0f) - 1.0f;
+  }
+}
+
+// One strided-batched complex GEMM as cuBLAS takes it: C = op(A) op(B) for each of `batch`
+// entries; `product` names it in the row's detail.
+struct ComplexGemm {
+  const char* product;
+  cublasOperation_t ta, tb;
+  int m, n, k;
+  const cuComplex* A;
+  int lda;
+  long long sa;
+  const cuComplex* B;
+  int ldb;
+  long long sb;
+  cuComplex* C;
+  int ldc;
+  long long sc;
+  int batch;
+  // What its speed depends on: everything but the buffers.
+  auto shape() const { return std::make_tuple(int(ta), int(tb), m, n, k, lda, sa, ldb, sb, ldc, sc, batch); }
+};
+using GemmShape = decltype(std::declval<ComplexGemm>().shape());
+
 // cuFFT plans of one (shape, pass) without work areas; workspace_bytes() makes them to learn
 // their exact work size, prepare() reuses them. Per family and direction: [0] for a full chunk
 // of planes, [1] for a shorter last one.
@@ -414,8 +451,12 @@ class CudaFft final : public Algorithm {
   }
   std::string detail() const override {
     std::string out = cuda::CublasHandle::math_name(opt_.precision);
-    if (opt_.complex_gemm == "3m") out += "; complex GEMMs 3m (Gauss)";
-    if (!prepared_) return out;
+    if (!prepared_) return opt_.complex_gemm == "3m" ? out + "; complex GEMMs 3m (Gauss)" : out;
+    // The products that run 3m, forced or the planner's choice.
+    std::string gauss;
+    for (const auto& [shape, product, three] : gemm_plan_)
+      if (three && gauss.find(product) == std::string::npos) gauss += (gauss.empty() ? "" : ", ") + product;
+    if (!gauss.empty()) out += "; complex GEMMs 3m (Gauss): " + gauss;
     if (layout_.dft_w) out += "; filter spectra by DFT GEMM";
     // The families that went through the grid in more than one chunk (cuda.fft's launches).
     std::string chunked;
@@ -437,6 +478,7 @@ class CudaFft final : public Algorithm {
     for (auto& b : freq_) b.reset();
     scratch_.reset(), work_.reset(), bin_map_.reset(), dft_fwd_.reset(), dft_inv_.reset();
     kept_columns_ = 0;
+    gemm_plan_.clear();
     if (std::string why = supports(s, p); !why.empty()) throw Unsupported(name() + ": " + why);
 
     const Layout lay = layout(s, p);
@@ -484,6 +526,7 @@ class CudaFft final : public Algorithm {
     }
     shape_ = s;
     layout_ = lay;
+    plan_gemms(p);
     prepared_ = p;
     fprop_spectra_ = false;
   }
@@ -634,7 +677,7 @@ class CudaFft final : public Algorithm {
   // row-major storage being DFT^T column-major. w's planes keep their order (the filter's
   // group-major order is its natural one).
   void forward_filter_dft(const float* w) {
-    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    const int planes = int(layout_.planes[fW]), taps = int(layout_.taps);
     for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
       const int count = int(std::min(layout_.chunk(fW), planes - first));
       const int64_t total = int64_t(count) * taps;
@@ -645,8 +688,7 @@ class CudaFft final : public Algorithm {
         to_complex_kernel<int64_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(w + first * taps,
                                                                                          grid_.as<float2>(), total);
       CB_LAUNCH("to_complex_kernel");
-      cgemm(CUBLAS_OP_T, CUBLAS_OP_N, count, kept, taps, grid_.as<cuComplex>(), taps, 0, dft_fwd_.as<cuComplex>(),
-            taps, 0, freq_[fW].as<cuComplex>() + first, planes, 0, 1);
+      cgemm(filter_dft_gemm(first, count));
       mark_stage(kStages[fW].forward);
     }
   }
@@ -655,11 +697,10 @@ class CudaFft final : public Algorithm {
   // a chunk at a time: column-major C (taps x count, in the grid) = inverse DFT^T (taps x kept) *
   // op_T(the chunk's rows of the spectrum, count x kept, ld = planes).
   void backward_filter_dft(const cuComplex* freq, float* dw) {
-    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    const int planes = int(layout_.planes[fW]), taps = int(layout_.taps);
     for (int64_t first = 0; first < planes; first += layout_.chunk(fW)) {
       const int count = int(std::min(layout_.chunk(fW), planes - first));
-      cgemm(CUBLAS_OP_N, CUBLAS_OP_T, taps, count, kept, dft_inv_.as<cuComplex>(), taps, 0, freq + first, planes, 0,
-            grid_.as<cuComplex>(), taps, 0, 1);
+      cgemm(filter_idft_gemm(freq, first, count));
       const int64_t total = int64_t(count) * taps;
       if (cuda::index_fits_int32(total))
         real_part_kernel<int32_t><<<cuda::grid_for(total, kBlock), kBlock, 0, stream_>>>(grid_.as<float2>(),
@@ -671,17 +712,119 @@ class CudaFft final : public Algorithm {
       mark_stage(kStages[fW].inverse);
     }
   }
-  // C = op(A) op(B), strided-batched: cuBLAS's usual complex GEMM, or Gauss's three real products
-  // per complex one with AlgoOptions::complex_gemm "3m" ("planner" takes 4m: 3m is untimed here).
-  void cgemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const cuComplex* A, int lda,
-             long long sa, const cuComplex* B, int ldb, long long sb, cuComplex* C, int ldc, long long sc, int batch) {
+  // The filter's DFT GEMM for `count` planes from `first` (forward_filter_dft), and its inverse
+  // (backward_filter_dft).
+  ComplexGemm filter_dft_gemm(int64_t first, int count) const {
+    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    return {"filter DFT", CUBLAS_OP_T, CUBLAS_OP_N, count, kept, taps, grid_.as<cuComplex>(), taps, 0,
+            dft_fwd_.as<cuComplex>(), taps, 0, freq_[fW].as<cuComplex>() + first, planes, 0, 1};
+  }
+  ComplexGemm filter_idft_gemm(const cuComplex* freq, int64_t first, int count) const {
+    const int planes = int(layout_.planes[fW]), kept = int(layout_.kept), taps = int(layout_.taps);
+    return {"filter inverse DFT", CUBLAS_OP_N, CUBLAS_OP_T, taps, count, kept, dft_inv_.as<cuComplex>(), taps, 0,
+            freq + first, planes, 0, grid_.as<cuComplex>(), taps, 0, 1};
+  }
+
+  void launch_gemm(const ComplexGemm& g, bool gauss) {
     const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
-    if (opt_.complex_gemm == "3m")
-      CB_CUBLAS(cublasCgemm3mStridedBatched(blas_, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &zero, C, ldc, sc,
-                                            batch));
+    if (gauss)
+      CB_CUBLAS(cublasCgemm3mStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb,
+                                            &zero, g.C, g.ldc, g.sc, g.batch));
     else
-      CB_CUBLAS(cublasCgemmStridedBatched(blas_, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &zero, C, ldc, sc,
-                                          batch));
+      CB_CUBLAS(cublasCgemmStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb,
+                                          &zero, g.C, g.ldc, g.sc, g.batch));
+  }
+  // g by cuBLAS's usual complex GEMM (4m) or Gauss's three real products per complex one (3m),
+  // as prepare() planned it.
+  void cgemm(const ComplexGemm& g) {
+    const GemmShape shape = g.shape();
+    for (const auto& [planned, product, three] : gemm_plan_)
+      if (planned == shape) return launch_gemm(g, three);
+    throw std::logic_error(name() + ": a complex GEMM (" + g.product + ") that prepare() did not plan");
+  }
+
+  // 4m or 3m for every complex GEMM the pass runs: forced by AlgoOptions::complex_gemm, or the
+  // planner's: both timed in place on random operands (events on the stream), alternately, best
+  // of three each after a warm-up; 3m where at least 5% faster (its rounding is a little worse),
+  // as cpu.fft decides. Kept per (GEMM shape, math mode, device) for the process.
+  void plan_gemms(Pass p) {
+    const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
+    const bool step = p == Pass::step;
+    std::vector<ComplexGemm> gemms;
+    if (fp) gemms.push_back(fprop_gemm(step ? scratch_.as<cuComplex>() : freq_[fY].as<cuComplex>()));
+    if (dg) gemms.push_back(dgrad_gemm(step ? scratch_.as<cuComplex>() : freq_[fX].as<cuComplex>()));
+    if (wg) gemms.push_back(wgrad_gemm(freq_[fW].as<cuComplex>()));
+    const int64_t planes = layout_.planes[fW], chunk = layout_.chunk(fW);
+    for (int64_t first : {int64_t{0}, (planes - 1) / chunk * chunk}) {  // a full chunk and the last
+      if (!layout_.dft_w || planes == 0) break;
+      const int count = int(std::min(chunk, planes - first));
+      if (layout_.w_in) gemms.push_back(filter_dft_gemm(first, count));
+      if (layout_.w_out) gemms.push_back(filter_idft_gemm(freq_[fW].as<cuComplex>(), first, count));
+    }
+
+    using Key = std::tuple<GemmShape, std::string, int>;
+    static std::mutex mutex;
+    static std::map<Key, bool> known;
+    int device = 0;
+    CB_CUDA(cudaGetDevice(&device));
+    bool filled = false;
+    for (const ComplexGemm& g : gemms) {
+      bool three = opt_.complex_gemm == "3m";
+      if (opt_.complex_gemm == "planner") {
+        const Key key{g.shape(), opt_.precision, device};
+        std::lock_guard lock(mutex);
+        if (auto it = known.find(key); it != known.end()) {
+          three = it->second;
+        } else {
+          if (!filled) fill_operands();
+          filled = true;
+          three = known[key] = gauss_faster(g);
+        }
+      }
+      gemm_plan_.emplace_back(g.shape(), std::string(g.product), three);
+    }
+  }
+
+  // Random values in the buffers the GEMMs read (run() overwrites them all); the DFT matrices
+  // stay.
+  void fill_operands() {
+    auto fill = [&](const cuda::DeviceBuffer& b) {
+      const int64_t n = int64_t(b.bytes() / sizeof(float));
+      if (n == 0) return;
+      fill_hash_kernel<<<cuda::grid_for(n, kBlock), kBlock, 0, stream_>>>(b.as<float>(), n);
+      CB_LAUNCH("fill_hash_kernel");
+    };
+    for (const auto& b : freq_) fill(b);
+    fill(scratch_);
+    fill(grid_);
+  }
+
+  // Whether 3m runs g at least 5% faster than 4m (see plan_gemms).
+  bool gauss_faster(const ComplexGemm& g) {
+    constexpr double kGaussMargin = 0.95;
+    cudaEvent_t start = nullptr, stop = nullptr;
+    CB_CUDA(cudaEventCreate(&start));
+    float best[2] = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+    try {
+      CB_CUDA(cudaEventCreate(&stop));
+      for (int round = 0; round < 4; ++round)
+        for (int v = 0; v < 2; ++v) {
+          CB_CUDA(cudaEventRecord(start, stream_));
+          launch_gemm(g, v == 1);
+          CB_CUDA(cudaEventRecord(stop, stream_));
+          CB_CUDA(cudaEventSynchronize(stop));
+          float ms = 0;
+          CB_CUDA(cudaEventElapsedTime(&ms, start, stop));
+          if (round > 0) best[v] = std::min(best[v], ms);  // round 0 warms up
+        }
+    } catch (...) {
+      cudaEventDestroy(start);
+      if (stop) cudaEventDestroy(stop);
+      throw;
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return best[1] < kGaussMargin * best[0];
   }
 
   // cuFFT's transposes, band-limited: kept row -> bin (forward), bin -> row or -1 (inverse).
@@ -785,28 +928,37 @@ class CudaFft final : public Algorithm {
 
   // Per (bin, group), row-major: Y (N x Kg) = X (N x Cg) * W^H. cuBLAS is column-major, so it
   // computes Y^T (Kg x N) = conj(W) (Kg x Cg) * X^T (Cg x N), W stored as W^T (Cg x Kg).
-  cuComplex* gemm_fprop(cuComplex* Y) {
+  ComplexGemm fprop_gemm(cuComplex* Y) const {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    cgemm(CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
-          freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, Y, Kg, int64_t(N) * Kg, batch());
+    return {"fprop", CUBLAS_OP_C, CUBLAS_OP_N, Kg, N, Cg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
+            freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg, Y, Kg, int64_t(N) * Kg, batch()};
+  }
+  cuComplex* gemm_fprop(cuComplex* Y) {
+    cgemm(fprop_gemm(Y));
     mark_stage("gemm fprop");
     return Y;
   }
 
   // DX (N x Cg) = DY (N x Kg) * W (Kg x Cg): column-major DX^T = W^T * DY^T.
-  cuComplex* gemm_dgrad(cuComplex* DX) {
+  ComplexGemm dgrad_gemm(cuComplex* DX) const {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    cgemm(CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
-          freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DX, Cg, int64_t(N) * Cg, batch());
+    return {"dgrad", CUBLAS_OP_N, CUBLAS_OP_N, Cg, N, Kg, freq_[fW].as<cuComplex>(), Cg, int64_t(Kg) * Cg,
+            freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DX, Cg, int64_t(N) * Cg, batch()};
+  }
+  cuComplex* gemm_dgrad(cuComplex* DX) {
+    cgemm(dgrad_gemm(DX));
     mark_stage("gemm dgrad");
     return DX;
   }
 
   // DW (Kg x Cg) = DY^H (Kg x N) * X (N x Cg): column-major DW^T (Cg x Kg) = X^T * conj(DY).
-  cuComplex* gemm_wgrad(cuComplex* DW) {
+  ComplexGemm wgrad_gemm(cuComplex* DW) const {
     const int N = int(shape_.N), Cg = int(shape_.Cg()), Kg = int(shape_.Kg());
-    cgemm(CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg,
-          freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DW, Cg, int64_t(Kg) * Cg, batch());
+    return {"wgrad", CUBLAS_OP_N, CUBLAS_OP_C, Cg, Kg, N, freq_[fX].as<cuComplex>(), Cg, int64_t(N) * Cg,
+            freq_[fY].as<cuComplex>(), Kg, int64_t(N) * Kg, DW, Cg, int64_t(Kg) * Cg, batch()};
+  }
+  cuComplex* gemm_wgrad(cuComplex* DW) {
+    cgemm(wgrad_gemm(DW));
     mark_stage("gemm wgrad");
     return DW;
   }
@@ -827,6 +979,7 @@ class CudaFft final : public Algorithm {
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
   int kept_columns_ = 0;  // own transforms, band-limited: the half-spectrum columns with kept bins
   cuda::DeviceBuffer dft_fwd_, dft_inv_;                   // the filter's DFT over its taps (Layout::dft_w)
+  std::vector<std::tuple<GemmShape, std::string, bool>> gemm_plan_;  // per complex GEMM: its product, 3m
 };
 
 }  // namespace

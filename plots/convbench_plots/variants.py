@@ -1,5 +1,5 @@
 """Figure 14 (a table): variants. A sweep run again with other options into a subfolder,
-results/<machine>/<variant>/<sweep>.csv (ci/gpu_build.sh writes filter_fft/ and complex_gemm_3m/),
+results/<machine>/<variant>/<sweep>.csv (ci/gpu_build.sh writes filter_fft/ and complex_gemm_4m/),
 against this folder's own rows of the same cases: the time ratio per case, per (algorithm, pass)
 its median, and the variant's command line from its sidecar. The other figures read only the
 folder's own CSVs."""
