@@ -284,9 +284,12 @@ void scatter(const float* src, cf* a, cf* b, int64_t np, const Placement& pl, co
         const int64_t w = std::min(kTileWidth, ext - w0);
         for (int64_t q = 0; q < np; ++q) {
           const float* row = src + q * vol + r * ext + w0;
-          // The planes lie far apart, more streams than the hardware prefetcher follows.
-          if (r + 1 < rows)
+          // The planes lie far apart, more streams than the hardware prefetcher follows. Every
+          // line of the next row: a row need not start a line (malloc's 16-byte alignment).
+          if (r + 1 < rows) {
             for (int64_t e = 0; e < w; e += 16) __builtin_prefetch(row + ext + e);
+            __builtin_prefetch(row + ext + w - 1);
+          }
           copy_row(row, w, tile + q * w);
         }
         if (np < 2 * m) std::fill_n(tile + np * w, w, 0.0f);  // the odd plane's partner
@@ -316,7 +319,15 @@ void gather(const cf* buf, float* dst, int64_t np, const Placement& pl, const La
             tile[i * w + iw] = s[i].real() * scale;
             tile[(i + m) * w + iw] = s[i].imag() * scale;
           }
-        for (int64_t q = 0; q < np; ++q) copy_row(tile + q * w, w, dst + q * vol + r * ext + w0);
+        for (int64_t q = 0; q < np; ++q) {
+          float* row = dst + q * vol + r * ext + w0;
+          // As in scatter: the next row's lines, fetched for writing (a partial line is read first).
+          if (r + 1 < rows) {
+            for (int64_t e = 0; e < w; e += 16) __builtin_prefetch(row + ext + e, 1);
+            __builtin_prefetch(row + ext + w - 1, 1);
+          }
+          copy_row(tile + q * w, w, row);
+        }
       }
     }
   }
