@@ -725,14 +725,17 @@ class CudaFft final : public Algorithm {
             freq + first, planes, 0, grid_.as<cuComplex>(), taps, 0, 1};
   }
 
-  void launch_gemm(const ComplexGemm& g, bool gauss) {
+  cublasStatus_t gemm_status(const ComplexGemm& g, bool gauss) {
     const cuComplex one = make_cuComplex(1, 0), zero = make_cuComplex(0, 0);
     if (gauss)
-      CB_CUBLAS(cublasCgemm3mStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb,
-                                            &zero, g.C, g.ldc, g.sc, g.batch));
-    else
-      CB_CUBLAS(cublasCgemmStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb,
-                                          &zero, g.C, g.ldc, g.sc, g.batch));
+      return cublasCgemm3mStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb,
+                                         &zero, g.C, g.ldc, g.sc, g.batch);
+    return cublasCgemmStridedBatched(blas_, g.ta, g.tb, g.m, g.n, g.k, &one, g.A, g.lda, g.sa, g.B, g.ldb, g.sb, &zero,
+                                     g.C, g.ldc, g.sc, g.batch);
+  }
+  void launch_gemm(const ComplexGemm& g, bool gauss) {
+    cuda::check_cublas(gemm_status(g, gauss), gauss ? "cublasCgemm3mStridedBatched" : "cublasCgemmStridedBatched",
+                       __FILE__, __LINE__);
   }
   // g by cuBLAS's usual complex GEMM (4m) or Gauss's three real products per complex one (3m),
   // as prepare() planned it.
@@ -799,31 +802,33 @@ class CudaFft final : public Algorithm {
     fill(grid_);
   }
 
-  // Whether 3m runs g at least 5% faster than 4m (see plan_gemms).
+  // Whether 3m runs g at least 5% faster than 4m (see plan_gemms); false where cuBLAS declines 3m
+  // for it (the row runs 4m, as it would have).
   bool gauss_faster(const ComplexGemm& g) {
     constexpr double kGaussMargin = 0.95;
-    cudaEvent_t start = nullptr, stop = nullptr;
-    CB_CUDA(cudaEventCreate(&start));
+    struct Events {  // destroyed on every way out
+      cudaEvent_t start = nullptr, stop = nullptr;
+      ~Events() {
+        if (start) cudaEventDestroy(start);
+        if (stop) cudaEventDestroy(stop);
+      }
+    } ev;
+    CB_CUDA(cudaEventCreate(&ev.start));
+    CB_CUDA(cudaEventCreate(&ev.stop));
     float best[2] = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
-    try {
-      CB_CUDA(cudaEventCreate(&stop));
-      for (int round = 0; round < 4; ++round)
-        for (int v = 0; v < 2; ++v) {
-          CB_CUDA(cudaEventRecord(start, stream_));
-          launch_gemm(g, v == 1);
-          CB_CUDA(cudaEventRecord(stop, stream_));
-          CB_CUDA(cudaEventSynchronize(stop));
-          float ms = 0;
-          CB_CUDA(cudaEventElapsedTime(&ms, start, stop));
-          if (round > 0) best[v] = std::min(best[v], ms);  // round 0 warms up
-        }
-    } catch (...) {
-      cudaEventDestroy(start);
-      if (stop) cudaEventDestroy(stop);
-      throw;
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
+    for (int round = 0; round < 4; ++round)
+      for (int v = 0; v < 2; ++v) {
+        CB_CUDA(cudaEventRecord(ev.start, stream_));
+        if (v == 0)
+          launch_gemm(g, false);
+        else if (gemm_status(g, true) != CUBLAS_STATUS_SUCCESS)
+          return false;
+        CB_CUDA(cudaEventRecord(ev.stop, stream_));
+        CB_CUDA(cudaEventSynchronize(ev.stop));
+        float ms = 0;
+        CB_CUDA(cudaEventElapsedTime(&ms, ev.start, ev.stop));
+        if (round > 0) best[v] = std::min(best[v], ms);  // round 0 warms up
+      }
     return best[1] < kGaussMargin * best[0];
   }
 
