@@ -322,7 +322,7 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
     return g;
   }
   g.max_n = fixed_lengths(nh, nw) ? kernel_bucket(nw) : kMaxSize;
-  g.split = !fixed_lengths(nh, nw) && split_lengths(nh, nw);
+  g.split = split_lengths(nh, nw);  // above kMaxFixed: never fixed_lengths()
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
   // As many planes as give every thread at most one row pair and one column (a second round
   // for a few threads would double a phase), within the shared memory. Split, a row pair or
