@@ -757,12 +757,13 @@ class CudaFft final : public Algorithm {
     if (fp) gemms.push_back(fprop_gemm(step ? scratch_.as<cuComplex>() : freq_[fY].as<cuComplex>()));
     if (dg) gemms.push_back(dgrad_gemm(step ? scratch_.as<cuComplex>() : freq_[fX].as<cuComplex>()));
     if (wg) gemms.push_back(wgrad_gemm(freq_[fW].as<cuComplex>()));
-    const int64_t planes = layout_.planes[fW], chunk = layout_.chunk(fW);
-    for (int64_t first : {int64_t{0}, (planes - 1) / chunk * chunk}) {  // a full chunk and the last
-      if (!layout_.dft_w || planes == 0) break;
-      const int count = int(std::min(chunk, planes - first));
-      if (layout_.w_in) gemms.push_back(filter_dft_gemm(first, count));
-      if (layout_.w_out) gemms.push_back(filter_idft_gemm(freq_[fW].as<cuComplex>(), first, count));
+    if (layout_.dft_w) {
+      const int64_t planes = layout_.planes[fW], chunk = layout_.chunk(fW);
+      for (int64_t first : {int64_t{0}, (planes - 1) / chunk * chunk}) {  // a full chunk and the last
+        const int count = int(std::min(chunk, planes - first));
+        if (layout_.w_in) gemms.push_back(filter_dft_gemm(first, count));
+        if (layout_.w_out) gemms.push_back(filter_idft_gemm(freq_[fW].as<cuComplex>(), first, count));
+      }
     }
 
     using Key = std::tuple<GemmShape, std::string, int>;
