@@ -184,9 +184,6 @@ std::vector<Shape> few_product_shapes() {
           Shape::make({2, 2, 1, 1, {3, 2, 3}, {2, 2, 2}, {1}, {1}, {2}})};
 }
 
-// The stages cpu.fft marks for --stages, one per tensor transform and per GEMM: they show the
-// step's reuse (x, w, dy transformed once each) and run_backward() after fprop transforming dy
-// only. Without a clock nothing is marked.
 // Gauss's 3m products (OpenBLAS cgemm3m) forced: every pass and the step within the fp32
 // tolerance on random shapes, 1D-3D; the rows name the products that ran 3m; on a layer whose
 // products reach the BLAS the results differ from cgemm's (the 3m path ran); an unknown choice
@@ -218,7 +215,7 @@ TEST(CpuFft, GaussComplexGemmsMatchTheReference) {
   }
   const Case c = make_case(rng, shapes[0]);
   const Outputs o3 = run_pass(*a3, c, Pass::step), o4 = run_pass(*a4, c, Pass::step);
-  EXPECT_EQ(a3->detail().find("3m (Gauss): fprop, dgrad, wgrad") != std::string::npos, true) << a3->detail();
+  EXPECT_NE(a3->detail().find("3m (Gauss): fprop, dgrad, wgrad"), std::string::npos) << a3->detail();
   EXPECT_EQ(a4->detail().find("3m"), std::string::npos) << a4->detail();
   for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad}) EXPECT_NE(o3.of(q), o4.of(q)) << to_string(q);
   AlgoOptions bad;
@@ -227,6 +224,9 @@ TEST(CpuFft, GaussComplexGemmsMatchTheReference) {
             std::string::npos);
 }
 
+// The stages cpu.fft marks for --stages, one per tensor transform and per GEMM: they show the
+// step's reuse (x, w, dy transformed once each) and run_backward() after fprop transforming dy
+// only. Without a clock nothing is marked.
 TEST(CpuFft, MarksOneStagePerTransformAndGemm) {
   std::mt19937_64 rng(test_seed());
   const Shape s = random_shape(rng, 2);

@@ -462,9 +462,7 @@ class CpuFft final : public Algorithm {
   std::string supports(const Shape&, Pass) const override {
     if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
-    if (opt_.complex_gemm != "planner" && opt_.complex_gemm != "4m" && opt_.complex_gemm != "3m")
-      return "complex_gemm '" + opt_.complex_gemm + "' is not planner, 4m or 3m";
-    return {};
+    return complex_gemm_refusal(opt_);
   }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
     return static_cast<std::size_t>(Layout(s, p, opt_, threads(), sizes_).complex_elems()) * sizeof(cf);
@@ -740,8 +738,7 @@ class CpuFft final : public Algorithm {
   // cgemm or cgemm3m for each product pass p runs: forced by AlgoOptions::complex_gemm, or the
   // planner's: both timed on this layer's whole per-bin loop as run() calls it (random spectra in
   // the prepared buffers, every thread), alternately, best of three each after a warm-up; 3m
-  // where at least 5% faster (its rounding is a little worse; a near-tie on a noisy machine is no
-  // reason to change). A GEMM in cache favours 3m more than this loop over spectra in memory
+  // where at least 5% faster (kGaussMargin). A GEMM in cache favours 3m more than this loop over spectra in memory
   // does. A loop over 8e9 flops is timed over its first bins (a few dozen ms a run). Kept per
   // (product, shape, kept bins, threads) for the process. Candidates of the size planner (sizes_
   // given) are timed with cgemm.
@@ -749,7 +746,6 @@ class CpuFft final : public Algorithm {
     using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
     static std::mutex mutex;
     static std::map<Key, bool> known;
-    constexpr double kGaussMargin = 0.95;
     const Shape& s = shape_;
     const int64_t macs[3] = {s.N * s.Kg() * s.Cg(), s.N * s.Cg() * s.Kg(), s.Kg() * s.Cg() * s.N};
     bool filled = false;

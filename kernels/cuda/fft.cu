@@ -413,8 +413,7 @@ class CudaFft final : public Algorithm {
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
     if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")
       return "filter_spectra '" + opt_.filter_spectra + "' is not planner, dft or fft";
-    if (opt_.complex_gemm != "planner" && opt_.complex_gemm != "4m" && opt_.complex_gemm != "3m")
-      return "complex_gemm '" + opt_.complex_gemm + "' is not planner, 4m or 3m";
+    if (std::string why = complex_gemm_refusal(opt_); !why.empty()) return why;
     const Layout lay = layout(s, p);
     if (opt_.filter_spectra == "dft" && !lay.dft_w && (lay.w_in || lay.w_out))
       return "filter spectra by DFT: more bins, taps or planes than cuBLAS's int sizes";
@@ -748,8 +747,8 @@ class CudaFft final : public Algorithm {
 
   // 4m or 3m for every complex GEMM the pass runs: forced by AlgoOptions::complex_gemm, or the
   // planner's: both timed in place on random operands (events on the stream), alternately, best
-  // of three each after a warm-up; 3m where at least 5% faster (its rounding is a little worse),
-  // as cpu.fft decides. Kept per (GEMM shape, math mode, device) for the process.
+  // of three each after a warm-up; 3m where at least 5% faster (kGaussMargin), as cpu.fft
+  // decides. Kept per (GEMM shape, math mode, device) for the process.
   void plan_gemms(Pass p) {
     const bool fp = pass_covered(p, Pass::fprop), dg = pass_covered(p, Pass::dgrad), wg = pass_covered(p, Pass::wgrad);
     const bool step = p == Pass::step;
@@ -806,7 +805,6 @@ class CudaFft final : public Algorithm {
   // Whether 3m runs g at least 5% faster than 4m (see plan_gemms); false where cuBLAS declines 3m
   // for it (the row runs 4m, as it would have).
   bool gauss_faster(const ComplexGemm& g) {
-    constexpr double kGaussMargin = 0.95;
     struct Events {  // destroyed on every way out
       cudaEvent_t start = nullptr, stop = nullptr;
       ~Events() {

@@ -56,10 +56,20 @@ struct AlgoOptions {
   // cpu.fft, cuda.fft, cuda.fbfft: the complex GEMMs (per-bin products, cuda's filter DFT) by the
   // BLAS's usual algorithm, four real products per complex one ("4m"), or by Gauss's three ("3m":
   // OpenBLAS's cgemm3m, cuBLAS's cublasCgemm3mStridedBatched; a quarter fewer multiplications, a
-  // few more additions), or as the planner picks ("planner": cpu.fft times both on each GEMM
-  // shape in prepare and keeps 3m where it is at least 5% faster; the CUDA algorithms take 4m).
+  // few more additions), or as the planner picks ("planner": both timed on each GEMM shape in
+  // prepare, 3m kept where it runs in at most kGaussMargin of 4m's time).
   std::string complex_gemm = "planner";
 };
+
+// The complex-GEMM planners keep 3m only where it takes at most this fraction of 4m's time: its
+// rounding is a little worse, and a near tie on a noisy machine is no reason to change.
+constexpr double kGaussMargin = 0.95;
+
+// Why AlgoOptions::complex_gemm is refused, or "" when it is one of planner, 4m, 3m.
+inline std::string complex_gemm_refusal(const AlgoOptions& opt) {
+  if (opt.complex_gemm == "planner" || opt.complex_gemm == "4m" || opt.complex_gemm == "3m") return {};
+  return "complex_gemm '" + opt.complex_gemm + "' is not planner, 4m or 3m";
+}
 
 // Thrown by prepare() or run() when a library refuses the shape only once asked to run it (a
 // cuDNN algorithm whose workspace query succeeded, say): the harness makes it a skipped row.
