@@ -22,10 +22,13 @@
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
 #                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
-#   bash ci/gpu_build.sh profile   GPU host: Nsight Compute (ncu) of one training step per algorithm
-#                                  in ALGOS (default cuda.fft cuda.fbfft) on SHAPE (default Mathieu's
-#                                  N=128,C=96,K=256,in=32x32,k=7x7): per kernel duration, DRAM and
-#                                  SM throughput, occupancy, as CSV in $BUNDLE/logs/ncu.<algo>.csv
+#   bash ci/gpu_build.sh profile   GPU host: Nsight Compute (ncu) of the transform benchmark's kernels
+#                                  (cuFFT's and ours, 2D, PROFILE_SIZES, default 16,32) and of the
+#                                  first PROFILE_KERNELS (30) kernels of one training step per
+#                                  algorithm in ALGOS (default cuda.fft cuda.fbfft) on SHAPE (default
+#                                  Mathieu's N=128,C=96,K=256,in=32x32,k=7x7): per kernel duration,
+#                                  DRAM and SM throughput, occupancy, registers, warp stalls, as CSV
+#                                  in $BUNDLE/logs/ncu.<transforms|algo>.csv
 #   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
 #                                  of cuda.fft, cuda.fbfft and the own transforms, the transform
 #                                  benchmark, the band-limited sweep, the tests of the other
@@ -50,8 +53,9 @@
 #                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
 #                                  dropped from the committed CSVs and measured again (--resume):
 #                                  band-limited, gpu_target (also with --filter-spectra fft, into
-#                                  filter_fft/gpu_target.csv), Mathieu layers, convnet-benchmarks;
-#                                  staged and copied like `first`
+#                                  filter_fft/gpu_target.csv), Mathieu layers, convnet-benchmarks,
+#                                  and last `profile` of cuda.fbfft (what a later change without a
+#                                  GPU can work from); staged and copied like `first`
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -189,17 +193,42 @@ transforms() {
   "$bin" fft --out "results/$machine/fft_transform_r2c.csv" ${FFT_ARGS:-} 2>&1 | tee "$bundle/logs/fft.console.log"
 }
 
+# Nsight Compute, bounded so that it fits a stage: first the transform benchmark's kernels (cuFFT's
+# and ours, 2D, PROFILE_SIZES), then the first kernels of one training step per algorithm in ALGOS
+# on SHAPE (--complex-gemm 4m: no planner GEMMs before the step's own). Reports go to
+# $BUNDLE/logs/ncu.<what>.csv (ncu's details page: duration, DRAM and SM throughput, occupancy,
+# registers, warp stalls per kernel) and ncu.<what>.md (ci/ncu_summary.py: a row per kernel); an
+# ncu failure is logged, never fatal.
 profile() {
-  local ncu algo shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7}
+  local ncu algo bin="$bundle/bin/convbench" shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7} log="$bundle/logs"
+  local sections=(--section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis
+    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats)
   ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || true)
   [ -n "$ncu" ] || die "Nsight Compute (ncu) not found"
-  mkdir -p "$bundle/logs"
+  mkdir -p "$log"
+  # what, ncu options, then the command; the report is saved, then exported as CSV.
+  run_ncu() {
+    local what=$1 count=$2 filter=$3
+    shift 3
+    rm -f "$log/ncu.$what.ncu-rep" "$log/profile.$what.csv" "$log/profile.$what.csv.env.json"
+    echo "gpu_build: profiling $what"
+    if "$ncu" --clock-control none "${sections[@]}" --launch-count "$count" ${filter:+--kernel-name-base demangled --kernel-name "$filter"} \
+      -o "$log/ncu.$what" "$@" >"$log/ncu.$what.out" 2>&1 &&
+      "$ncu" --import "$log/ncu.$what.ncu-rep" --csv --page details >"$log/ncu.$what.csv" 2>>"$log/ncu.$what.out"; then
+      rm -f "$log/ncu.$what.ncu-rep"
+      python3 ci/ncu_summary.py "$log/ncu.$what.csv" >"$log/ncu.$what.md" || true  # a row per kernel
+    else
+      echo "gpu_build: ncu failed for $what (see $log/ncu.$what.out)"
+    fi
+  }
+  # Per size and implementation: the input's fill, a warm-up and one timed run.
+  run_ncu transforms 24 "" "$bin" fft --dims 2 --sizes "${PROFILE_SIZES:-16,32}" --batch 16384 --reps 1 \
+    --out "$log/profile.transforms.csv"
   for algo in ${ALGOS:-cuda.fft cuda.fbfft}; do
-    echo "gpu_build: profiling $algo step on $shape"
-    "$ncu" --clock-control none --section SpeedOfLight --section Occupancy --section LaunchStats --csv --page details \
-      "$bundle/bin/convbench" bench --shape "$shape" --algo "$algo" --pass step --reps 1 \
-      --out "$bundle/logs/profile.$algo.csv" >"$bundle/logs/ncu.$algo.csv" 2>"$bundle/logs/ncu.$algo.err" ||
-      echo "gpu_build: ncu failed for $algo (see $bundle/logs/ncu.$algo.err)"
+    # The step's own kernels and cuBLAS's GEMMs (not the inputs' fill): the warm-up step first.
+    # Matched on demangled names: cuBLAS's CUTLASS kernels say "gemm" only in template arguments.
+    run_ncu "$algo" "${PROFILE_KERNELS:-30}" 'regex:small_fft|gemm|scatter|gather|transpose|to_complex|real_part|dft' \
+      "$bin" bench --shape "$shape" --algo "$algo" --pass step --reps 1 --complex-gemm 4m --out "$log/profile.$algo.csv"
   done
 }
 
@@ -277,8 +306,8 @@ print(f"gpu_build: {path}: {len(rows) - len(kept)} rows of {sys.argv[2]} ({sys.a
 EOF
 }
 
-# After a change to the FFT algorithms: their tests first, then their rows measured again; the
-# stage limits add up to 570 s as in `first`.
+# After a change to the FFT algorithms: their tests first, then their rows measured again (stage
+# limits adding up to 570 s as in `first`), then a profile.
 retime() {
   local algos=${RETIME:-cuda.fft,cuda.fbfft} machine s
   setup_env && print_env
@@ -298,6 +327,9 @@ retime() {
     BENCH_ARGS="--filter-spectra fft" OUT_SUBDIR=filter_fft bash "$self" sweeps
   stage mathieu-layers 90 env SWEEPS=mathieu_layers ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage convnet 50 env SWEEPS=convnet_benchmarks ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
+  # Past the 570 s: typical stages end well before their limits, and a call cut short here has
+  # brought every result back already.
+  stage profile 45 env ALGOS=cuda.fbfft bash "$self" profile
   cat "$bundle/logs/stages.txt"
 }
 
