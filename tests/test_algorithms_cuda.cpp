@@ -886,6 +886,20 @@ TEST(CudaAlgorithmList, ForwardOnlyCudnnAlgorithmsDeclineBackwardPasses) {
   EXPECT_NE(bwd->supports(s, Pass::fprop).find("no fprop algorithm"), std::string::npos);
 }
 
+// Our kernels index with int: a tensor past INT32_MAX elements is declined up front, naming the
+// extent, never run with wrapped indices; no device needed.
+TEST(CudaAlgorithmList, OurAlgorithmsDeclineShapesBeyondIntIndices) {
+  const Shape big = Shape::make({1, 1, 1, 1, {2048, 2048, 1024}, {1, 1, 1}, {0}, {1}, {1}});  // 2^32 elements
+  const Shape fits = Shape::make({1, 1, 1, 1, {1024, 1024, 1024}, {1, 1, 1}, {0}, {1}, {1}});  // 2^30
+  for (const char* name : {"cuda.direct", "cuda.im2col", "cuda.fft", "cuda.fbfft"}) {
+    const auto algo = make_algorithm(name);
+    const std::string why = algo->supports(big, Pass::fprop);
+    EXPECT_NE(why.find("input volume of " + big.to_string() + " exceeds int range"), std::string::npos)
+        << name << ": " << why;
+    EXPECT_EQ(algo->supports(fits, Pass::fprop).find("int range"), std::string::npos) << name;
+  }
+}
+
 // The check macros name the call as written, its status, file and line; no device needed.
 TEST(CudaCheck, MacrosNameTheFailingCall) {
   auto message = [](auto&& f) -> std::string {

@@ -37,6 +37,16 @@ inline ConvParams conv_params(const Shape& s) {
   return p;
 }
 
+// Why s does not fit the kernels' int indices ("" when it does): a supports() reason.
+inline std::string conv_params_refusal(const Shape& s) {
+  try {
+    conv_params(s);
+  } catch (const std::length_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 // Blocks for a grid-stride loop over n elements: enough to fill the device, never above the
 // grid limit.
 inline unsigned grid_for(int64_t n, int block) {

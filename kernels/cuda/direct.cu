@@ -141,12 +141,7 @@ class CudaDirect final : public Algorithm {
   }
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass) const override {
-    try {
-      cuda::conv_params(s);
-    } catch (const std::length_error& e) {
-      return e.what();
-    }
-    return {};
+    return cuda::conv_params_refusal(s);
   }
   std::size_t workspace_bytes(const Shape&, Pass) const override { return 0; }
   void set_stream(void* s) override { stream_ = cuda::as_stream(s); }

@@ -404,11 +404,7 @@ class CudaFft final : public Algorithm {
   bool plans_fft_sizes() const override { return true; }
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass p) const override {
-    try {
-      cuda::conv_params(s);
-    } catch (const std::length_error& e) {
-      return e.what();
-    }
+    if (std::string why = cuda::conv_params_refusal(s); !why.empty()) return why;
     if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
       return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
     if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")

@@ -91,11 +91,7 @@ class CudaIm2col final : public Algorithm {
   }
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass) const override {
-    try {
-      cuda::conv_params(s);
-    } catch (const std::length_error& e) {
-      return e.what();
-    }
+    if (std::string why = cuda::conv_params_refusal(s); !why.empty()) return why;
     if (s.Cg() * s.kernel_volume() > INT32_MAX || s.out_volume() > INT32_MAX)
       return "column matrix of " + s.to_string() + " exceeds cuBLAS's int dimensions";
     return {};
