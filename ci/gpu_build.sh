@@ -201,8 +201,10 @@ transforms() {
 # ncu failure is logged, never fatal.
 profile() {
   local ncu algo bin="$bundle/bin/convbench" shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7} log="$bundle/logs"
-  local sections=(--section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis
-    --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats)
+  # MemoryWorkloadAnalysis_Tables: shared memory bank conflicts, L1/L2 sector use per access kind.
+  local sections=(--section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables
+    --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats
+    --section SchedulerStats)
   ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || true)
   [ -n "$ncu" ] || die "Nsight Compute (ncu) not found"
   mkdir -p "$log"
