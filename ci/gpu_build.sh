@@ -22,13 +22,14 @@
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
 #   bash ci/gpu_build.sh train     GPU host: the seed's training sweeps (ci/train_sweeps.sh) with
 #                                  ALGOS (default: cuda.direct cuda.im2col cuda.fft cuda.fbfft cudnn.best)
-#   bash ci/gpu_build.sh profile   GPU host: Nsight Compute (ncu) of the transform benchmark's kernels
-#                                  (cuFFT's and ours, 2D, PROFILE_SIZES, default 16,32) and of the
-#                                  first PROFILE_KERNELS (30) kernels of one training step per
-#                                  algorithm in ALGOS (default cuda.fft cuda.fbfft) on SHAPE (default
-#                                  Mathieu's N=128,C=96,K=256,in=32x32,k=7x7): per kernel duration,
-#                                  DRAM and SM throughput, occupancy, registers, warp stalls, as CSV
-#                                  in $BUNDLE/logs/ncu.<transforms|algo>.csv
+#   bash ci/gpu_build.sh profile   GPU host: Nsight Compute (ncu) of what PROFILE lists (default
+#                                  transforms cuda.fft cuda.fbfft): the transform benchmark's kernels
+#                                  (cuFFT's and ours, 2D, PROFILE_SIZES, default 16,32), and the first
+#                                  PROFILE_KERNELS (12) kernels of an algorithm's training step on
+#                                  SHAPE (default Mathieu's N=128,C=96,K=256,in=32x32,k=7x7): per
+#                                  kernel duration, DRAM and SM throughput, occupancy, registers,
+#                                  bank conflicts, warp stalls, as CSV in $BUNDLE/logs/ncu.<what>.csv
+#                                  and a row per kernel in ncu.<what>.md
 #   bash ci/gpu_build.sh first     GPU host, first visit, about 10 minutes: device tests, the tests
 #                                  of cuda.fft, cuda.fbfft and the own transforms, the transform
 #                                  benchmark, the band-limited sweep, the tests of the other
@@ -54,8 +55,9 @@
 #                                  dropped from the committed CSVs and measured again (--resume):
 #                                  band-limited, gpu_target (also with --filter-spectra fft, into
 #                                  filter_fft/gpu_target.csv), Mathieu layers, convnet-benchmarks,
-#                                  and last `profile` of cuda.fbfft (what a later change without a
-#                                  GPU can work from); staged and copied like `first`
+#                                  then `profile` of the transforms and of cuda.fbfft's step (what
+#                                  later work without a GPU can start from); staged and copied
+#                                  like `first`
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -193,14 +195,14 @@ transforms() {
   "$bin" fft --out "results/$machine/fft_transform_r2c.csv" ${FFT_ARGS:-} 2>&1 | tee "$bundle/logs/fft.console.log"
 }
 
-# Nsight Compute, bounded so that it fits a stage: first the transform benchmark's kernels (cuFFT's
-# and ours, 2D, PROFILE_SIZES), then the first kernels of one training step per algorithm in ALGOS
-# on SHAPE (--complex-gemm 4m: no planner GEMMs before the step's own). Reports go to
-# $BUNDLE/logs/ncu.<what>.csv (ncu's details page: duration, DRAM and SM throughput, occupancy,
-# registers, warp stalls per kernel) and ncu.<what>.md (ci/ncu_summary.py: a row per kernel); an
-# ncu failure is logged, never fatal.
+# Nsight Compute, bounded so that it fits a stage. PROFILE lists what: `transforms` (the transform
+# benchmark's kernels, cuFFT's and ours, 2D, PROFILE_SIZES) and algorithm names (the first
+# PROFILE_KERNELS kernels of one training step on SHAPE, --complex-gemm 4m: no planner GEMMs before
+# the step's own). Reports go to $BUNDLE/logs/ncu.<what>.csv (ncu's details page: duration, DRAM and
+# SM throughput, occupancy, registers, bank conflicts, warp stalls per kernel) and ncu.<what>.md
+# (ci/ncu_summary.py: a row per kernel); an ncu failure is logged, never fatal.
 profile() {
-  local ncu algo bin="$bundle/bin/convbench" shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7} log="$bundle/logs"
+  local ncu what bin="$bundle/bin/convbench" shape=${SHAPE:-N=128,C=96,K=256,in=32x32,k=7x7} log="$bundle/logs"
   # MemoryWorkloadAnalysis_Tables: shared memory bank conflicts, L1/L2 sector use per access kind.
   local sections=(--section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables
     --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats
@@ -208,7 +210,7 @@ profile() {
   ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || true)
   [ -n "$ncu" ] || die "Nsight Compute (ncu) not found"
   mkdir -p "$log"
-  # what, ncu options, then the command; the report is saved, then exported as CSV.
+  # what, launches, kernel-name filter, then the command; the report is saved, then exported as CSV.
   run_ncu() {
     local what=$1 count=$2 filter=$3
     shift 3
@@ -223,14 +225,17 @@ profile() {
       echo "gpu_build: ncu failed for $what (see $log/ncu.$what.out)"
     fi
   }
-  # Per size and implementation: the input's fill, a warm-up and one timed run.
-  run_ncu transforms 24 "" "$bin" fft --dims 2 --sizes "${PROFILE_SIZES:-16,32}" --batch 16384 --reps 1 \
-    --out "$log/profile.transforms.csv"
-  for algo in ${ALGOS:-cuda.fft cuda.fbfft}; do
-    # The step's own kernels and cuBLAS's GEMMs (not the inputs' fill): the warm-up step first.
-    # Matched on demangled names: cuBLAS's CUTLASS kernels say "gemm" only in template arguments.
-    run_ncu "$algo" "${PROFILE_KERNELS:-30}" 'regex:small_fft|gemm|scatter|gather|transpose|to_complex|real_part|dft' \
-      "$bin" bench --shape "$shape" --algo "$algo" --pass step --reps 1 --complex-gemm 4m --out "$log/profile.$algo.csv"
+  for what in ${PROFILE:-transforms cuda.fft cuda.fbfft}; do
+    if [ "$what" = transforms ]; then
+      # Per size and implementation: a warm-up and one timed run.
+      run_ncu transforms 16 "" "$bin" fft --dims 2 --sizes "${PROFILE_SIZES:-16,32}" --batch 16384 --reps 1 \
+        --out "$log/profile.transforms.csv"
+    else
+      # The warm-up step's own kernels and cuBLAS's GEMMs (not the inputs' fill), matched on
+      # demangled names: cuBLAS's CUTLASS kernels say "gemm" only in template arguments.
+      run_ncu "$what" "${PROFILE_KERNELS:-12}" 'regex:small_fft|gemm|scatter|gather|transpose|to_complex|real_part' \
+        "$bin" bench --shape "$shape" --algo "$what" --pass step --reps 1 --complex-gemm 4m --out "$log/profile.$what.csv"
+    fi
   done
 }
 
@@ -330,8 +335,9 @@ retime() {
   stage mathieu-layers 90 env SWEEPS=mathieu_layers ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage convnet 50 env SWEEPS=convnet_benchmarks ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   # Past the 570 s: typical stages end well before their limits, and a call cut short here has
-  # brought every result back already.
-  stage profile 45 env ALGOS=cuda.fbfft bash "$self" profile
+  # brought every result back already. One stage per report: a profile cut short is lost whole.
+  stage profile-transforms 40 env PROFILE=transforms bash "$self" profile
+  stage profile-step 40 env PROFILE=cuda.fbfft bash "$self" profile
   cat "$bundle/logs/stages.txt"
 }
 
