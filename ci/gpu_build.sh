@@ -58,9 +58,12 @@
 #                                  then `profile` of the transforms and of cuda.fbfft's step (what
 #                                  later work without a GPU can start from); staged and copied
 #                                  like `first`
+#   bash ci/gpu_build.sh visit     GPU host: retime, then rest with what BUDGET_S leaves, in one call
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
+#   BUDGET_S    first, rest, retime, visit: seconds for the whole call (default 580); a stage gets
+#               at most what is left, and is skipped (said in stages.txt) under 10 s
 #   BUILD_DIR   pack: build folder (default build/gpu); CUDA_ARCHS: default 80;90
 #   CUDNN_ROOT  GPU host: cuDNN folder with lib/ (default: the nvidia-cudnn wheel's folder,
 #               <site-packages>/nvidia/cudnn, found through python3)
@@ -239,10 +242,20 @@ profile() {
   done
 }
 
+# The staged modes (first, rest, retime, visit) keep within BUDGET_S seconds in all (default
+# 580: under a 10-minute limit on the whole call, unpacking the bundle included): a stage gets at
+# most what is left, and is skipped, saying so, when under 10 s is.
+budget=${BUDGET_S:-580}
+
 # Stage name, time limit (s), command...: runs it, never stops the script, copies what exists.
 stage() {
-  local name=$1 limit=$2 rc=0
+  local name=$1 limit=$2 rc=0 left=$((budget - SECONDS))
   shift 2
+  if [ "$left" -lt 10 ]; then
+    echo "$name skipped: ${left} s of BUDGET_S=$budget left" | tee -a "$bundle/logs/stages.txt"
+    return 0
+  fi
+  [ "$left" -lt "$limit" ] && limit=$left
   echo "gpu_build: stage $name (limit ${limit}s)"
   timeout "$limit" "$@" || rc=$?
   echo "$name rc=$rc" >>"$bundle/logs/stages.txt"
@@ -253,13 +266,17 @@ stage() {
   fi
 }
 
-# The stage limits add up to 570 s, under a 10-minute limit on the whole call with room for
-# unpacking the bundle; typical stages end well before their limits.
-first() {
+# Before the stages of a staged mode: the environment, an empty stage log, the start mark.
+begin_stages() {
   setup_env && print_env
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"  # results newer than this are this run's
+}
+
+# The stage limits add up to 570 s; typical stages end well before their limits.
+first() {
+  begin_stages
   stage device-tests 45 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
   if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
     echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
@@ -280,19 +297,14 @@ first() {
 
 # The rest of the GPU sweeps, resumed into results/<gpu>/ (committed CSVs keep what earlier
 # visits measured); the stage limits add up to 570 s as in `first`.
-rest() {
+rest_stages() {
   local fast='cuda.fft,cuda.fbfft,cuda.im2col,cuda.fft_tiled,cuda.fbfft_tiled,cudnn.*'
-  setup_env && print_env
-  mkdir -p "$bundle/logs"
-  : >"$bundle/logs/stages.txt"
-  touch "$bundle/logs/.start"
   stage gemm-4m 50 env SWEEPS=gpu_target ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 PASSES=step \
     BENCH_ARGS="--complex-gemm 4m" OUT_SUBDIR=complex_gemm_4m bash "$self" sweeps
   stage fig3bc 200 env SWEEPS="mathieu_fig3b mathieu_fig3c" ALGOS="$fast" bash "$self" sweeps
   stage gpu-target 120 env SWEEPS=gpu_target bash "$self" sweeps
   stage direct 200 env SWEEPS="mathieu_fig3b mathieu_fig3c convnet_benchmarks mathieu_fig3a" ALGOS=cuda.direct \
     bash "$self" sweeps
-  cat "$bundle/logs/stages.txt"
 }
 
 # Drops the rows of the given algorithms and precisions (comma lists) from a results CSV, so
@@ -315,12 +327,8 @@ EOF
 
 # After a change to the FFT algorithms: their tests first, then their rows measured again (stage
 # limits adding up to 570 s as in `first`), then a profile.
-retime() {
+retime_stages() {
   local algos=${RETIME:-cuda.fft,cuda.fbfft} machine s
-  setup_env && print_env
-  mkdir -p "$bundle/logs"
-  : >"$bundle/logs/stages.txt"
-  touch "$bundle/logs/.start"
   machine=$("$bundle/bin/convbench" machine)
   stage fft-tests 120 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
@@ -334,18 +342,26 @@ retime() {
     BENCH_ARGS="--filter-spectra fft" OUT_SUBDIR=filter_fft bash "$self" sweeps
   stage mathieu-layers 90 env SWEEPS=mathieu_layers ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
   stage convnet 50 env SWEEPS=convnet_benchmarks ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
-  # Past the 570 s: typical stages end well before their limits, and a call cut short here has
-  # brought every result back already. One stage per report: a profile cut short is lost whole.
+  # Past the 570 s: typical stages end well before their limits; these get what BUDGET_S leaves.
+  # One stage per report: a profile cut short is lost whole.
   stage profile-transforms 40 env PROFILE=transforms bash "$self" profile
   stage profile-step 40 env PROFILE=cuda.fbfft bash "$self" profile
+}
+
+# retime, then rest, in one call: what BUDGET_S leaves after the first goes to the second.
+visit() {
+  begin_stages
+  retime_stages
+  rest_stages
   cat "$bundle/logs/stages.txt"
 }
 
 case "$mode" in
   pack) pack ;;
-  retime) retime ;;
+  retime) begin_stages && retime_stages && cat "$bundle/logs/stages.txt" ;;
   first) first ;;
-  rest) rest ;;
+  rest) begin_stages && rest_stages && cat "$bundle/logs/stages.txt" ;;
+  visit) visit ;;
   profile) setup_env && profile ;;
   env) setup_env && print_env ;;
   test) setup_env && print_env && run_tests ;;
