@@ -24,8 +24,8 @@ COLUMNS = [
     ("waves/SM", "Waves Per SM", ""),
 ]
 TIME_SCALE = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1.0, "us": 1.0, "msecond": 1e3, "ms": 1e3, "second": 1e6}
-BYTE_SCALE = {"byte": 1 / 1024, "Kbyte": 1000 / 1024, "KB": 1000 / 1024, "Kbyte/block": 1000 / 1024, "KiB": 1.0,
-              "Mbyte": 1e6 / 1024}
+BYTE_SCALE = {"byte": 1 / 1024, "Kbyte": 1000 / 1024, "KB": 1000 / 1024, "KiB": 1.0, "Mbyte": 1e6 / 1024}
+BYTE_SCALE.update({f"{unit}/block": scale for unit, scale in list(BYTE_SCALE.items())})  # LaunchStats' units
 
 
 def number(text):

@@ -35,6 +35,7 @@ def test_one_row_per_launch_with_units_converted(tmp_path):
         metric(0, fft, "(4096, 1, 1)", "Registers Per Thread", "register/thread", "1,024"),
         metric(1, "ampere_cgemm_64x64_nn", "(17, 8, 544)", "Duration", "nsecond", "2,500"),
         metric(1, "ampere_cgemm_64x64_nn", "(17, 8, 544)", "Achieved Occupancy", "%", "23.9"),
+        metric(1, "ampere_cgemm_64x64_nn", "(17, 8, 544)", "Dynamic Shared Memory Per Block", "byte/block", "4,096"),
     ])
     rows = [line for line in ncu_summary.table(str(path)).splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == 2
@@ -48,7 +49,7 @@ def test_one_row_per_launch_with_units_converted(tmp_path):
     assert first["shared KiB"] == "2.002"  # 2.05 kB = 2050 bytes
     assert first["registers"] == "1024"
     assert second["occupancy %"] == "23.9" and first["occupancy %"] == ""  # absent metric: empty cell
-    assert second["grid"] == "(17, 8, 544)"
+    assert second["grid"] == "(17, 8, 544)" and second["shared KiB"] == "4"
 
 
 def test_a_file_without_the_details_table_is_one_clear_error(tmp_path):
