@@ -18,6 +18,7 @@
 #include <set>
 
 #include "algorithms.hpp"
+#include "convbench/band_limit.hpp"
 #include "convbench/cuda_info.hpp"
 #include "convbench/fft_size.hpp"
 #include "convbench/model.hpp"
@@ -481,7 +482,8 @@ int run_bench(const BenchOptions& o) {
       if (p != "fp32" && p != "tf32") throw std::invalid_argument(fmt::format("--precision: unknown '{}' (fp32, tf32)", p));
     const auto& compression = o.compression.empty() ? sw.compression : o.compression;
     for (double cv : compression)
-      if (!(cv >= 0 && cv <= 0.95)) throw std::invalid_argument(fmt::format("--compression: {} not in [0, 0.95]", cv));
+      if (!compression_in_range(cv))
+        throw std::invalid_argument(fmt::format("--compression: {} not in {}", cv, kCompressionRange));
     std::vector<FftSizePolicy> policies = sw.fft_size;
     if (!o.fft_size.empty()) {
       policies.clear();

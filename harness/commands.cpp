@@ -29,7 +29,7 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--algo", o->algos, "Algorithms: comma list of names or globs ('cpu.*'); default: the sweep's")->delimiter(',');
   cmd->add_option("--pass", o->passes, "Passes: comma list of fprop,dgrad,wgrad,step; default: the sweep's")->delimiter(',');
   cmd->add_option("--precision", o->precisions, "fp32 and/or tf32 (tf32: CUDA algorithms only)")->delimiter(',');
-  cmd->add_option("--compression", o->compression, "Band-limiting fractions, comma list in [0, 0.95]")->delimiter(',');
+  cmd->add_option("--compression", o->compression, std::string("Band-limiting fractions, comma list in ") + kCompressionRange)->delimiter(',');
   cmd->add_option("--fft-size", o->fft_size, std::string(kFftSizeHelp) + "; a comma list runs each in turn per case")
       ->delimiter(',')
       ->check(kFftSizePolicy);

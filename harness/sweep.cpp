@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "convbench/band_limit.hpp"
 #include "convbench/fft_size.hpp"
 #include "shape_spec.hpp"
 
@@ -244,9 +245,10 @@ Sweep parse_sweep(std::string_view text, const std::string& origin) {
     if (list.empty()) r.fail("compression", "must not be an empty list");
     sw.compression.clear();
     for (size_t i = 0; i < list.size(); ++i) {
-      if (!list[i].is_number()) r.fail(fmt::format("compression[{}]", i), fmt::format("must be a number in [0, 0.95], got {}", Reader::shown(list[i])));
+      if (!list[i].is_number()) r.fail(fmt::format("compression[{}]", i), fmt::format("must be a number in {}, got {}", kCompressionRange, Reader::shown(list[i])));
       const double v = list[i].get<double>();
-      if (!(v >= 0 && v <= 0.95)) r.fail(fmt::format("compression[{}]", i), fmt::format("must be in [0, 0.95], got {}", v));
+      if (!compression_in_range(v))
+        r.fail(fmt::format("compression[{}]", i), fmt::format("must be in {}, got {}", kCompressionRange, v));
       sw.compression.push_back(v);
     }
   }

@@ -460,9 +460,7 @@ class CpuFft final : public Algorithm {
            "band-limited (compression)";
   }
   std::string supports(const Shape&, Pass) const override {
-    if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
-      return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
-    return complex_gemm_refusal(opt_);
+    return fft_options_refusal(opt_);
   }
   std::size_t workspace_bytes(const Shape& s, Pass p) const override {
     return static_cast<std::size_t>(Layout(s, p, opt_, threads(), sizes_).complex_elems()) * sizeof(cf);
@@ -738,10 +736,10 @@ class CpuFft final : public Algorithm {
   // cgemm or cgemm3m for each product pass p runs: forced by AlgoOptions::complex_gemm, or the
   // planner's: both timed on this layer's whole per-bin loop as run() calls it (random spectra in
   // the prepared buffers, every thread), alternately, best of three each after a warm-up; 3m
-  // where at least 5% faster (kGaussMargin). A GEMM in cache favours 3m more than this loop over spectra in memory
-  // does. A loop over 8e9 flops is timed over its first bins (a few dozen ms a run). Kept per
-  // (product, shape, kept bins, threads) for the process. Candidates of the size planner (sizes_
-  // given) are timed with cgemm.
+  // where at least 5% faster (kGaussMargin). A GEMM in cache favours 3m more than this loop over
+  // spectra in memory does. A loop over 8e9 flops is timed over its first bins (a few dozen ms a
+  // run). Kept per (product, shape, kept bins, threads) for the process. Candidates of the size
+  // planner (sizes_ given) are timed with cgemm.
   void choose_products(Pass p) {
     using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
     static std::mutex mutex;

@@ -405,11 +405,9 @@ class CudaFft final : public Algorithm {
   Device device() const override { return Device::cuda; }
   std::string supports(const Shape& s, Pass p) const override {
     if (std::string why = cuda::conv_params_refusal(s); !why.empty()) return why;
-    if (!(opt_.compression >= 0 && opt_.compression <= 0.95))
-      return "compression " + std::to_string(opt_.compression) + " not in [0, 0.95]";
+    if (std::string why = fft_options_refusal(opt_); !why.empty()) return why;
     if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")
       return "filter_spectra '" + opt_.filter_spectra + "' is not planner, dft or fft";
-    if (std::string why = complex_gemm_refusal(opt_); !why.empty()) return why;
     const Layout lay = layout(s, p);
     if (opt_.filter_spectra == "dft" && !lay.dft_w && (lay.w_in || lay.w_out))
       return "filter spectra by DFT: more bins, taps or planes than cuBLAS's int sizes";

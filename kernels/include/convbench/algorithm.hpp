@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "convbench/band_limit.hpp"
 #include "convbench/shape.hpp"
 
 namespace convbench {
@@ -65,8 +66,10 @@ struct AlgoOptions {
 // rounding is a little worse, and a near tie on a noisy machine is no reason to change.
 constexpr double kGaussMargin = 0.95;
 
-// Why AlgoOptions::complex_gemm is refused, or "" when it is one of planner, 4m, 3m.
-inline std::string complex_gemm_refusal(const AlgoOptions& opt) {
+// Why the options cpu.fft and cuda.fft share (compression, complex_gemm) are refused, or "".
+inline std::string fft_options_refusal(const AlgoOptions& opt) {
+  if (!compression_in_range(opt.compression))
+    return "compression " + std::to_string(opt.compression) + " not in " + kCompressionRange;
   if (opt.complex_gemm == "planner" || opt.complex_gemm == "4m" || opt.complex_gemm == "3m") return {};
   return "complex_gemm '" + opt.complex_gemm + "' is not planner, 4m or 3m";
 }

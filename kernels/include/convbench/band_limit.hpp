@@ -13,6 +13,12 @@
 
 namespace convbench {
 
+// The compressions accepted (fraction of the half-spectrum discarded), and the range as the
+// error messages of the CLI, the sweep files and the algorithms write it.
+constexpr double kMaxCompression = 0.95;
+constexpr const char* kCompressionRange = "[0, 0.95]";
+inline bool compression_in_range(double c) { return c >= 0 && c <= kMaxCompression; }
+
 // Stored half-spectrum of a real nf[0] x nf[1] x nf[2] transform (FFTW r2c layout): bins
 // [nf[0]][nf[1]][nf[2]/2+1], flattened row-major.
 inline int64_t half_spectrum_bins(const Extent& nf) { return nf[0] * nf[1] * (nf[2] / 2 + 1); }
