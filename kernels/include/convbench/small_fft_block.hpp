@@ -282,6 +282,10 @@ struct BlockGeom {
   int per_block = 1;   // planes per block
   int spitch = 1;      // complex values per spectrum row in shared memory (odd)
   int64_t planes = 0;  // in the whole batch
+  // The run-time divisors of the copy phases' per-item index splits, made on the host: a 32-bit
+  // division costs about 20 instructions on a GPU, a FastDiv 3, and with divisions the copies'
+  // index arithmetic, not the transforms, was most of the kernels' instructions (sm_90 SASS).
+  FastDiv by_nw, by_rows, by_nwc, by_bins, by_per_block;  // nw, grid_rows(), nwc, nh * nwc, per_block
 
   // Whether the lengths are compile-time constants (Fixed) in this instantiation.
   CB_HD bool fixed() const { return max_n <= kMaxFixed; }
@@ -334,6 +338,8 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
   int64_t per = std::max(1, kBlockThreads / work);
   per = std::min<int64_t>({per, int64_t(std::max<std::size_t>(1, kMaxSharedBytes / plane_bytes)), std::max<int64_t>(planes, 1)});
   g.per_block = int(per);
+  g.by_nw = FastDiv(uint32_t(g.nw)), g.by_rows = FastDiv(uint32_t(g.grid_rows())), g.by_nwc = FastDiv(uint32_t(g.nwc));
+  g.by_bins = FastDiv(uint32_t(g.nh * g.nwc)), g.by_per_block = FastDiv(uint32_t(g.per_block));
   return g;
 }
 
@@ -372,6 +378,10 @@ struct InverseArgs {
   Placement pl;
   float* dst;   // the tensor, planes of ext[1] x ext[2]
   float scale;  // 1 / (nh * nw) for a normalised inverse
+  FastDiv by_plane, by_row;  // crop's index split: by ext[1] * ext[2], by ext[2]
+  InverseArgs(const SpectrumAddr& in_, const Placement& pl_, float* dst_, float scale_)
+      : in(in_), pl(pl_), dst(dst_), scale(scale_), by_plane(uint32_t(pl_.ext[1] * pl_.ext[2])),
+        by_row(uint32_t(pl_.ext[2])) {}
 };
 
 constexpr int kPhases = 4;       // per direction
@@ -383,11 +393,39 @@ CB_HD_CONSTEXPR int phase_count() {
 }
 
 // Item i of a block's spectrum traffic -> (plane lp, bin b): consecutive items are consecutive
-// planes of one bin (frequency-major rows) or consecutive bins of one plane (plane-major).
-CB_HD void spectrum_item(int i, int np, int bins, bool freq_major, int& lp, int& b) {
-  lp = freq_major ? i % np : i / bins;
-  b = freq_major ? i / np : i % bins;
+// planes of one bin (frequency-major rows: per_block items a bin, so that the divisor is the
+// same in every block; lp >= np past the last block's planes) or consecutive bins of one plane
+// (plane-major).
+CB_HD void spectrum_item(const BlockGeom& g, int i, bool freq_major, int& lp, int& b) {
+  uint32_t r = 0;
+  if (freq_major)
+    b = int(g.by_per_block.divmod(uint32_t(i), r)), lp = int(r);
+  else
+    lp = int(g.by_bins.divmod(uint32_t(i), r)), b = int(r);
 }
+// How many items spectrum_item() splits for a block of np planes.
+CB_HD int spectrum_items(const BlockGeom& g, int np, bool freq_major) {
+  return (freq_major ? g.per_block : np) * g.nh * g.nwc;
+}
+
+// Where bin b of a plane's half-spectrum lies in the plane's shared memory; L: nw's length,
+// whose nwc is a constant when fixed.
+template <class L>
+CB_HD int shared_bin(const BlockGeom& g, int b) {
+  if constexpr (L::fixed) {
+    constexpr int nwc = L::capacity / 2 + 1;
+    return int(unsigned(b) / nwc) * g.spitch + int(unsigned(b) % nwc);
+  } else {
+    uint32_t k = 0;
+    const int h = int(g.by_nwc.divmod(uint32_t(b), k));
+    return h * g.spitch + int(k);
+  }
+}
+
+// Four floats, for 16-byte loads.
+struct alignas(16) Quad {
+  float f[4];
+};
 
 // Items tid, tid + nthreads, ... < count: store(i, load(i)), with kLoadBytes of loads issued
 // before their stores, so that each thread keeps that much in flight from global memory: the
@@ -460,25 +498,86 @@ CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, Cf* spec) {
 
 // The zero-padded grids of the block's np planes into the real rows of buf (grid_rows() per
 // plane: rows past nh are zero), read in tensor order; item i = (grid row i / nw, column i % nw).
+// In-block offsets are 32-bit (a tensor has fewer than 2^31 elements: conv_params_refusal).
 template <int MaxN>
 CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int np, Cf* buf, int tid, int nthreads) {
   const Placement& pl = a.pl;
   float* real = reinterpret_cast<float*>(buf);
-  const int plane_floats = 2 * g.spec_elems(), rows = g.grid_rows();
+  const float* src = a.src + p0 * pl.ext[1] * pl.ext[2];
+  const int plane_floats = 2 * g.spec_elems(), rows = g.grid_rows(), count = np * rows * g.nw;
   with_length<MaxN>(g.nw, [&](auto l) {
-    const int nw = length<decltype(l)>(g.nw);  // a constant: multiplications, not divisions
-    batched_copy<float>(
-        tid, nthreads, np * rows * nw,
-        [&](int i) {
-          const int row = i / nw, gh = row % rows;
-          const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-          const int iw = source_index(i % nw, pl.off[2], pl.step[2], pl.ext[2]);
-          return ih < 0 || iw < 0 ? 0.0f : a.src[((p0 + row / rows) * pl.ext[1] + ih) * pl.ext[2] + iw];
-        },
-        [&](int i, float v) {
-          const int row = i / nw;
-          real[(row / rows) * plane_floats + (row % rows) * g.rpitch() + i % nw] = v;
-        });
+    using L = decltype(l);
+    // Item i -> plane lp, grid row gh, grid column gw; nw a constant when fixed.
+    const auto split = [&](int i, int& lp, int& gh, int& gw) {
+      int row = 0;
+      if constexpr (L::fixed) {
+        row = int(unsigned(i) / L::capacity), gw = int(unsigned(i) % L::capacity);  // i >= 0: no sign fix-up
+      } else {
+        uint32_t c = 0;
+        row = int(g.by_nw.divmod(uint32_t(i), c)), gw = int(c);
+      }
+      uint32_t r = 0;
+      lp = int(g.by_rows.divmod(uint32_t(row), r)), gh = int(r);
+    };
+    const auto store = [&](int i, float v) {
+      int lp = 0, gh = 0, gw = 0;
+      split(i, lp, gh, gw);
+      real[lp * plane_floats + gh * g.rpitch() + gw] = v;
+    };
+    const bool unit = pl.step[1] == 1 && pl.step[2] == 1;
+    if constexpr (L::fixed && L::capacity % 4 == 0) {
+      // Whole rows (the tensor's rows are the grid's, as in an unpadded x or the transform
+      // benchmark): 4 floats an item, one 16-byte load and two 8-byte shared stores (a row of
+      // the grid starts 8-byte aligned), a quarter of the index arithmetic.
+      constexpr int quads = L::capacity / 4;
+      const bool aligned = reinterpret_cast<std::uintptr_t>(src) % alignof(Quad) == 0;
+      if (unit && pl.off[2] == 0 && pl.ext[2] == L::capacity && aligned) {
+        const auto row_of = [&](int q, int& lp, int& gh) {
+          uint32_t r = 0;
+          lp = int(g.by_rows.divmod(uint32_t(q) / quads, r)), gh = int(r);
+        };
+        batched_copy<Quad>(
+            tid, nthreads, count / 4,
+            [&](int q) {
+              int lp = 0, gh = 0;
+              row_of(q, lp, gh);
+              const int ih = gh - pl.off[1];
+              return unsigned(ih) < unsigned(pl.ext[1])
+                         ? reinterpret_cast<const Quad*>(src)[(lp * pl.ext[1] + ih) * quads + int(unsigned(q) % quads)]
+                         : Quad{};
+            },
+            [&](int q, const Quad& v) {
+              int lp = 0, gh = 0;
+              row_of(q, lp, gh);
+              Cf* at = reinterpret_cast<Cf*>(real + lp * plane_floats + gh * g.rpitch() + 4 * int(unsigned(q) % quads));
+              at[0] = {v.f[0], v.f[1]}, at[1] = {v.f[2], v.f[3]};
+            });
+        return;
+      }
+    }
+    if (unit) {  // x and dy's placements: a shift, no division
+      batched_copy<float>(
+          tid, nthreads, count,
+          [&](int i) {
+            int lp = 0, gh = 0, gw = 0;
+            split(i, lp, gh, gw);
+            const int ih = gh - pl.off[1], iw = gw - pl.off[2];
+            const bool inside = unsigned(ih) < unsigned(pl.ext[1]) && unsigned(iw) < unsigned(pl.ext[2]);
+            return inside ? src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
+          },
+          store);
+    } else {
+      batched_copy<float>(
+          tid, nthreads, count,
+          [&](int i) {
+            int lp = 0, gh = 0, gw = 0;
+            split(i, lp, gh, gw);
+            const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+            const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
+            return ih < 0 || iw < 0 ? 0.0f : src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw];
+          },
+          store);
+    }
   });
 }
 
@@ -488,12 +587,12 @@ template <int MaxN>
 CB_HD void store_spectra(const BlockGeom& g, const SpectrumAddr& out, int64_t p0, int np, const Cf* buf, int tid,
                          int nthreads) {
   with_length<MaxN>(g.nw, [&](auto l) {
-    const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
-    for (int i = tid; i < np * bins; i += nthreads) {
+    const int count = spectrum_items(g, np, out.freq_major);
+    for (int i = tid; i < count; i += nthreads) {
       int lp = 0, b = 0;
-      spectrum_item(i, np, bins, out.freq_major, lp, b);
-      const int64_t at = out.index(p0 + lp, b);
-      if (at >= 0) out.data[at] = buf[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc];
+      spectrum_item(g, i, out.freq_major, lp, b);
+      const int64_t at = lp < np ? out.index(p0 + lp, b) : -1;
+      if (at >= 0) out.data[at] = buf[lp * g.spec_elems() + shared_bin<decltype(l)>(g, b)];
     }
   });
 }
@@ -503,19 +602,18 @@ template <int MaxN>
 CB_HD void load_spectra(const BlockGeom& g, const SpectrumAddr& in, int64_t p0, int np, Cf* buf, int tid,
                         int nthreads) {
   with_length<MaxN>(g.nw, [&](auto l) {
-    const int bins = g.nh * g.nwc, nwc = length<decltype(l)>(g.nw) / 2 + 1;
     batched_copy<Cf>(
-        tid, nthreads, np * bins,
+        tid, nthreads, spectrum_items(g, np, in.freq_major),
         [&](int i) {
           int lp = 0, b = 0;
-          spectrum_item(i, np, bins, in.freq_major, lp, b);
-          const int64_t at = in.index(p0 + lp, b);
+          spectrum_item(g, i, in.freq_major, lp, b);
+          const int64_t at = lp < np ? in.index(p0 + lp, b) : -1;
           return at >= 0 ? in.data[at] : Cf{0.0f, 0.0f};
         },
         [&](int i, Cf v) {
           int lp = 0, b = 0;
-          spectrum_item(i, np, bins, in.freq_major, lp, b);
-          buf[lp * g.spec_elems() + (b / nwc) * g.spitch + b % nwc] = v;
+          spectrum_item(g, i, in.freq_major, lp, b);
+          if (lp < np) buf[lp * g.spec_elems() + shared_bin<decltype(l)>(g, b)] = v;
         });
   });
 }
@@ -525,10 +623,12 @@ CB_HD void crop(const BlockGeom& g, const InverseArgs& a, int64_t p0, int np, co
   const Placement& pl = a.pl;
   const float* real = reinterpret_cast<const float*>(buf);
   const int vol = pl.ext[1] * pl.ext[2], plane_floats = 2 * g.spec_elems();
+  float* dst = a.dst + p0 * vol;
   for (int i = tid; i < np * vol; i += nthreads) {
-    const int lp = i / vol, ih = (i % vol) / pl.ext[2], iw = i % pl.ext[2];
-    const int gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + iw * pl.step[2];
-    a.dst[(p0 + lp) * vol + i % vol] = real[lp * plane_floats + gh * g.rpitch() + gw] * a.scale;
+    uint32_t at = 0, iw = 0;
+    const int lp = int(a.by_plane.divmod(uint32_t(i), at)), ih = int(a.by_row.divmod(at, iw));
+    const int gh = pl.off[1] + ih * pl.step[1], gw = pl.off[2] + int(iw) * pl.step[2];
+    dst[i] = real[lp * plane_floats + gh * g.rpitch() + gw] * a.scale;
   }
 }
 
