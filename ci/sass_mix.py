@@ -37,7 +37,7 @@ FUNCTION = re.compile(r"^\s*Function\s*:\s*(\S+)", re.MULTILINE)
 INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P[T0-9]+\s+)?([A-Z][A-Z0-9_]*)((?:\.[A-Z0-9_]+)*)")
 
 
-ARCH = re.compile(r"^\s*arch\s*=\s*(sm_\w+)")
+ARCH = re.compile(r"^\s*(?:arch\s*=|code for)\s*(sm_\w+)")  # a fatbin's "arch =", a cubin's "code for"
 
 
 def width(modifiers):

@@ -73,6 +73,12 @@ def test_counts_each_class_per_kernel_and_arch():
     assert fft90["instructions"] == "2" and fft90["shared"] == "1"  # not merged with sm_80's
 
 
+def test_a_cubin_names_its_arch_by_code_for():
+    cubin = "\n".join(["", "\tcode for sm_90", "\t.target\tsm_90", "", "\t\tFunction : _Z3fftv",
+                       ins(0x00, "FMUL R0, R1, R2")])
+    assert list(sass_mix.mix(cubin)) == [("sm_90", "_Z3fftv")]
+
+
 def test_kernel_filter_and_short_names():
     text, shown = sass_mix.table(sass_mix.mix(SASS), pattern=r"^fft")
     assert shown == 2 and "copy" not in text
