@@ -231,11 +231,13 @@ std::vector<Problem> problems(std::mt19937_64& rng) {
     const BlockGeom g = small_fft::block_geom(nh, nw, 1 << 20);
     // A few blocks and a partial last one (with groups: planes a multiple of groups*inner = 6).
     const int64_t planes = nh * nw >= 64 * 64 ? g.per_block + 2 : 2 * g.per_block + 3;  // a quick FFTW reference
-    for (int variant = 0; variant < 4; ++variant) {
+    for (int variant = 0; variant < 5; ++variant) {
       Problem pr{nh, nw, planes, random_placement(rng, nh, nw), 1, 1, variant == 1 || variant == 2, 0.0};
       if (variant == 2) pr.groups = 2, pr.inner = 3, pr.compression = 0.5, pr.planes = (planes + 5) / 6 * 6;
       // Whole rows, as in the transform benchmark or an x unpadded along w: load_grid's 16-byte path.
       if (variant == 3) pr.pl.off[2] = 0, pr.pl.step[1] = pr.pl.step[2] = 1, pr.pl.ext[2] = nw;
+      // Unit steps, a tensor inside the grid (x padded, w undilated): its 4-float items.
+      if (variant == 4) pr.pl.step[1] = pr.pl.step[2] = 1;
       out.push_back(pr);
     }
   }

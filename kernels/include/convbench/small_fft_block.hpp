@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "convbench/fft_grid.hpp"
@@ -526,25 +527,35 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
     };
     const bool unit = pl.step[1] == 1 && pl.step[2] == 1;
     if constexpr (L::fixed && L::capacity % 4 == 0) {
-      // Whole rows (the tensor's rows are the grid's, as in an unpadded x or the transform
-      // benchmark): 4 floats an item, one 16-byte load and two 8-byte shared stores (a row of
-      // the grid starts 8-byte aligned), a quarter of the index arithmetic.
+      // Unit steps (x, dy, w undilated), nw a multiple of 4: an item is 4 floats of a grid row,
+      // split once and stored as two 8-byte values (a row of the grid starts 8-byte aligned);
+      // a row outside the tensor is zeros without a load. Whole rows (the tensor's rows are the
+      // grid's: an x unpadded along w, the transform benchmark) take one 16-byte load.
       constexpr int quads = L::capacity / 4;
-      const bool aligned = reinterpret_cast<std::uintptr_t>(src) % alignof(Quad) == 0;
-      if (unit && pl.off[2] == 0 && pl.ext[2] == L::capacity && aligned) {
-        const auto row_of = [&](int q, int& lp, int& gh) {
-          uint32_t r = 0;
-          lp = int(g.by_rows.divmod(uint32_t(q) / quads, r)), gh = int(r);
-        };
+      const auto row_of = [&](int q, int& lp, int& gh) {
+        uint32_t r = 0;
+        lp = int(g.by_rows.divmod(uint32_t(q) / quads, r)), gh = int(r);
+      };
+      const auto copy_quads = [&](auto whole_rows) {
         batched_copy<Quad>(
             tid, nthreads, count / 4,
             [&](int q) {
               int lp = 0, gh = 0;
               row_of(q, lp, gh);
-              const int ih = gh - pl.off[1];
-              return unsigned(ih) < unsigned(pl.ext[1])
-                         ? reinterpret_cast<const Quad*>(src)[(lp * pl.ext[1] + ih) * quads + int(unsigned(q) % quads)]
-                         : Quad{};
+              const int ih = gh - pl.off[1], c0 = 4 * int(unsigned(q) % quads);
+              Quad v{};
+              if (unsigned(ih) >= unsigned(pl.ext[1])) return v;
+              const float* row = src + (lp * pl.ext[1] + ih) * pl.ext[2];
+              if constexpr (decltype(whole_rows)::value) {
+                v = *reinterpret_cast<const Quad*>(row + c0);
+              } else {
+                CB_UNROLL
+                for (int j = 0; j < 4; ++j) {
+                  const int iw = c0 + j - pl.off[2];
+                  if (unsigned(iw) < unsigned(pl.ext[2])) v.f[j] = row[iw];
+                }
+              }
+              return v;
             },
             [&](int q, const Quad& v) {
               int lp = 0, gh = 0;
@@ -552,6 +563,13 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
               Cf* at = reinterpret_cast<Cf*>(real + lp * plane_floats + gh * g.rpitch() + 4 * int(unsigned(q) % quads));
               at[0] = {v.f[0], v.f[1]}, at[1] = {v.f[2], v.f[3]};
             });
+      };
+      if (unit) {
+        const bool aligned = reinterpret_cast<std::uintptr_t>(src) % alignof(Quad) == 0;
+        if (pl.off[2] == 0 && pl.ext[2] == L::capacity && aligned)
+          copy_quads(std::true_type{});
+        else
+          copy_quads(std::false_type{});
         return;
       }
     }
