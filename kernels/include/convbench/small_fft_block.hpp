@@ -254,7 +254,7 @@ CB_HD void dft(Cf (&v)[L::capacity], const Radices& f) {
 
 // Bin b of plane p in global memory. Frequency-major (the convolution's GEMMs): row
 // row_of_bin[b] (-1: dropped by band-limiting; nullptr: row b), column order(p), `planes`
-// columns. Plane-major (the transform benchmark): p * bins + b.
+// columns. Plane-major (the transform benchmark): p * bins + b, bins = nh * nwc (dense).
 struct SpectrumAddr {
   Cf* data;
   int64_t planes, bins;
@@ -606,9 +606,18 @@ CB_HD void store_spectra(const BlockGeom& g, const SpectrumAddr& out, int64_t p0
                          int nthreads) {
   with_length<MaxN>(g.nw, [&](auto l) {
     const int count = spectrum_items(g, np, out.freq_major);
+    if (!out.freq_major) {  // item i lies at i past the block's first plane: no 64-bit index
+      Cf* dst = out.data + p0 * out.bins;
+      for (int i = tid; i < count; i += nthreads) {
+        int lp = 0, b = 0;
+        spectrum_item(g, i, false, lp, b);
+        dst[i] = buf[lp * g.spec_elems() + shared_bin<decltype(l)>(g, b)];
+      }
+      return;
+    }
     for (int i = tid; i < count; i += nthreads) {
       int lp = 0, b = 0;
-      spectrum_item(g, i, out.freq_major, lp, b);
+      spectrum_item(g, i, true, lp, b);
       const int64_t at = lp < np ? out.index(p0 + lp, b) : -1;
       if (at >= 0) out.data[at] = buf[lp * g.spec_elems() + shared_bin<decltype(l)>(g, b)];
     }
@@ -623,8 +632,9 @@ CB_HD void load_spectra(const BlockGeom& g, const SpectrumAddr& in, int64_t p0, 
     batched_copy<Cf>(
         tid, nthreads, spectrum_items(g, np, in.freq_major),
         [&](int i) {
+          if (!in.freq_major) return in.data[p0 * in.bins + i];  // bin i of the block's planes
           int lp = 0, b = 0;
-          spectrum_item(g, i, in.freq_major, lp, b);
+          spectrum_item(g, i, true, lp, b);
           const int64_t at = lp < np ? in.index(p0 + lp, b) : -1;
           return at >= 0 ? in.data[at] : Cf{0.0f, 0.0f};
         },
