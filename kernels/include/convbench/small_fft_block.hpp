@@ -675,10 +675,10 @@ CB_HD void crop(const BlockGeom& g, const InverseArgs& a, int64_t p0, int np, co
     }
   };
   const bool unit = pl.step[1] == 1 && pl.step[2] == 1 && pl.off[2] % 2 == 0;
-  const auto at = reinterpret_cast<std::uintptr_t>(dst);
-  if (unit && pl.ext[2] % 4 == 0 && at % alignof(Quad) == 0)
+  const auto dst_addr = reinterpret_cast<std::uintptr_t>(dst);
+  if (unit && pl.ext[2] % 4 == 0 && dst_addr % alignof(Quad) == 0)
     crop_items(std::integral_constant<int, 4>{});
-  else if (unit && pl.ext[2] % 2 == 0 && at % alignof(Cf) == 0)
+  else if (unit && pl.ext[2] % 2 == 0 && dst_addr % alignof(Cf) == 0)
     crop_items(std::integral_constant<int, 2>{});
   else
     crop_items(std::integral_constant<int, 1>{});
