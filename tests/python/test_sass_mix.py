@@ -108,7 +108,7 @@ def test_cli_reads_cuobjdump_text_and_reports_problems_in_one_line(tmp_path):
 def test_fbfft_kernels_load_whole_rows_16_bytes_at_a_time():
     """The built cuda.fbfft kernels of every compiled-length bucket have 16-byte global loads
     (load_grid's whole-row path) and no more integer-division marks than their forward copies
-    had before FastDiv split their indices (bucket 32: 410 MUFU in the SASS of 1852bec)."""
+    had before FastDiv split their indices (bucket 32: 410 MUFU before abd8e5a)."""
     binary = find_binary()
     if binary is None or sass_mix.find_cuobjdump() is None:
         pytest.skip("needs the convbench binary and cuobjdump (ci/requirements.txt installs it into .venv)")
