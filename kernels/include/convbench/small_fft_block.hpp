@@ -495,6 +495,24 @@ CB_HD void inverse_rows(const BlockGeom& g, int lp, int ha, Cf* spec) {
   }
 }
 
+// Whether grid row ha or ha + 1 holds a row of the tensor (pl's rows): a pair that does not
+// is zeros forward, so its spectra are too, and is cropped away inverse, so it need not be
+// computed (a filter's few rows in its grid, the padding rows of x).
+CB_HD bool pair_holds_tensor_rows(const BlockGeom& g, const Placement& pl, int ha) {
+  return source_index(ha, pl.off[1], pl.step[1], pl.ext[1]) >= 0 ||
+         (ha + 1 < g.nh && source_index(ha + 1, pl.off[1], pl.step[1], pl.ext[1]) >= 0);
+}
+
+// The half-spectra of rows ha and ha + 1 (if in the plane) of a pair of zero rows.
+CB_HD void zero_row_spectra(const BlockGeom& g, int lp, int ha, Cf* spec) {
+  Cf* A = spec + lp * g.spec_elems() + ha * g.spitch;
+  const bool has_b = ha + 1 < g.nh;
+  for (int k = 0; k < g.nwc; ++k) {
+    A[k] = Cf{0.0f, 0.0f};
+    if (has_b) A[g.spitch + k] = Cf{0.0f, 0.0f};
+  }
+}
+
 // ---- the phases both layouts share: the tensor in and out, the spectra in and out ----------
 
 // The zero-padded grids of the block's np planes into the real rows of buf (grid_rows() per
@@ -865,8 +883,13 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
     load_grid<MaxN>(g, a, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for (int i = tid; i < np * g.pairs(); i += nthreads)
-        forward_rows<decltype(l)>(g, i / g.pairs(), 2 * (i % g.pairs()), spec);
+      for (int i = tid; i < np * g.pairs(); i += nthreads) {
+        const int lp = i / g.pairs(), ha = 2 * (i % g.pairs());
+        if (pair_holds_tensor_rows(g, a.pl, ha))
+          forward_rows<decltype(l)>(g, lp, ha, spec);
+        else
+          zero_row_spectra(g, lp, ha, spec);
+      }
     });
   } else if (phase == 2) {
     if (g.nh == 1) return;
@@ -897,8 +920,10 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
     });
   } else if (phase == 2) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for (int i = tid; i < np * g.pairs(); i += nthreads)
-        inverse_rows<decltype(l)>(g, i / g.pairs(), 2 * (i % g.pairs()), spec);
+      for (int i = tid; i < np * g.pairs(); i += nthreads) {
+        const int lp = i / g.pairs(), ha = 2 * (i % g.pairs());
+        if (pair_holds_tensor_rows(g, a.pl, ha)) inverse_rows<decltype(l)>(g, lp, ha, spec);  // else: not cropped
+      }
     });
   } else if (phase == 3) {
     crop(g, a, p0, np, spec, tid, nthreads);
