@@ -428,7 +428,8 @@ struct alignas(16) Quad {
   float f[4];
 };
 
-// Items tid, tid + nthreads, ... < count: store(i, load(i)), with kLoadBytes of loads issued
+// Items tid, tid + nthreads, ... < count: v = load(i, at), then store(at, v) unless at < 0
+// (load says where the item goes, so the index is split once), with kLoadBytes of loads issued
 // before their stores, so that each thread keeps that much in flight from global memory: the
 // loads wait out the DRAM latency, and with a few blocks per SM (shared memory, registers) only
 // many bytes in flight per thread fill the bandwidth (Little's law).
@@ -438,12 +439,15 @@ CB_HD void batched_copy(int tid, int nthreads, int count, const Load& load, cons
   constexpr int batch = kLoadBytes / int(sizeof(T));
   for (int base = tid; base < count; base += nthreads * batch) {
     T v[batch] = {};
+    int at[batch];
+    CB_UNROLL
+    for (int u = 0; u < batch; ++u) {
+      at[u] = -1;
+      if (base + u * nthreads < count) v[u] = load(base + u * nthreads, at[u]);
+    }
     CB_UNROLL
     for (int u = 0; u < batch; ++u)
-      if (base + u * nthreads < count) v[u] = load(base + u * nthreads);
-    CB_UNROLL
-    for (int u = 0; u < batch; ++u)
-      if (base + u * nthreads < count) store(base + u * nthreads, v[u]);
+      if (at[u] >= 0) store(at[u], v[u]);
   }
 }
 
@@ -538,11 +542,7 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
       uint32_t r = 0;
       lp = int(g.by_rows.divmod(uint32_t(row), r)), gh = int(r);
     };
-    const auto store = [&](int i, float v) {
-      int lp = 0, gh = 0, gw = 0;
-      split(i, lp, gh, gw);
-      real[lp * plane_floats + gh * g.rpitch() + gw] = v;
-    };
+    const auto store = [&](int at, float v) { real[at] = v; };
     const bool unit = pl.step[1] == 1 && pl.step[2] == 1;
     if constexpr (L::fixed && L::capacity % 4 == 0) {
       // Unit steps (x, dy, w undilated), nw a multiple of 4: an item is 4 floats of a grid row,
@@ -557,10 +557,11 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
       const auto copy_quads = [&](auto whole_rows) {
         batched_copy<Quad>(
             tid, nthreads, count / 4,
-            [&](int q) {
+            [&](int q, int& at) {
               int lp = 0, gh = 0;
               row_of(q, lp, gh);
               const int ih = gh - pl.off[1], c0 = 4 * int(unsigned(q) % quads);
+              at = lp * plane_floats + gh * g.rpitch() + c0;
               Quad v{};
               if (unsigned(ih) >= unsigned(pl.ext[1])) return v;
               const float* row = src + (lp * pl.ext[1] + ih) * pl.ext[2];
@@ -575,11 +576,9 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
               }
               return v;
             },
-            [&](int q, const Quad& v) {
-              int lp = 0, gh = 0;
-              row_of(q, lp, gh);
-              Cf* at = reinterpret_cast<Cf*>(real + lp * plane_floats + gh * g.rpitch() + 4 * int(unsigned(q) % quads));
-              at[0] = {v.f[0], v.f[1]}, at[1] = {v.f[2], v.f[3]};
+            [&](int at, const Quad& v) {
+              Cf* to = reinterpret_cast<Cf*>(real + at);
+              to[0] = {v.f[0], v.f[1]}, to[1] = {v.f[2], v.f[3]};
             });
       };
       if (unit) {
@@ -594,9 +593,10 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
     if (unit) {  // x and dy's placements: a shift, no division
       batched_copy<float>(
           tid, nthreads, count,
-          [&](int i) {
+          [&](int i, int& at) {
             int lp = 0, gh = 0, gw = 0;
             split(i, lp, gh, gw);
+            at = lp * plane_floats + gh * g.rpitch() + gw;
             const int ih = gh - pl.off[1], iw = gw - pl.off[2];
             const bool inside = unsigned(ih) < unsigned(pl.ext[1]) && unsigned(iw) < unsigned(pl.ext[2]);
             return inside ? src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
@@ -605,9 +605,10 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
     } else {
       batched_copy<float>(
           tid, nthreads, count,
-          [&](int i) {
+          [&](int i, int& at) {
             int lp = 0, gh = 0, gw = 0;
             split(i, lp, gh, gw);
+            at = lp * plane_floats + gh * g.rpitch() + gw;
             const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
             const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
             return ih < 0 || iw < 0 ? 0.0f : src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw];
@@ -649,18 +650,16 @@ CB_HD void load_spectra(const BlockGeom& g, const SpectrumAddr& in, int64_t p0, 
   with_length<MaxN>(g.nw, [&](auto l) {
     batched_copy<Cf>(
         tid, nthreads, spectrum_items(g, np, in.freq_major),
-        [&](int i) {
-          if (!in.freq_major) return in.data[p0 * in.bins + i];  // bin i of the block's planes
-          int lp = 0, b = 0;
-          spectrum_item(g, i, true, lp, b);
-          const int64_t at = lp < np ? in.index(p0 + lp, b) : -1;
-          return at >= 0 ? in.data[at] : Cf{0.0f, 0.0f};
-        },
-        [&](int i, Cf v) {
+        [&](int i, int& at) {
           int lp = 0, b = 0;
           spectrum_item(g, i, in.freq_major, lp, b);
-          if (lp < np) buf[lp * g.spec_elems() + shared_bin<decltype(l)>(g, b)] = v;
-        });
+          if (lp >= np) return Cf{0.0f, 0.0f};  // past the last block's planes
+          at = lp * g.spec_elems() + shared_bin<decltype(l)>(g, b);
+          if (!in.freq_major) return in.data[p0 * in.bins + i];  // bin i of the block's planes
+          const int64_t from = in.index(p0 + lp, b);
+          return from >= 0 ? in.data[from] : Cf{0.0f, 0.0f};
+        },
+        [&](int at, const Cf& v) { buf[at] = v; });
   });
 }
 
