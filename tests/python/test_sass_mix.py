@@ -105,10 +105,12 @@ def test_cli_reads_cuobjdump_text_and_reports_problems_in_one_line(tmp_path):
     assert run("--help").returncode == 0
 
 
-def test_fbfft_kernels_load_whole_rows_16_bytes_at_a_time():
-    """The built cuda.fbfft kernels of every compiled-length bucket have 16-byte global loads
-    (load_grid's whole-row path) and no more integer-division marks than their forward copies
-    had before FastDiv split their indices (bucket 32: 410 MUFU before abd8e5a)."""
+def test_fbfft_kernels_load_whole_rows_16_bytes_at_a_time_and_keep_to_registers():
+    """The built cuda.fbfft kernels of every compiled-length bucket (8, 16, 32, 64) have 16-byte
+    global loads (load_grid's whole-row path), no local memory in either direction (the README:
+    each row or column in one thread's registers, no local memory), and fewer integer-division
+    marks than their forward copies had before FastDiv split their indices (bucket 32: 410 MUFU
+    before abd8e5a)."""
     binary = find_binary()
     if binary is None or sass_mix.find_cuobjdump() is None:
         pytest.skip("needs the convbench binary and cuobjdump (ci/requirements.txt installs it into .venv)")
@@ -117,12 +119,13 @@ def test_fbfft_kernels_load_whole_rows_16_bytes_at_a_time():
     except ValueError as e:
         pytest.skip(f"no sm_90 device code in {binary}: {e}")
     names = sass_mix.demangle(sorted({raw for _, raw in functions}))
-    forward = {}
+    kernels = {}
     for (_, raw), counts in functions.items():
-        m = re.search(r"small_fft_kernel<(\d+), convbench::small_fft::ForwardArgs>", names[raw])
+        m = re.search(r"small_fft_kernel<(\d+), convbench::small_fft::(Forward|Inverse)Args>", names[raw])
         if m:
-            forward[int(m.group(1))] = counts
-    assert set(forward) >= {8, 16, 32, 64}, sorted(forward)
+            kernels[(int(m.group(1)), m.group(2))] = counts
     for bucket in (8, 16, 32, 64):
-        assert forward[bucket]["LDG128"] > 0, f"bucket {bucket}: no 16-byte loads"
-    assert forward[32]["MUFU"] < 410
+        forward, inverse = kernels[(bucket, "Forward")], kernels[(bucket, "Inverse")]
+        assert forward["LDG128"] > 0, f"bucket {bucket}: no 16-byte loads"
+        assert forward["local"] == 0 and inverse["local"] == 0, f"bucket {bucket}: local memory (spills)"
+    assert kernels[(32, "Forward")]["MUFU"] < 410
