@@ -17,6 +17,10 @@
 namespace convbench {
 namespace {
 
+constexpr int64_t kMaxRangeValues = 100000;   // per range axis
+constexpr int64_t kMaxGridPoints = 1000000;   // a file's grids together, impossible points included
+
+
 using nlohmann::json;
 
 struct SweepError : std::invalid_argument {
@@ -77,14 +81,20 @@ class Reader {
       const int64_t from = integer(v["from"], key + ".from", min), to = integer(v["to"], key + ".to", from);
       std::vector<int64_t> out;
       if (v.contains("step")) {
+        // Counted before any value is made (a huge 'to' must not allocate), and made without
+        // stepping past 'to' (no overflow near the int64 limit): 0 <= from <= to.
         const int64_t step = integer(v["step"], key + ".step", 1);
-        for (int64_t i = from; i <= to; i += step) out.push_back(i);
+        const int64_t count = (to - from) / step + 1;
+        if (count > kMaxRangeValues) fail(key, fmt::format("range has more than {} values", kMaxRangeValues));
+        for (int64_t i = 0; i < count; ++i) out.push_back(from + i * step);
       } else {
         const int64_t times = integer(v["times"], key + ".times", 2);
         if (from < 1) fail(key, "geometric range needs from >= 1");
-        for (int64_t i = from; i <= to; i *= times) out.push_back(i);
+        for (int64_t i = from;; i *= times) {  // at most 63 values; i * times <= to when it runs
+          out.push_back(i);
+          if (i > to / times) break;
+        }
       }
-      if (out.size() > 100000) fail(key, "range has more than 100000 values");
       return out;
     }
     fail(key, fmt::format("must be an integer, a list of integers or a range object, got {}", shown(v)));
@@ -165,6 +175,14 @@ void expand_grid(const Reader& r, const json& g, const std::string& where, Sweep
       r.fail(where + "." + key, fmt::format("has {} extents but dims is {}", e.size(), d));
     return e;
   };
+  // Points, possible or not, are bounded before the loops (dropped points cost time too), with
+  // those of the grids before.
+  double points = static_cast<double>(sw.shapes.size()) + static_cast<double>(sw.dropped), grid = 1;
+  for (size_t n : {dims.size(), Ns.size(), Cs.size(), Ks.size(), Gs.size(), ins.size(), ks.size(), pads.size(),
+                   strides.size(), dils.size()})
+    grid *= static_cast<double>(n);
+  if (points + grid > kMaxGridPoints)
+    r.fail(where, fmt::format("expands the sweep to more than {} grid points", kMaxGridPoints));
   for (int64_t d : dims)
     for (int64_t N : Ns)
       for (int64_t C : Cs)

@@ -143,6 +143,38 @@ TEST(Sweep, ErrorsNameFileKeyAndExpectedType) {
   EXPECT_EQ(error_of([] { load_sweep("/nonexistent/x.json"); }), "/nonexistent/x.json: cannot open sweep file");
 }
 
+// Found by tests/fuzz: a range's values were made before they were counted, so a huge 'to'
+// ran out of memory; and a grid of impossible points could loop for hours.
+TEST(Sweep, RangesAndGridsAreBoundedBeforeTheyAreMade) {
+  auto err = [](const std::string& text) { return error_of([&] { parse_sweep(text, "s.json"); }); };
+  EXPECT_EQ(err(R"({"grids": [{"in": {"from": 8, "to": 6466666666666, "step": 4}, "k": 7}]})"),
+            "s.json: key 'grids[0].in' range has more than 100000 values");
+  EXPECT_EQ(err(R"({"grids": [{"in": {"from": 8, "to": 400008, "step": 4}}]})"),
+            "s.json: key 'grids[0].in' range has more than 100000 values");  // 100001 values
+  const Sweep most = parse_sweep(R"({"grids": [{"in": {"from": 8, "to": 400007, "step": 4}}]})", "s.json");
+  EXPECT_EQ(most.shapes.size(), 100000u);
+  EXPECT_EQ(most.shapes.back().in[2], 400004);
+  // Near the int64 limit (UBSan would flag an overflow): a step range stops at 'to', a
+  // geometric one before passing it. Shapes too large to exist are dropped, not lost.
+  const Sweep wide = parse_sweep(R"({"grids": [{"in": 1, "N": {"from": 1, "to": 9223372036854775807,
+                                                  "step": 9223372036854775806}}]})", "s.json");
+  EXPECT_EQ(wide.shapes.size() + wide.dropped, 2u);
+  EXPECT_EQ(wide.shapes.at(0).N, 1);
+  const Sweep doubling = parse_sweep(R"({"grids": [{"in": 1, "N": {"from": 3, "to": 9223372036854775807,
+                                                      "times": 2}}]})", "s.json");
+  EXPECT_EQ(doubling.shapes.size() + doubling.dropped, 62u);  // 3 * 2^0 ... 3 * 2^61 < 2^63 - 1 < 3 * 2^62
+  EXPECT_EQ(doubling.shapes.at(1).N, 6);
+  // 4 * 10^7 points, every one impossible (kernel > input): refused before the loops; and grids
+  // count together.
+  EXPECT_EQ(err(R"({"grids": [{"in": {"from": 1, "to": 100, "step": 1}, "k": {"from": 1000, "to": 1999, "step": 1},
+                                 "C": {"from": 1, "to": 400, "step": 1}}]})"),
+            "s.json: key 'grids[0]' expands the sweep to more than 1000000 grid points");
+  const std::string big =  // 600000 points, all dropped: one parses, two do not
+      R"({"in": 1, "k": 9, "N": {"from": 1, "to": 1000, "step": 1}, "C": {"from": 1, "to": 600, "step": 1}})";
+  EXPECT_EQ(err(R"({"grids": [)" + big + "," + big + "]}"),
+            "s.json: key 'grids[1]' expands the sweep to more than 1000000 grid points");
+}
+
 TEST(Sweep, ShippedSweepFilesParse) {
   const std::filesystem::path dir = std::filesystem::path(CONVBENCH_SOURCE_DIR) / "sweeps";
   int files = 0;
