@@ -590,31 +590,30 @@ CB_HD void load_grid(const BlockGeom& g, const ForwardArgs& a, int64_t p0, int n
         return;
       }
     }
-    if (unit) {  // x and dy's placements: a shift, no division
+    // The per-item source rule is chosen outside the loop: x and dy's placements are a shift
+    // (no division); w's and strided or dilated ones go through source_index.
+    const auto copy_items = [&](auto source) {
       batched_copy<float>(
           tid, nthreads, count,
           [&](int i, int& at) {
-            int lp = 0, gh = 0, gw = 0;
+            int lp = 0, gh = 0, gw = 0, ih = 0, iw = 0;
             split(i, lp, gh, gw);
             at = lp * plane_floats + gh * g.rpitch() + gw;
-            const int ih = gh - pl.off[1], iw = gw - pl.off[2];
-            const bool inside = unsigned(ih) < unsigned(pl.ext[1]) && unsigned(iw) < unsigned(pl.ext[2]);
-            return inside ? src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
+            return source(gh, gw, ih, iw) ? src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw] : 0.0f;
           },
           store);
-    } else {
-      batched_copy<float>(
-          tid, nthreads, count,
-          [&](int i, int& at) {
-            int lp = 0, gh = 0, gw = 0;
-            split(i, lp, gh, gw);
-            at = lp * plane_floats + gh * g.rpitch() + gw;
-            const int ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
-            const int iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
-            return ih < 0 || iw < 0 ? 0.0f : src[(lp * pl.ext[1] + ih) * pl.ext[2] + iw];
-          },
-          store);
-    }
+    };
+    if (unit)
+      copy_items([&](int gh, int gw, int& ih, int& iw) {
+        ih = gh - pl.off[1], iw = gw - pl.off[2];
+        return unsigned(ih) < unsigned(pl.ext[1]) && unsigned(iw) < unsigned(pl.ext[2]);
+      });
+    else
+      copy_items([&](int gh, int gw, int& ih, int& iw) {
+        ih = source_index(gh, pl.off[1], pl.step[1], pl.ext[1]);
+        iw = source_index(gw, pl.off[2], pl.step[2], pl.ext[2]);
+        return ih >= 0 && iw >= 0;
+      });
   });
 }
 
