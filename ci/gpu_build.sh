@@ -139,7 +139,7 @@ setup_env() {
     for d in "${nv[@]}"; do [ -d "$d/cudnn/lib" ] && CUDNN_ROOT="$d/cudnn" && break; done
   fi
   export CUDNN_ROOT=${CUDNN_ROOT:-}
-  dirs+=("$PWD/$bundle/lib")
+  dirs+=("$(realpath "$bundle")/lib")
   [ -n "$CUDNN_ROOT" ] && dirs+=("$CUDNN_ROOT/lib")
   for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d "$d" ] && dirs+=("$d"); done
   for d in "${nv[@]}"; do
@@ -266,21 +266,26 @@ stage() {
   fi
 }
 
-# Before the stages of a staged mode: the environment, an empty stage log, the start mark.
+# Before the stages of a staged mode: the environment, an empty stage log, the start mark, and
+# the device tests: where they skip (no device seen: a driver too old for the bundle's CUDA, no
+# GPU) every stage would only skip or fail, so the call stops there with the reason in its logs.
 begin_stages() {
   setup_env && print_env
   mkdir -p "$bundle/logs"
   : >"$bundle/logs/stages.txt"
   touch "$bundle/logs/.start"  # results newer than this are this run's
+  stage device-tests 45 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
+  if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
+    echo "device NOT SEEN: no stage run ($(grep -m1 'CUDA tests skipped' "$bundle/logs/test_cuda_device.log"))" |
+      tee -a "$bundle/logs/stages.txt"
+    [ -z "${COPY_TO:-}" ] || tar -C "$bundle" -cf "$COPY_TO/logs.tar" logs
+    die "no CUDA device seen (see $bundle/logs/test_cuda_device.log)"
+  fi
 }
 
 # The stage limits add up to 570 s; typical stages end well before their limits.
 first() {
   begin_stages
-  stage device-tests 45 bash -o pipefail -c "'$bundle/bin/test_cuda_device' 2>&1 | tee '$bundle/logs/test_cuda_device.log'"
-  if grep -q "^\[  SKIPPED \]" "$bundle/logs/test_cuda_device.log"; then
-    echo "device NOT SEEN: the CUDA tests below skip" | tee -a "$bundle/logs/stages.txt"
-  fi
   # What the FFT work needs first (its tests, transform benchmark, band-limited sweep), so that a
   # call cut short still brings it back; then the other algorithms' tests and the layer timings.
   stage fft-tests 150 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \

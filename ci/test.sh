@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs the C++ tests (GoogleTest under
-# ctest), the Python tests, the CUDA tests and a CUDA bench on the host simulation
+# ctest), the Python tests, the GPU bundle (packed, and its visit stopping at the device
+# check on a machine without a GPU), the CUDA tests and a CUDA bench on the host simulation
 # (tests/cudasim, under AddressSanitizer + UBSan), then the C++ tests again under
 # AddressSanitizer + UBSan.
 set -euo pipefail
@@ -17,6 +18,23 @@ echo "== pytest"
 CONVBENCH_BIN="$PWD/build/release/convbench" .venv/bin/python -m pytest -q tests/python
 echo "== pytest (plots)"
 .venv/bin/python -m pytest -q plots/tests
+
+echo "== GPU bundle: packed, then a visit here, which without a GPU must stop at its device check"
+if ! command -v nvcc >/dev/null; then
+  echo "skipped: no CUDA toolkit (nvcc), so no CUDA build to pack"
+elif nvidia-smi -L >/dev/null 2>&1; then
+  echo "skipped: a GPU is here; run the visit itself (README: GPU hosts without internet)"
+else
+  check_bundle=build/gpu-bundle-check check_out=$(mktemp -d)
+  BUNDLE=$check_bundle BUILD_DIR=build/release bash ci/gpu_build.sh pack >/dev/null
+  BUNDLE=$check_bundle bash ci/gpu_build.sh env >/dev/null  # the bundle's libraries resolve
+  if BUNDLE=$check_bundle COPY_TO=$check_out bash ci/gpu_build.sh visit >"$check_out/visit.log" 2>&1; then
+    echo "gpu_build.sh visit ran its stages without a CUDA device"; exit 1
+  fi
+  grep "device NOT SEEN" "$check_bundle/logs/stages.txt" || { cat "$check_out/visit.log"; exit 1; }
+  tar -tf "$check_out/logs.tar" | grep -q logs/test_cuda_device.log
+  rm -rf "$check_bundle" "$check_out"
+fi
 
 echo "== CUDA code on the host simulation, under ASan + UBSan (tests/cudasim: our kernels, cuFFT, cuBLAS and cuDNN calls)"
 if command -v nvcc >/dev/null; then
