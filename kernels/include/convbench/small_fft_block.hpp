@@ -287,6 +287,7 @@ struct BlockGeom {
   // division costs about 20 instructions on a GPU, a FastDiv 3, and with divisions the copies'
   // index arithmetic, not the transforms, was most of the kernels' instructions (sm_90 SASS).
   FastDiv by_nw, by_rows, by_nwc, by_bins, by_per_block;  // nw, grid_rows(), nwc, nh * nwc, per_block
+  FastDiv by_pairs;                                        // pairs(): the row phases' (plane, pair) split
 
   // Whether the lengths are compile-time constants (Fixed) in this instantiation.
   CB_HD bool fixed() const { return max_n <= kMaxFixed; }
@@ -341,6 +342,7 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
   g.per_block = int(per);
   g.by_nw = FastDiv(uint32_t(g.nw)), g.by_rows = FastDiv(uint32_t(g.grid_rows())), g.by_nwc = FastDiv(uint32_t(g.nwc));
   g.by_bins = FastDiv(uint32_t(g.nh * g.nwc)), g.by_per_block = FastDiv(uint32_t(g.per_block));
+  g.by_pairs = FastDiv(uint32_t(g.pairs()));
   return g;
 }
 
@@ -869,6 +871,26 @@ CB_HD void split_inverse_phase(int phase, const BlockGeom& g, const InverseArgs&
 
 // ---- the phases ------------------------------------------------------------------------------
 
+// f(lp, ha) for the block's row pairs (plane lp, first row ha), and f(lp, k) for its columns
+// k < cols of the half-spectrum, split by the host's divisors (per_block makes both at most one
+// per thread, so going over all nwc columns and skipping those past cols costs no round).
+template <class F>
+CB_HD void for_row_pairs(const BlockGeom& g, int np, int tid, int nthreads, const F& f) {
+  for (int i = tid; i < np * g.pairs(); i += nthreads) {
+    uint32_t r = 0;
+    const int lp = int(g.by_pairs.divmod(uint32_t(i), r));
+    f(lp, 2 * int(r));
+  }
+}
+template <class F>
+CB_HD void for_columns(const BlockGeom& g, int np, int cols, int tid, int nthreads, const F& f) {
+  for (int i = tid; i < np * g.nwc; i += nthreads) {
+    uint32_t k = 0;
+    const int lp = int(g.by_nwc.divmod(uint32_t(i), k));
+    if (int(k) < cols) f(lp, int(k));
+  }
+}
+
 // Phase `phase` of the forward transform of block blk, for thread tid of nthreads.
 template <int MaxN>
 CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t blk, int tid, int nthreads,
@@ -881,19 +903,18 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
     load_grid<MaxN>(g, a, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for (int i = tid; i < np * g.pairs(); i += nthreads) {
-        const int lp = i / g.pairs(), ha = 2 * (i % g.pairs());
+      for_row_pairs(g, np, tid, nthreads, [&](int lp, int ha) {
         if (pair_holds_tensor_rows(g, a.pl, ha))
           forward_rows<decltype(l)>(g, lp, ha, spec);
         else
           zero_row_spectra(g, lp, ha, spec);
-      }
+      });
     });
   } else if (phase == 2) {
     if (g.nh == 1) return;
-    const int cols = a.out.columns(g.nwc);
     with_length<MaxN>(g.nh, [&](auto l) {
-      for (int i = tid; i < np * cols; i += nthreads) transform_column<decltype(l), -1>(g, i / cols, i % cols, spec);
+      for_columns(g, np, a.out.columns(g.nwc), tid, nthreads,
+                  [&](int lp, int k) { transform_column<decltype(l), -1>(g, lp, k, spec); });
     });
   } else if (phase == 3) {
     store_spectra<MaxN>(g, a.out, p0, np, spec, tid, nthreads);
@@ -912,16 +933,15 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
     load_spectra<MaxN>(g, a.in, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     if (g.nh == 1) return;
-    const int cols = a.in.columns(g.nwc);  // the columns past them are zero: so are their transforms
-    with_length<MaxN>(g.nh, [&](auto l) {
-      for (int i = tid; i < np * cols; i += nthreads) transform_column<decltype(l), +1>(g, i / cols, i % cols, spec);
+    with_length<MaxN>(g.nh, [&](auto l) {  // the columns past in.columns() are zero: so are their transforms
+      for_columns(g, np, a.in.columns(g.nwc), tid, nthreads,
+                  [&](int lp, int k) { transform_column<decltype(l), +1>(g, lp, k, spec); });
     });
   } else if (phase == 2) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for (int i = tid; i < np * g.pairs(); i += nthreads) {
-        const int lp = i / g.pairs(), ha = 2 * (i % g.pairs());
+      for_row_pairs(g, np, tid, nthreads, [&](int lp, int ha) {
         if (pair_holds_tensor_rows(g, a.pl, ha)) inverse_rows<decltype(l)>(g, lp, ha, spec);  // else: not cropped
-      }
+      });
     });
   } else if (phase == 3) {
     crop(g, a, p0, np, spec, tid, nthreads);
