@@ -1,6 +1,7 @@
 #include "fft_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +23,7 @@ namespace {
 struct FftOptions {
   std::vector<int> dims{1, 2};
   std::vector<int> sizes{8, 12, 16, 24, 32, 48, 64, 96, 128};  // powers of two and mixed radix
-  std::vector<std::string> impls{"cufft", "cuda.fbfft"};
+  std::vector<std::string> impls = r2c_transform_impls();
   int64_t batch = 16384;
   int reps = 20;
   std::string out;
@@ -46,9 +47,10 @@ int run_fft_bench(const FftOptions& o) {
     if (d != 1 && d != 2) throw std::invalid_argument(fmt::format("--dims: {} is not 1 or 2", d));
   for (int n : o.sizes)
     if (n < 2) throw std::invalid_argument(fmt::format("--sizes: {} is below 2", n));
+  const auto& known = r2c_transform_impls();
   for (const auto& i : o.impls)
-    if (i != "cufft" && i != "cuda.fbfft")
-      throw std::invalid_argument(fmt::format("--impl: unknown '{}' (cufft, cuda.fbfft)", i));
+    if (std::find(known.begin(), known.end(), i) == known.end())
+      throw std::invalid_argument(fmt::format("--impl: unknown '{}' ({})", i, fmt::join(known, ", ")));
   auto dev = make_cuda_device();  // throws "no CUDA device ..." on a GPU-less host
   const std::string out = o.out.empty() ? "results/" + machine_name() + "/fft_transform_r2c.csv" : o.out;
   if (const auto dir = std::filesystem::path(out).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
@@ -120,7 +122,10 @@ void add_fft_command(CLI::App& app, const std::string& command_line) {
   o->command_line = command_line;
   cmd->add_option("--dims", o->dims, "Transform dims, comma list of 1, 2 (default 1,2)")->delimiter(',');
   cmd->add_option("--sizes", o->sizes, "Sizes per dim, comma list (default 8,12,16,24,32,48,64,96,128)")->delimiter(',');
-  cmd->add_option("--impl", o->impls, "Implementations, comma list of cufft, cuda.fbfft (default both)")->delimiter(',');
+  cmd->add_option("--impl", o->impls,
+                  "Implementations, comma list of cufft, cuda.fbfft, cuda.fbfft_split (32 and 64 split in two "
+                  "levels; other sizes skipped) (default all)")
+      ->delimiter(',');
   cmd->add_option("--batch", o->batch, "Planes per batched transform (default 16384)")->check(kPositiveInteger);
   cmd->add_option("--reps", o->reps, "Timed repetitions (default 20), L2 flushed before each")->check(kPositiveInteger);
   cmd->add_option("--out", o->out, "CSV (default results/<machine>/fft_transform_r2c.csv); FILE.env.json beside it");

@@ -792,41 +792,50 @@ TEST(CudaFftStages, MarkOnePipelinePerTransformAndGemm) {
 }
 
 // cuda.fbfft's transforms alone: the same batched R2C (plane-major) by our kernels, by cuFFT and
-// by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D.
+// by FFTW in double precision on the host, at power-of-two and mixed-radix sizes, 1D and 2D; at
+// 32 and 64 also split in two levels (cuda.fbfft_split), which refuses every other size.
 TEST(OwnSmallFft, MatchesCufftAndFftwOnTheDevice) {
   REQUIRE_CUDA_DEVICE();
   auto dev = make_cuda_device();
   for (int dims : {1, 2})
     for (int n : {2, 8, 12, 16, 32, 35, 64, 72, 81, 100, 108, 128}) {
-      SCOPED_TRACE("dims " + std::to_string(dims) + " n " + std::to_string(n));
       const int64_t batch = 37;  // not a multiple of the planes per block
       const uint64_t seed = test_seed() + uint64_t(n);
-      auto own = make_r2c_transform("cuda.fbfft", dims, n, batch, seed, dev->stream());
-      auto cufft = make_r2c_transform("cufft", dims, n, batch, seed, dev->stream());
-      ASSERT_EQ(own->input(), cufft->input());
-      own->run();
-      cufft->run();
-      const auto got = own->result(), theirs = cufft->result();
-      const int nh = dims == 2 ? n : 1, bins = nh * (n / 2 + 1);
-      ASSERT_EQ(got.size(), size_t(batch * bins));
-      double num_own = 0, num_cufft = 0, den = 0;
-      for (int64_t p = 0; p < batch; ++p) {
-        std::vector<double> plane(own->input().begin() + p * nh * n, own->input().begin() + (p + 1) * nh * n);
-        std::vector<std::complex<double>> want(static_cast<size_t>(bins));
-        fftw_plan plan = fftw_plan_dft_r2c_2d(nh, n, plane.data(), reinterpret_cast<fftw_complex*>(want.data()),
-                                              FFTW_ESTIMATE);
-        fftw_execute(plan);
-        fftw_destroy_plan(plan);
-        for (int b = 0; b < bins; ++b) {
-          const auto w = want[size_t(b)];
-          num_own += std::norm(std::complex<double>(got[size_t(p * bins + b)]) - w);
-          num_cufft += std::norm(std::complex<double>(theirs[size_t(p * bins + b)]) - w);
-          den += std::norm(w);
+      std::vector<std::string> impls{"cuda.fbfft"};
+      if (n == 32 || n == 64)
+        impls.push_back("cuda.fbfft_split");
+      else
+        EXPECT_THROW(make_r2c_transform("cuda.fbfft_split", dims, n, batch, seed, dev->stream()), std::invalid_argument)
+            << n;
+      for (const auto& impl : impls) {
+        SCOPED_TRACE(impl + " dims " + std::to_string(dims) + " n " + std::to_string(n));
+        auto own = make_r2c_transform(impl, dims, n, batch, seed, dev->stream());
+        auto cufft = make_r2c_transform("cufft", dims, n, batch, seed, dev->stream());
+        ASSERT_EQ(own->input(), cufft->input());
+        own->run();
+        cufft->run();
+        const auto got = own->result(), theirs = cufft->result();
+        const int nh = dims == 2 ? n : 1, bins = nh * (n / 2 + 1);
+        ASSERT_EQ(got.size(), size_t(batch * bins));
+        double num_own = 0, num_cufft = 0, den = 0;
+        for (int64_t p = 0; p < batch; ++p) {
+          std::vector<double> plane(own->input().begin() + p * nh * n, own->input().begin() + (p + 1) * nh * n);
+          std::vector<std::complex<double>> want(static_cast<size_t>(bins));
+          fftw_plan plan = fftw_plan_dft_r2c_2d(nh, n, plane.data(), reinterpret_cast<fftw_complex*>(want.data()),
+                                                FFTW_ESTIMATE);
+          fftw_execute(plan);
+          fftw_destroy_plan(plan);
+          for (int b = 0; b < bins; ++b) {
+            const auto w = want[size_t(b)];
+            num_own += std::norm(std::complex<double>(got[size_t(p * bins + b)]) - w);
+            num_cufft += std::norm(std::complex<double>(theirs[size_t(p * bins + b)]) - w);
+            den += std::norm(w);
+          }
         }
+        const double bound = 2e-6 * std::log2(double(nh * n)) + 1e-6;
+        EXPECT_LT(std::sqrt(num_own / den), bound) << impl << " vs FFTW";
+        EXPECT_LT(std::sqrt(num_cufft / den), bound) << "cuFFT vs FFTW";
       }
-      const double bound = 2e-6 * std::log2(double(nh * n)) + 1e-6;
-      EXPECT_LT(std::sqrt(num_own / den), bound) << "cuda.fbfft vs FFTW";
-      EXPECT_LT(std::sqrt(num_cufft / den), bound) << "cuFFT vs FFTW";
     }
 }
 

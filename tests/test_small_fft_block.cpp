@@ -57,13 +57,14 @@ struct Problem {
   int64_t groups, inner;
   bool freq_major;
   double compression;
+  bool split_small = false;  // block_geom's: 32 and 64 split in two levels
 
   std::string name() const {
     return std::to_string(nh) + "x" + std::to_string(nw) + " planes " + std::to_string(planes) + " tensor " +
            std::to_string(pl.ext[1]) + "x" + std::to_string(pl.ext[2]) + " off " + std::to_string(pl.off[1]) + "," +
            std::to_string(pl.off[2]) + " step " + std::to_string(pl.step[1]) + "," + std::to_string(pl.step[2]) +
            (freq_major ? " freq-major" : " plane-major") + " groups " + std::to_string(groups) + " compression " +
-           std::to_string(compression);
+           std::to_string(compression) + (split_small ? " split" : "");
   }
   int bins() const { return nh * (nw / 2 + 1); }
   int64_t vol() const { return int64_t(pl.ext[1]) * pl.ext[2]; }
@@ -139,8 +140,9 @@ void check_forward(const Problem& pr, uint64_t seed) {
   const auto tensor = testing::random_tensor(rng, pr.planes * pr.vol());
   int rows = pr.bins();
   const std::vector<int> map = bin_rows(pr, rows);
-  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes);
+  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes, pr.split_small);
   ASSERT_GT(g.max_n, 0);
+  ASSERT_EQ(g.split, pr.split_small || small_fft::split_lengths(pr.nh, pr.nw));
   std::vector<Cf> out(size_t(rows) * pr.planes, Cf{kNan, kNan});
   small_fft::SpectrumAddr addr{out.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
                                pr.freq_major};
@@ -187,8 +189,9 @@ void check_inverse(const Problem& pr, uint64_t seed) {
     }
     masked[size_t(p)] = std::move(spec);
   }
-  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes);
+  const BlockGeom g = small_fft::block_geom(pr.nh, pr.nw, pr.planes, pr.split_small);
   ASSERT_GT(g.max_n, 0);
+  ASSERT_EQ(g.split, pr.split_small || small_fft::split_lengths(pr.nh, pr.nw));
   small_fft::SpectrumAddr addr{in.data(), pr.planes, pr.bins(), pr.order(), pr.freq_major ? map.data() : nullptr,
                                pr.freq_major};
   if (!pr.freq_major) addr.order = PlaneOrder{1, pr.planes, 1};
@@ -224,15 +227,20 @@ const std::vector<std::pair<int, int>> kSizes = {
     {1, 7},    {10, 10},  {35, 35},  {12, 20}, {7, 9},    {5, 64},    {16, 32},  {1, 72},   {1, 81},
     {1, 96},   {1, 108},  {1, 128},  {72, 72}, {81, 81},  {96, 96},   {108, 108}, {128, 128}, {72, 128},
     {81, 108}, {1, 100},  {100, 100}, {64, 128}};
+// Compiled lengths that also run split on request (block_geom's split_small).
+const std::vector<std::pair<int, int>> kSplitSmallSizes = {{1, 32}, {1, 64}, {32, 32}, {64, 64}, {32, 64}};
 
 std::vector<Problem> problems(std::mt19937_64& rng) {
   std::vector<Problem> out;
-  for (auto [nh, nw] : kSizes) {
-    const BlockGeom g = small_fft::block_geom(nh, nw, 1 << 20);
+  std::vector<std::tuple<int, int, bool>> sizes;
+  for (auto [nh, nw] : kSizes) sizes.emplace_back(nh, nw, false);
+  for (auto [nh, nw] : kSplitSmallSizes) sizes.emplace_back(nh, nw, true);
+  for (auto [nh, nw, split_small] : sizes) {
+    const BlockGeom g = small_fft::block_geom(nh, nw, 1 << 20, split_small);
     // A few blocks and a partial last one (with groups: planes a multiple of groups*inner = 6).
     const int64_t planes = nh * nw >= 64 * 64 ? g.per_block + 2 : 2 * g.per_block + 3;  // a quick FFTW reference
     for (int variant = 0; variant < 5; ++variant) {
-      Problem pr{nh, nw, planes, random_placement(rng, nh, nw), 1, 1, variant == 1 || variant == 2, 0.0};
+      Problem pr{nh, nw, planes, random_placement(rng, nh, nw), 1, 1, variant == 1 || variant == 2, 0.0, split_small};
       if (variant == 2) pr.groups = 2, pr.inner = 3, pr.compression = 0.5, pr.planes = (planes + 5) / 6 * 6;
       // Whole rows, as in the transform benchmark or an x unpadded along w: load_grid's 16-byte path.
       if (variant == 3) pr.pl.off[2] = 0, pr.pl.step[1] = pr.pl.step[2] = 1, pr.pl.ext[2] = nw;
@@ -386,7 +394,7 @@ TEST(SmallFftBlock, GeometryPicksTheInstantiationAndFitsSharedMemory) {
 }
 
 // The split lengths are every 3-smooth length from 65 to 128, each R * M of compiled lengths
-// with M at most 32 (a thread's registers, as in bucket 32).
+// with M at most 32 (a thread's registers, as in bucket 32); 32 and 64 have split kernels too.
 TEST(SmallFftBlock, SplitLengthsAreTheThreeSmoothOnesAbove64InCompiledParts) {
   int count = 0;
   for (int n = 1; n <= small_fft::kMaxSize; ++n) {
@@ -395,7 +403,7 @@ TEST(SmallFftBlock, SplitLengthsAreTheThreeSmoothOnesAbove64InCompiledParts) {
       while (m % p == 0) m /= p;
     const bool smooth3 = m == 1;
     EXPECT_EQ(small_fft::split_length(n), smooth3 && n > small_fft::kMaxFixed) << n;
-    if (!small_fft::split_length(n)) continue;
+    if (!small_fft::split_capable(n)) continue;  // split_length's, and 32 and 64 (below)
     ++count;
     small_fft::with_split(n, [&](auto l) {
       using S = decltype(l);
@@ -411,6 +419,16 @@ TEST(SmallFftBlock, SplitLengthsAreTheThreeSmoothOnesAbove64InCompiledParts) {
   EXPECT_FALSE(small_fft::block_geom(100, 100, 10).split);  // 5-smooth: run-time
   EXPECT_FALSE(small_fft::block_geom(64, 128, 10).split);   // a compiled length with a split one
   EXPECT_FALSE(small_fft::block_geom(64, 64, 10).split);
+  // On request, 32 and 64 too (both dims, or 1D), and nothing else below 65.
+  for (int n = 1; n <= small_fft::kMaxFixed; ++n)
+    EXPECT_EQ(small_fft::split_capable(n), n == 32 || n == 64) << n;
+  EXPECT_TRUE(small_fft::block_geom(64, 64, 10, true).split);
+  EXPECT_TRUE(small_fft::block_geom(1, 32, 10, true).split);
+  EXPECT_TRUE(small_fft::block_geom(32, 64, 10, true).split);
+  EXPECT_TRUE(small_fft::block_geom(64, 128, 10, true).split);
+  EXPECT_FALSE(small_fft::block_geom(16, 32, 10, true).split);  // 16 has no split kernel
+  EXPECT_FALSE(small_fft::block_geom(1, 48, 10, true).split);
+  EXPECT_EQ(small_fft::block_geom(64, 64, 10, true).max_n, small_fft::kMaxSize);
 }
 
 TEST(SmallFftBlock, GeometryRunsCompiledLengthsOfOneBucketAtCompileTime) {

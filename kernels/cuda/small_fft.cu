@@ -1,8 +1,10 @@
 // Transform-only runners for the own-FFT-vs-cuFFT benchmark: the same batched R2C of the same
 // random planes by cuFFT (one plan many, made here) or by cuda.fbfft's kernels
-// (small_fft_kernels.cu).
+// (small_fft_kernels.cu), as cuda.fbfft runs them or, cuda.fbfft_split, with 32 and 64 split
+// into two levels (small_fft::block_geom's split_small), so that one run times both.
 #include <cufft.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -15,12 +17,16 @@ namespace {
 
 class R2cRunner final : public R2cTransform {
  public:
-  R2cRunner(bool own, int dims, int n, int64_t batch, uint64_t seed, void* stream)
+  R2cRunner(bool own, bool split_small, int dims, int n, int64_t batch, uint64_t seed, void* stream)
       : own_(own), dims_(dims), n_(n), batch_(batch), stream_(cuda::as_stream(stream)) {
     if (dims != 1 && dims != 2) throw std::invalid_argument("transform dims must be 1 or 2, got " + std::to_string(dims));
     if (n < 2 || (own && !small_fft::supported(n)))
       throw std::invalid_argument("transform size " + std::to_string(n) + (own ? " not 7-smooth in 2..128" : " < 2"));
     if (batch < 1) throw std::invalid_argument("transform batch must be >= 1");
+    if (split_small && !(n <= small_fft::kMaxFixed && small_fft::split_capable(n)))
+      throw std::invalid_argument("cuda.fbfft_split: no split variant of size " + std::to_string(n) +
+                                  " beside cuda.fbfft's own (those of 32 and 64; above 64 cuda.fbfft splits)");
+    if (own_) geom_ = small_fft::block_geom(dims == 2 ? n : 1, n, batch, split_small);  // the plan: not in run()
     const int64_t real = batch * plane_elems(), cplx = batch * bins();
     host_in_.resize(static_cast<size_t>(real));
     std::mt19937_64 rng(seed);
@@ -53,12 +59,11 @@ class R2cRunner final : public R2cTransform {
       CB_CUFFT(cufftExecR2C(plan_, in_.as<cufftReal>(), out_.as<cufftComplex>()));
       return;
     }
-    const cuda::BlockGeom g = small_fft::block_geom(dims_ == 2 ? n_ : 1, n_, batch_);
     Placement pl{};
     pl.ext[0] = 1, pl.ext[1] = dims_ == 2 ? n_ : 1, pl.ext[2] = n_;
     for (int i = 0; i < 3; ++i) pl.step[i] = 1;
     const cuda::SpectrumAddr spec{out_.as<small_fft::Cf>(), batch_, bins(), PlaneOrder{1, 1, 1}, nullptr, false};
-    cuda::launch_small_fft(true, in_.as<float>(), nullptr, spec, pl, g, 1.0f, stream_);
+    cuda::launch_small_fft(true, in_.as<float>(), nullptr, spec, pl, geom_, 1.0f, stream_);
     CB_LAUNCH("small_r2c");
   }
 
@@ -81,6 +86,7 @@ class R2cRunner final : public R2cTransform {
   int dims_, n_;
   int64_t batch_;
   cudaStream_t stream_;
+  cuda::BlockGeom geom_;  // own transforms
   cufftHandle plan_ = 0;
   std::size_t work_bytes_ = 0;  // cuFFT's own work area (auto-allocated)
   cuda::DeviceBuffer in_, out_;
@@ -91,9 +97,13 @@ class R2cRunner final : public R2cTransform {
 
 std::unique_ptr<R2cTransform> make_r2c_transform(const std::string& impl, int dims, int n, int64_t batch,
                                                  uint64_t seed, void* stream) {
-  if (impl != "cufft" && impl != "cuda.fbfft")
-    throw std::invalid_argument("unknown transform implementation '" + impl + "' (cufft, cuda.fbfft)");
-  return std::make_unique<R2cRunner>(impl == "cuda.fbfft", dims, n, batch, seed, stream);
+  const auto& impls = r2c_transform_impls();
+  if (std::find(impls.begin(), impls.end(), impl) == impls.end()) {
+    std::string known;
+    for (const auto& i : impls) known += (known.empty() ? "" : ", ") + i;
+    throw std::invalid_argument("unknown transform implementation '" + impl + "' (" + known + ")");
+  }
+  return std::make_unique<R2cRunner>(impl != "cufft", impl == "cuda.fbfft_split", dims, n, batch, seed, stream);
 }
 
 }  // namespace convbench

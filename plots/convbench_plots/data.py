@@ -50,7 +50,8 @@ TRAIN_STATS_NUMERIC = ["batch", "input", "kernel", "epoch", "count", "min_ms", "
 # Figure 9 input (defined here, see plots/README.md): one row per (implementation, transform).
 TRANSFORM_COLUMNS = ["algo", "dims", "size", "batch", "time_ms"]
 TRANSFORM_NUMERIC = ["dims", "size", "batch", "time_ms"]
-TRANSFORM_ALGOS = ("cufft", "fftw")  # library transforms beside our own (cuda.fbfft, cuda.fft)
+# library transforms beside our own (cuda.fbfft, cuda.fft), and cuda.fbfft's split variant
+TRANSFORM_ALGOS = ("cufft", "fftw", "cuda.fbfft_split")
 
 STATUSES = {"ok", "skipped", "failed"}
 # the columns that identify a results row (as harness/results_csv.cpp's row key)

@@ -49,6 +49,7 @@ ALGO_COLOURS = {
     # transform-only implementations (figure 9)
     "cufft": "#4d4d4d",
     "fftw": "#b15928",
+    "cuda.fbfft_split": "#e7298a",  # cuda.fbfft's kernels with 32 and 64 split in two levels
 }
 KNOWN_BACKENDS = ("cpu", "cuda", "cudnn")
 # cuDNN's backward algorithms carry their own cuDNN names (DESIGN.md), so any cudnn.<name> is

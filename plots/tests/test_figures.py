@@ -228,11 +228,15 @@ def test_fig9_transforms(full_ds):
     (p,) = fig9_fft_transform.build(full_ds)
     axes = panels(p.fig)
     assert len(axes) == 2
-    assert set(line_labels(axes[0])) == {"cuda.fbfft", "cufft"}
+    assert set(line_labels(axes[0])) == {"cuda.fbfft", "cuda.fbfft_split", "cufft"}
     assert axes[0].get_xscale() == "log" and axes[0].get_yscale() == "log"
     assert axes[1].get_ylabel() == "speedup over cufft (×)"
     sp = [line for line in axes[1].get_lines() if line.get_label() == "cuda.fbfft"][0]
     assert sp.get_ydata()[0] == pytest.approx(0.021 / 0.011)
+    # the split variant where it ran (32, 64; its skipped 16 has no time)
+    split = [line for line in axes[1].get_lines() if line.get_label() == "cuda.fbfft_split"][0]
+    assert list(split.get_xdata()) == [32, 64]
+    assert list(split.get_ydata()) == pytest.approx([0.088 / 0.044, 0.31 / 0.24])
 
 
 def test_fig10_tiled(full_ds):

@@ -21,7 +21,7 @@ std::unique_ptr<Algorithm> make_cuda_fbfft_tiled(const AlgoOptions& opt);
 
 // Transform-only benchmark (own small FFT vs cuFFT): a batched R2C of `batch` random real
 // planes of n (dims 1) or n x n (dims 2), the same data for the same seed, into plane-major
-// half-spectra. impl: "cufft" or "cuda.fbfft". Allocation, upload and planning happen here.
+// half-spectra. impl: one of r2c_transform_impls(). Allocation, upload and planning happen here.
 class R2cTransform {
  public:
   virtual ~R2cTransform() = default;
@@ -30,6 +30,12 @@ class R2cTransform {
   virtual const std::vector<float>& input() const = 0;    // the planes transformed
   virtual std::size_t device_bytes() const = 0;           // inputs, outputs, work area
 };
+// cuFFT; cuda.fbfft's kernels as cuda.fbfft runs them; the same with 32 and 64 split in two
+// levels (only those sizes: above 64 cuda.fbfft splits).
+inline const std::vector<std::string>& r2c_transform_impls() {
+  static const std::vector<std::string> impls{"cufft", "cuda.fbfft", "cuda.fbfft_split"};
+  return impls;
+}
 // Throws std::runtime_error in a build without CUDA.
 std::unique_ptr<R2cTransform> make_r2c_transform(const std::string& impl, int dims, int n, int64_t batch,
                                                  uint64_t seed, void* stream);

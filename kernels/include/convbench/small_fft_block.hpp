@@ -13,9 +13,10 @@
 // column transform is compiled for its exact length (with_length, fft_fixed): every index is a
 // constant after unrolling, the data stay in registers and the twiddles are compile-time
 // constants (fbfft's approach, extended to mixed radix). The 3-smooth lengths above 64
-// (SplitLengths: 72, 81, 96, 108, 128; 1D, or 2D with both) split in two levels of compiled
-// lengths (Split), each a thread's registers, meeting in shared memory. Other 7-smooth sizes up
-// to 128 use the run-time mixed-radix stages of small_fft.hpp (local memory).
+// (72, 81, 96, 108, 128; 1D, or 2D with both) split in two levels of compiled lengths (Split),
+// each a thread's registers, meeting in shared memory; so can 32 and 64 on request (the
+// transform benchmark's cuda.fbfft_split). Other 7-smooth sizes up to 128 use the run-time
+// mixed-radix stages of small_fft.hpp (local memory).
 #pragma once
 
 #include <algorithm>
@@ -202,8 +203,10 @@ CB_HD void with_length(int n, F&& f) {
 // four-step): R transforms of length M over the subsequences x[R*n + e], a twiddle W_N^(e*k),
 // then M transforms of length R across e; X[k + M*s] is the s-th output of the k-th. Each
 // transform is one thread's registers (a length-128 row whole would spill), and the levels meet
-// in shared memory, out of place between two buffers (BlockGeom::split).
-using SplitLengths = std::integer_sequence<int, 72, 81, 96, 108, 128>;
+// in shared memory, out of place between two buffers (BlockGeom::split). 32 and 64 can run
+// split too (block_geom's split_small: the transform benchmark's cuda.fbfft_split), fewer
+// registers a thread than their compiled buckets for more passes through shared memory.
+using SplitLengths = std::integer_sequence<int, 32, 64, 72, 81, 96, 108, 128>;
 constexpr int kMaxSplitPart = 32;  // M at most: 32 complex values per thread, as in bucket 32
 // R of a split length: the least that leaves M compiled and at most kMaxSplitPart; 0: none.
 constexpr int split_radix(int n) {
@@ -211,9 +214,15 @@ constexpr int split_radix(int n) {
     if (n % r == 0 && fixed_length(r) && fixed_length(n / r) && n / r <= kMaxSplitPart) return r;
   return 0;
 }
-constexpr bool split_length(int n) { return n > kMaxFixed && one_of(n, SplitLengths{}) && split_radix(n) > 0; }
-// Whether nh x nw runs split: nw split, and nh split too or 1 (1D).
-constexpr bool split_lengths(int nh, int nw) { return split_length(nw) && (nh == 1 || split_length(nh)); }
+// Whether n has a split kernel; split_length: whether n runs split by default (above kMaxFixed).
+constexpr bool split_capable(int n) { return one_of(n, SplitLengths{}) && split_radix(n) > 0; }
+constexpr bool split_length(int n) { return n > kMaxFixed && split_capable(n); }
+// Whether nh x nw runs split: nw split, and nh split too or 1 (1D); with split_small, the
+// compiled lengths that have a split kernel too.
+constexpr bool split_lengths(int nh, int nw, bool split_small = false) {
+  const auto split = [&](int n) { return split_small ? split_capable(n) : split_length(n); };
+  return split(nw) && (nh == 1 || split(nh));
+}
 
 template <int N_>
 struct Split {
@@ -319,7 +328,8 @@ constexpr bool fixed_lengths(int nh, int nw) {
 }
 
 // Geometry for `planes` real nh x nw transforms; max_n = 0 when a size is unsupported.
-inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
+// split_small: run 32 and 64 (both dims, or 1D) split instead of in their compiled buckets.
+inline BlockGeom block_geom(int nh, int nw, int64_t planes, bool split_small = false) {
   BlockGeom g;
   g.nh = nh, g.nw = nw, g.nwc = nw / 2 + 1, g.planes = planes;
   g.rh = factor(nh), g.rw = factor(nw);
@@ -327,8 +337,8 @@ inline BlockGeom block_geom(int nh, int nw, int64_t planes) {
     g.max_n = 0;
     return g;
   }
-  g.max_n = fixed_lengths(nh, nw) ? kernel_bucket(nw) : kMaxSize;
-  g.split = split_lengths(nh, nw);  // above kMaxFixed: never fixed_lengths()
+  g.split = split_lengths(nh, nw, split_small);  // by default above kMaxFixed: never fixed_lengths()
+  g.max_n = fixed_lengths(nh, nw) && !g.split ? kernel_bucket(nw) : kMaxSize;
   g.spitch = g.nwc % 2 == 0 ? g.nwc + 1 : g.nwc;
   // As many planes as give every thread at most one row pair and one column (a second round
   // for a few threads would double a phase), within the shared memory. Split, a row pair or
