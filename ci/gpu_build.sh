@@ -230,8 +230,8 @@ profile() {
   }
   for what in ${PROFILE:-transforms cuda.fft cuda.fbfft}; do
     if [ "$what" = transforms ]; then
-      # Per size and implementation: a warm-up and one timed run.
-      run_ncu transforms 16 "" "$bin" fft --dims 2 --sizes "${PROFILE_SIZES:-16,32}" --batch 16384 --reps 1 \
+      # Per size and implementation (cuFFT, cuda.fbfft, at 32 cuda.fbfft_split): a warm-up and one timed run.
+      run_ncu transforms 24 "" "$bin" fft --dims 2 --sizes "${PROFILE_SIZES:-16,32}" --batch 16384 --reps 1 \
         --out "$log/profile.transforms.csv"
     else
       # The warm-up step's own kernels and cuBLAS's GEMMs (not the inputs' fill), matched on
