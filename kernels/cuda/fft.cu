@@ -519,6 +519,8 @@ class CudaFft final : public Algorithm {
     }
     shape_ = s;
     layout_ = lay;
+    if (own_)  // the own kernels' geometry per family, made here rather than in run()
+      for (int f = 0; f < 3; ++f) geoms_[f] = small_fft::block_geom(int(lay.nf[1]), int(lay.nf[2]), lay.planes[f]);
     plan_gemms(p);
     prepared_ = p;
     fprop_spectra_ = false;
@@ -844,9 +846,6 @@ class CudaFft final : public Algorithm {
     return {reinterpret_cast<small_fft::Cf*>(freq), layout_.planes[f], layout_.bins, order(f),
             layout_.band_limited() ? bin_map_.as<int>() : nullptr, true, kept_columns_};
   }
-  cuda::BlockGeom block_geom(int f) const {
-    return small_fft::block_geom(int(layout_.nf[1]), int(layout_.nf[2]), layout_.planes[f]);
-  }
 
   // Input tensor -> zero-padded grid -> spectrum -> frequency-major [bin][g][outer][inner].
   void forward(int f, const float* src) {
@@ -854,7 +853,7 @@ class CudaFft final : public Algorithm {
     if (f == fW && layout_.dft_w) return forward_filter_dft(src);
     if (own_) {
       cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
-                             block_geom(f), 1.0f, stream_);
+                             geoms_[f], 1.0f, stream_);
       CB_LAUNCH("small_r2c");
       mark_stage(kStages[f].forward);  // placement, transform and transposition in one kernel
       return;
@@ -890,7 +889,7 @@ class CudaFft final : public Algorithm {
     if (f == fW && layout_.dft_w) return backward_filter_dft(freq, dst);
     if (own_) {
       cuda::launch_small_fft(false, nullptr, dst, freq_addr(f, const_cast<cuComplex*>(freq)),
-                             placement(shape_, Family(f)), block_geom(f),
+                             placement(shape_, Family(f)), geoms_[f],
                              1.0f / static_cast<float>(layout_.total()), stream_);
       CB_LAUNCH("small_c2r");
       mark_stage(kStages[f].inverse);
@@ -976,6 +975,7 @@ class CudaFft final : public Algorithm {
   cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
   int kept_columns_ = 0;  // own transforms, band-limited: the half-spectrum columns with kept bins
+  cuda::BlockGeom geoms_[3];  // own transforms: each family's (prepare)
   cuda::DeviceBuffer dft_fwd_, dft_inv_;                   // the filter's DFT over its taps (Layout::dft_w)
   std::vector<std::tuple<GemmShape, std::string, bool>> gemm_plan_;  // per complex GEMM: its product, 3m
 };
