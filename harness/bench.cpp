@@ -555,6 +555,7 @@ int run_bench(const BenchOptions& o) {
   base.filter_spectra = o.filter_spectra;
   base.fft_grid_bytes = o.fft_grid_mib << 20;
   base.complex_gemm = o.complex_gemm;
+  base.small_fft_split = o.small_fft_split;
   Runner runner(csv, progress, base, o.stages);
 
   std::vector<std::string> gb_args = {"convbench"};

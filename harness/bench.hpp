@@ -22,6 +22,7 @@ struct BenchOptions {
   std::string filter_spectra = "planner";  // cuda.fft/fbfft: the filter's spectra by "dft", "fft" or the planner
   int64_t fft_grid_mib = 0;              // cuda.fft/fbfft: grid chunks' MiB (0: the algorithm's rule)
   std::string complex_gemm = "planner";    // FFT algorithms: complex GEMMs by 4 real products, Gauss's 3, or timed
+  std::string small_fft_split = "planner";  // cuda.fbfft at 32 and 64: "compiled", "split" or timed
   bool stages = false;                   // three more, untimed runs per FFT row: stage times into `detail`
   std::string out;                       // results CSV ("" -> results/<machine>/<sweep>.csv)
   bool resume = false;

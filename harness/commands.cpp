@@ -53,6 +53,12 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
                   "multiplications), or the planner's choice (planner, default: both timed per GEMM shape in "
                   "prepare, 3m kept where it is at least 5% faster); rows say which products ran 3m in `detail`")
       ->check(CLI::IsMember({"planner", "4m", "3m"}));
+  cmd->add_option("--small-fft-split", o->small_fft_split,
+                  "cuda.fbfft at transform lengths 32 and 64 (both dims, or 1D): its kernels compiled for the "
+                  "length (compiled), split in two levels of 2 x 16 or 2 x 32 (split: fewer registers a thread, "
+                  "two more passes through shared memory), or the planner's choice (planner, default: both timed "
+                  "per tensor in prepare, split kept where at least 5% faster); `detail` names what ran split")
+      ->check(CLI::IsMember({"planner", "compiled", "split"}));
   cmd->add_option("--reps", o->reps, "Timed repetitions per row (default: the sweep's, 5)")->check(kPositiveInteger);
   cmd->add_option("--rounds", o->rounds,
                   "Run the case list this many times, round-robin; each row then holds its case's reps from every "

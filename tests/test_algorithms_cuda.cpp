@@ -409,6 +409,61 @@ TEST_P(CudaFftFilterSpectra, PlannerTakesTheDftForSmallKernels) {
 INSTANTIATE_TEST_SUITE_P(Fft, CudaFftFilterSpectra, ::testing::Values("cuda.fft", "cuda.fbfft"),
                          [](const auto& info) { return info.param == "cuda.fft" ? "cuda_fft" : "cuda_fbfft"; });
 
+// cuda.fbfft at transform lengths 32 and 64 in their compiled kernels (small_fft_split
+// "compiled") or split in two levels ("split"): both match the reference in every pass, 1D and
+// 2D, with padding and stride, and each other band-limited; `detail` names what ran split, the
+// planner's choice is one of the two per tensor, other lengths never split, and an unknown value
+// is refused.
+TEST(CudaFbfftSmallSplit, BothWaysMatchTheReferenceAndDetailSaysWhichRan) {
+  REQUIRE_CUDA_DEVICE();
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 13);
+  const std::vector<std::pair<Shape, int64_t>> shapes = {  // shape, its pow2 transform length
+      {Shape::make({2, 3, 4, 1, {30, 30}, {3, 3}, {1}, {1}, {1}}), 32},
+      {Shape::make({2, 2, 3, 1, {31, 31}, {3, 3}, {0}, {2}, {1}}), 32},
+      {Shape::make({1, 2, 2, 1, {60, 60}, {5, 5}, {2}, {1}, {1}}), 64},
+      {Shape::make({2, 3, 2, 1, {60}, {5}, {2}, {1}, {1}}), 64},
+      {Shape::make({2, 2, 2, 1, {14, 14}, {3, 3}, {1}, {1}, {1}}), 16}};
+  const std::string marker = "small FFTs split in two levels";
+  for (const auto& [s, n] : shapes) {
+    const Case c = make_case(rng, s);
+    for (double compression : {0.0, 0.5}) {
+      Outputs step[2];
+      for (const char* how : {"compiled", "split", "planner"}) {
+        AlgoOptions opt;
+        opt.fft_size = FftSizePolicy::pow2, opt.compression = compression, opt.small_fft_split = how;
+        const auto algo = make_algorithm("cuda.fbfft", opt);
+        ASSERT_EQ(algo->supports(s, Pass::step), "") << s.to_string();
+        ASSERT_EQ(algo->transform_sizes(s, Pass::step)[kMaxDims - 1], n) << s.to_string();
+        for (Pass p : kAllPasses) {
+          const Outputs o = run_on_device(*dev, *algo, c, p);
+          const std::string detail = algo->detail();
+          const bool split = detail.find(marker) != std::string::npos;
+          if (std::string(how) == "split") EXPECT_EQ(split, n != 16) << s.to_string() << " " << detail;
+          if (std::string(how) != "split" && n == 16) EXPECT_FALSE(split) << detail;
+          if (std::string(how) == "compiled") EXPECT_FALSE(split) << detail;
+          for (Pass q : kPasses)
+            if (pass_covered(p, q) && compression == 0 && !testing::all_zero(c.ref[int(q)]))
+              EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+                  << s.to_string() << " " << how << " " << to_string(p) << "/" << to_string(q);
+          if (p == Pass::step && std::string(how) != "planner") step[std::string(how) == "split"] = o;
+        }
+      }
+      for (Pass q : kPasses) {  // band-limited or not, the same convolution both ways
+        if (testing::all_zero(c.ref[int(q)])) continue;
+        const auto norm = [](const auto& v) { return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0)); };
+        EXPECT_LE(rel_diff(step[1].of(q), step[0].of(q)),
+                  2 * tolerance(s, q, c.ref[int(q)]) * norm(c.ref[int(q)].values) / std::max(norm(step[0].of(q)), 1e-30))
+            << s.to_string() << " compression " << compression << " " << to_string(q);
+      }
+    }
+  }
+  AlgoOptions bad;
+  bad.small_fft_split = "halved";
+  EXPECT_NE(make_algorithm("cuda.fbfft", bad)->supports(shapes[0].first, Pass::fprop).find("small_fft_split 'halved'"),
+            std::string::npos);
+}
+
 // Gauss's three real products per complex one (AlgoOptions::complex_gemm "3m") in every complex
 // GEMM (per-bin products, the filter's DFT): every pass within the fp32 tolerance on random
 // shapes (the simulation forms the three products and their sums as a 3m GEMM does), the rows

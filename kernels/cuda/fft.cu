@@ -408,6 +408,8 @@ class CudaFft final : public Algorithm {
     if (std::string why = fft_options_refusal(opt_); !why.empty()) return why;
     if (opt_.filter_spectra != "planner" && opt_.filter_spectra != "dft" && opt_.filter_spectra != "fft")
       return "filter_spectra '" + opt_.filter_spectra + "' is not planner, dft or fft";
+    if (opt_.small_fft_split != "planner" && opt_.small_fft_split != "compiled" && opt_.small_fft_split != "split")
+      return "small_fft_split '" + opt_.small_fft_split + "' is not planner, compiled or split";
     const Layout lay = layout(s, p);
     if (opt_.filter_spectra == "dft" && !lay.dft_w && (lay.w_in || lay.w_out))
       return "filter spectra by DFT: more bins, taps or planes than cuBLAS's int sizes";
@@ -451,6 +453,13 @@ class CudaFft final : public Algorithm {
       if (three && gauss.find(product) == std::string::npos) gauss += (gauss.empty() ? "" : ", ") + product;
     if (!gauss.empty()) out += "; complex GEMMs 3m (Gauss): " + gauss;
     if (layout_.dft_w) out += "; filter spectra by DFT GEMM";
+    // The own transforms that run split at 32 or 64, forced or the planner's choice.
+    std::string split;
+    for (int f = 0; own_ && f < 3; ++f)
+      for (int dir = 0; dir < 2 && !(f == fW && layout_.dft_w); ++dir)
+        if (geoms_[f][dir].split && !small_fft::split_lengths(int(layout_.nf[1]), int(layout_.nf[2])))
+          split += (split.empty() ? "" : ", ") + std::string(dir == 0 ? kStages[f].forward : kStages[f].inverse);
+    if (!split.empty()) out += "; small FFTs split in two levels: " + split;
     // The families that went through the grid in more than one chunk (cuda.fft's launches).
     std::string chunked;
     constexpr const char* kTensor[3] = {"x", "w", "dy"};
@@ -519,8 +528,7 @@ class CudaFft final : public Algorithm {
     }
     shape_ = s;
     layout_ = lay;
-    if (own_)  // the own kernels' geometry per family, made here rather than in run()
-      for (int f = 0; f < 3; ++f) geoms_[f] = small_fft::block_geom(int(lay.nf[1]), int(lay.nf[2]), lay.planes[f]);
+    if (own_) plan_own_transforms();  // the own kernels' geometry, made here rather than in run()
     plan_gemms(p);
     prepared_ = p;
     fprop_spectra_ = false;
@@ -801,6 +809,18 @@ class CudaFft final : public Algorithm {
   // Whether 3m runs g at least 5% faster than 4m (see plan_gemms); false where cuBLAS declines 3m
   // for it (the row runs 4m, as it would have).
   bool gauss_faster(const ComplexGemm& g) {
+    return second_faster([&](int v) {
+      if (v == 1) return gemm_status(g, true) == CUBLAS_STATUS_SUCCESS;
+      launch_gemm(g, false);
+      return true;
+    });
+  }
+
+  // Whether variant 1 of a launch runs at least 5% faster than variant 0 (kGaussMargin): both
+  // timed alternately with events on the stream, best of three each after a warm-up round.
+  // launch(v) enqueues variant v, or returns false where it cannot run (then: false).
+  template <class Launch>
+  bool second_faster(const Launch& launch) {
     struct Events {  // destroyed on every way out
       cudaEvent_t start = nullptr, stop = nullptr;
       ~Events() {
@@ -814,10 +834,7 @@ class CudaFft final : public Algorithm {
     for (int round = 0; round < 4; ++round)
       for (int v = 0; v < 2; ++v) {
         CB_CUDA(cudaEventRecord(ev.start, stream_));
-        if (v == 0)
-          launch_gemm(g, false);
-        else if (gemm_status(g, true) != CUBLAS_STATUS_SUCCESS)
-          return false;
+        if (!launch(v)) return false;
         CB_CUDA(cudaEventRecord(ev.stop, stream_));
         CB_CUDA(cudaEventSynchronize(ev.stop));
         float ms = 0;
@@ -825,6 +842,53 @@ class CudaFft final : public Algorithm {
         if (round > 0) best[v] = std::min(best[v], ms);  // round 0 warms up
       }
     return best[1] < kGaussMargin * best[0];
+  }
+
+  // The own kernels' geometry per family and direction. Lengths 32 and 64 (both dims, or 1D)
+  // can run in their compiled buckets or split in two levels (fewer registers a thread, two
+  // more passes through shared memory): forced by AlgoOptions::small_fft_split, or the
+  // planner's, which times both on this layer's buffers (events on the stream, alternately, best
+  // of three after a warm-up) and splits where at least 5% faster (kGaussMargin), as for 3m.
+  void plan_own_transforms() {
+    const int nh = int(layout_.nf[1]), nw = int(layout_.nf[2]);
+    const bool choice = small_fft::split_lengths(nh, nw, true) && !small_fft::split_lengths(nh, nw);
+    for (int f = 0; f < 3; ++f)
+      for (int dir = 0; dir < 2; ++dir)
+        geoms_[f][dir] = small_fft::block_geom(nh, nw, layout_.planes[f], choice && opt_.small_fft_split == "split");
+    if (!choice || opt_.small_fft_split != "planner") return;
+    int64_t floats = 0;  // a tensor to read from and write to: the largest family's
+    for (int f = 0; f < 3; ++f) {
+      const Placement pl = placement(shape_, Family(f));
+      floats = std::max(floats, layout_.planes[f] * pl.ext[0] * pl.ext[1] * pl.ext[2]);
+    }
+    cuda::DeviceBuffer tensor;
+    try {
+      tensor = cuda::DeviceBuffer(floats * int64_t(sizeof(float)));
+    } catch (const std::bad_alloc&) {
+      (void)cudaGetLastError();  // the failed allocation's status, not an error of what follows
+      return;                    // no room to time: the compiled kernels, as by default
+    }
+    CB_CUDA(cudaMemsetAsync(tensor.get(), 0, tensor.bytes(), stream_));
+    for (int f = 0; f < 3; ++f) {
+      if (f == fW && layout_.dft_w) continue;  // w's spectra come from the DFT GEMM
+      for (int dir = 0; dir < 2; ++dir) {
+        const cuda::BlockGeom split = small_fft::block_geom(nh, nw, layout_.planes[f], true);
+        if (split_faster(f, dir == 0, geoms_[f][dir], split, tensor.as<float>())) geoms_[f][dir] = split;
+      }
+    }
+  }
+
+  // Whether family f's forward (or inverse) transform runs at least 5% faster split.
+  bool split_faster(int f, bool forward, const cuda::BlockGeom& compiled, const cuda::BlockGeom& split,
+                    float* tensor) {
+    const Placement pl = placement(shape_, Family(f));
+    const cuda::SpectrumAddr spec = freq_addr(f, freq_[f].as<cuComplex>());
+    return second_faster([&](int v) {
+      cuda::launch_small_fft(forward, forward ? tensor : nullptr, forward ? nullptr : tensor, spec, pl,
+                             v ? split : compiled, 1.0f, stream_);
+      CB_LAUNCH("small_fft (split or compiled)");
+      return true;
+    });
   }
 
   // cuFFT's transposes, band-limited: kept row -> bin (forward), bin -> row or -1 (inverse).
@@ -853,7 +917,7 @@ class CudaFft final : public Algorithm {
     if (f == fW && layout_.dft_w) return forward_filter_dft(src);
     if (own_) {
       cuda::launch_small_fft(true, src, nullptr, freq_addr(f, freq_[f].as<cuComplex>()), placement(shape_, Family(f)),
-                             geoms_[f], 1.0f, stream_);
+                             geoms_[f][0], 1.0f, stream_);
       CB_LAUNCH("small_r2c");
       mark_stage(kStages[f].forward);  // placement, transform and transposition in one kernel
       return;
@@ -889,7 +953,7 @@ class CudaFft final : public Algorithm {
     if (f == fW && layout_.dft_w) return backward_filter_dft(freq, dst);
     if (own_) {
       cuda::launch_small_fft(false, nullptr, dst, freq_addr(f, const_cast<cuComplex*>(freq)),
-                             placement(shape_, Family(f)), geoms_[f],
+                             placement(shape_, Family(f)), geoms_[f][1],
                              1.0f / static_cast<float>(layout_.total()), stream_);
       CB_LAUNCH("small_c2r");
       mark_stage(kStages[f].inverse);
@@ -975,7 +1039,7 @@ class CudaFft final : public Algorithm {
   cuda::DeviceBuffer grid_, freq_[3], scratch_, work_;  // in-place grid/spectrum (cuFFT); per family: frequency-major
   cuda::DeviceBuffer bin_map_;                             // kept bins (band-limited only)
   int kept_columns_ = 0;  // own transforms, band-limited: the half-spectrum columns with kept bins
-  cuda::BlockGeom geoms_[3];  // own transforms: each family's (prepare)
+  cuda::BlockGeom geoms_[3][2];  // own transforms: each family's, forward and inverse (prepare)
   cuda::DeviceBuffer dft_fwd_, dft_inv_;                   // the filter's DFT over its taps (Layout::dft_w)
   std::vector<std::tuple<GemmShape, std::string, bool>> gemm_plan_;  // per complex GEMM: its product, 3m
 };

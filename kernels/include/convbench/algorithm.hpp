@@ -50,6 +50,9 @@ struct AlgoOptions {
   // other tensors ("fft"), or by a DFT restricted to the kernel's taps as one GEMM ("dft"), or
   // as the planner's cost model picks ("planner").
   std::string filter_spectra = "planner";
+  // cuda.fbfft at lengths 32 and 64: its kernels compiled for the length ("compiled"), split in
+  // two levels, 2 x 16 or 2 x 32 ("split"), or whichever prepare times faster ("planner").
+  std::string small_fft_split = "planner";
   // cuda.fft / cuda.fbfft: bytes of the grid through which the tensors' planes pass in chunks
   // (cuFFT's in-place grid, the filter DFT's staging); a chunk holds at least one plane. 0: a
   // quarter of the largest family's kept spectra, at least 8 MiB.
