@@ -430,7 +430,7 @@ std::vector<float> smooth_tensor(std::mt19937_64& rng, int64_t planes, const Ext
 TEST(BandLimited, ErrorGrowsWithCompressionOnSmoothInputs) {
   std::mt19937_64 rng(test_seed() ^ 0xb4);
   const std::vector<ShapeParams> params = {
-      {2, 4, 3, 1, {64}, {5}, {2}, {1}, {1}},
+      {4, 8, 6, 1, {64}, {7}, {3}, {1}, {1}},
       {2, 4, 3, 1, {20, 18}, {3, 3}, {1}, {1}, {1}},
       {2, 3, 2, 1, {10, 9, 8}, {3, 3, 3}, {1}, {1}, {1}},
   };
@@ -458,8 +458,11 @@ TEST(BandLimited, ErrorGrowsWithCompressionOnSmoothInputs) {
         // Non-decreasing, up to fp32 noise (what compression 0 shows) where the band-limiting
         // error is still below it (wgrad at 10%). On the full grid the error is the energy of
         // the dropped products (Parseval), which only grows; dw is that grid cropped to the k
-        // taps, where the dropped frequencies' contributions overlap and may cancel a little:
-        // 0.680 -> 0.675 from 80% to 90% (1D, k = 5, CONVBENCH_TEST_SEED=7049130322828628502).
+        // taps, where the dropped frequencies' contributions overlap and may cancel a little.
+        // With few, narrow dw planes that happened (1D, N=2, C=4, K=3, k = 5: 0.338 -> 0.317
+        // from 70% to 80% at CONVBENCH_TEST_SEED=5204945884311442020, about 1 seed in 200), so
+        // the 1D layer has 48 planes of 7 taps summed over 4 samples: over 400 seeds its error
+        // then grew by at least 21% a step wherever it was above the fp32 noise.
         const double dip = q == Pass::wgrad ? 0.02 : 0.0;
         for (size_t i = 1; i < e.size(); ++i)
           EXPECT_GE(e[i], (1 - dip) * e[i - 1] - 10 * e[0])
