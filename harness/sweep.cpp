@@ -20,7 +20,6 @@ namespace {
 constexpr int64_t kMaxRangeValues = 100000;   // per range axis
 constexpr int64_t kMaxGridPoints = 1000000;   // a file's grids together, impossible points included
 
-
 using nlohmann::json;
 
 struct SweepError : std::invalid_argument {

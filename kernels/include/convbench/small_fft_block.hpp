@@ -14,8 +14,8 @@
 // constant after unrolling, the data stay in registers and the twiddles are compile-time
 // constants (fbfft's approach, extended to mixed radix). The 3-smooth lengths above 64
 // (72, 81, 96, 108, 128; 1D, or 2D with both) split in two levels of compiled lengths (Split),
-// each a thread's registers, meeting in shared memory; so can 32 and 64 on request (the
-// transform benchmark's cuda.fbfft_split). Other 7-smooth sizes up to 128 use the run-time
+// each a thread's registers, meeting in shared memory; so can 32 and 64 on request (cuda.fbfft's
+// --small-fft-split, whose planner times both; the transform benchmark's cuda.fbfft_split). Other 7-smooth sizes up to 128 use the run-time
 // mixed-radix stages of small_fft.hpp (local memory).
 #pragma once
 
@@ -204,8 +204,9 @@ CB_HD void with_length(int n, F&& f) {
 // then M transforms of length R across e; X[k + M*s] is the s-th output of the k-th. Each
 // transform is one thread's registers (a length-128 row whole would spill), and the levels meet
 // in shared memory, out of place between two buffers (BlockGeom::split). 32 and 64 can run
-// split too (block_geom's split_small: the transform benchmark's cuda.fbfft_split), fewer
-// registers a thread than their compiled buckets for more passes through shared memory.
+// split too (block_geom's split_small: cuda.fbfft's --small-fft-split, the transform
+// benchmark's cuda.fbfft_split), fewer registers a thread than their compiled buckets for more
+// passes through shared memory.
 using SplitLengths = std::integer_sequence<int, 32, 64, 72, 81, 96, 108, 128>;
 constexpr int kMaxSplitPart = 32;  // M at most: 32 complex values per thread, as in bucket 32
 // R of a split length: the least that leaves M compiled and at most kMaxSplitPart; 0: none.
