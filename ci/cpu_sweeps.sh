@@ -2,10 +2,10 @@
 # The CPU results committed under results/<machine>/ besides quick (ci/run.sh), bandlimited and
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
 # Fig 3, the core comparison of issue 2, the CPU performance target, tiled vs whole-input FFT,
-# the transform size policies, and the channel (f, f' = 1..512) and batch (S = 1..256, 1D/2D/3D)
-# sweeps. Each sweep resumes, so an interrupted run picks up where it stopped; then the figures
+# the transform size policies, the channel (f, f' = 1..512) and batch (S = 1..256, 1D/2D/3D)
+# sweeps, and convnet-benchmarks L1-L5 (S = 128; figure 3). Each sweep resumes, so an interrupted run picks up where it stopped; then the figures
 # are regenerated.
-# ~35 min on a 2-core VM (channels 12, batch 5). Run on a quiet machine: these are timings.
+# ~50 min on a 2-core VM (channels 12, batch 5, convnet-benchmarks 15). Run on a quiet machine: these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
 # Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).
@@ -18,7 +18,7 @@ mkdir -p "$dir"
 sweeps=("$@")
 [ ${#sweeps[@]} -gt 0 ] || sweeps=(seed_input_size seed_kernel_size seed_dims cpu_core cpu_target
                                    mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu fft_tiled fft_sizes
-                                   channels batch)
+                                   channels batch convnet_benchmarks)
 for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
