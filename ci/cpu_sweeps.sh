@@ -3,9 +3,10 @@
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
 # Fig 3, the core comparison of issue 2, the CPU performance target, tiled vs whole-input FFT,
 # the transform size policies, the channel (f, f' = 1..512) and batch (S = 1..256, 1D/2D/3D)
-# sweeps, and convnet-benchmarks L1-L5 (S = 128; figure 3). Each sweep resumes, so an interrupted run picks up where it stopped; then the figures
-# are regenerated.
-# ~50 min on a 2-core VM (channels 12, batch 5, convnet-benchmarks 15). Run on a quiet machine: these are timings.
+# sweeps, and convnet-benchmarks L1-L5 (S = 128; figure 3). Each sweep resumes, so an
+# interrupted run picks up where it stopped; then the figures are regenerated.
+# ~45 min on a 2-core VM (channels 12, batch 5, convnet-benchmarks 11). Run on a quiet machine:
+# these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
 # Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).
