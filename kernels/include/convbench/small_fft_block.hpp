@@ -15,8 +15,9 @@
 // constants (fbfft's approach, extended to mixed radix). The 3-smooth lengths above 64
 // (72, 81, 96, 108, 128; 1D, or 2D with both) split in two levels of compiled lengths (Split),
 // each a thread's registers, meeting in shared memory; so can 32 and 64 on request (cuda.fbfft's
-// --small-fft-split, whose planner times both; the transform benchmark's cuda.fbfft_split). Other 7-smooth sizes up to 128 use the run-time
-// mixed-radix stages of small_fft.hpp (local memory).
+// --small-fft-split, whose planner times both; the transform benchmark's cuda.fbfft_split).
+// Other 7-smooth sizes up to 128 use the run-time mixed-radix stages of small_fft.hpp (local
+// memory).
 #pragma once
 
 #include <algorithm>
