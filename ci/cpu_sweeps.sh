@@ -3,10 +3,11 @@
 # training (ci/train_sweeps.sh): the seed functional analyses I-III, CPU-sized slices of Mathieu
 # Fig 3, the core comparison of issue 2, the CPU performance target, tiled vs whole-input FFT,
 # the transform size policies, the channel (f, f' = 1..512) and batch (S = 1..256, 1D/2D/3D)
-# sweeps, and convnet-benchmarks L1-L5 (S = 128; figure 3). Each sweep resumes, so an
-# interrupted run picks up where it stopped; then the figures are regenerated.
-# ~45 min on a 2-core VM (channels 12, batch 5, convnet-benchmarks 11). Run on a quiet machine:
-# these are timings.
+# sweeps, convnet-benchmarks L1-L5 (S = 128; figure 3) and a CPU-sized slice of the fbfft space
+# (S = 32, f = f' = 32 and 64, every n and k; figure 6). Each sweep resumes, so an interrupted
+# run picks up where it stopped; then the figures are regenerated. ~50 min on a 2-core VM
+# (channels 12, batch 5, convnet-benchmarks 11, fbfft slice 4). Run on a quiet machine: these
+# are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
 # Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).
@@ -19,7 +20,7 @@ mkdir -p "$dir"
 sweeps=("$@")
 [ ${#sweeps[@]} -gt 0 ] || sweeps=(seed_input_size seed_kernel_size seed_dims cpu_core cpu_target
                                    mathieu_fig3a_cpu mathieu_fig3b_cpu mathieu_fig3c_cpu fft_tiled fft_sizes
-                                   channels batch convnet_benchmarks)
+                                   channels batch convnet_benchmarks fbfft_space_cpu)
 for s in "${sweeps[@]}"; do
   # The seed sweeps also list the cuda.* algorithms for GPU hosts; here only the CPU ones run.
   algo=()
