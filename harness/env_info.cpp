@@ -16,6 +16,7 @@
 #include "convbench/cuda_info.hpp"
 #include "convbench_git_sha.hpp"
 #include "host_memory.hpp"
+#include "openblas_core.hpp"
 
 #ifndef CONVBENCH_BUILD_TYPE
 #define CONVBENCH_BUILD_TYPE "unknown"
@@ -88,6 +89,7 @@ nlohmann::json environment(const std::string& command_line) {
       {"command", command_line},
   };
   for (const auto& [k, v] : cuda_versions()) env["versions"][k] = v;
+  if (const std::string core = openblas_coretype_note(); !core.empty()) env["openblas_coretype"] = core;
   if (const auto f = cuda_device_facts()) {
     const int lanes = fp32_lanes_per_sm(f->major, f->minor);
     env["gpu"] = {

@@ -10,6 +10,7 @@
 #include "conv_command.hpp"
 #include "convbench/cuda_info.hpp"
 #include "fft_command.hpp"
+#include "openblas_core.hpp"
 #include "train/train_command.hpp"
 
 namespace {
@@ -26,6 +27,7 @@ void list_algorithms() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  convbench::choose_openblas_core(argv);  // may run this program again, before any output
   CLI::App app{"convbench: benchmark and cross-check convolution algorithms (direct, im2col, FFT)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "convbench 0.1.0");

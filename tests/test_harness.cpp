@@ -12,6 +12,7 @@
 #include "device.hpp"
 #include "env_info.hpp"
 #include "host_memory.hpp"
+#include "openblas_core.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
 #include "sweep.hpp"
@@ -187,6 +188,23 @@ TEST(Sweep, ShippedSweepFilesParse) {
     EXPECT_FALSE(sw.source.empty()) << "every sweep says where its numbers come from";
   }
   EXPECT_GE(files, 10);
+}
+
+TEST(OpenblasCore, StrongestCoreTheFeaturesRun) {
+  CpuFeatures f;
+  EXPECT_EQ(openblas_core_for(f), "") << "SSE only: the generic kernels";
+  f.avx2 = true;
+  EXPECT_EQ(openblas_core_for(f), "") << "Haswell's kernels use FMA too";
+  f.fma = true;
+  EXPECT_EQ(openblas_core_for(f), "Haswell");
+  f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = true;
+  EXPECT_EQ(openblas_core_for(f), "Haswell") << "SkylakeX needs AVX-512 CD as well";
+  f.avx512cd = true;
+  EXPECT_EQ(openblas_core_for(f), "SkylakeX");
+  f.avx512bf16 = true;
+  EXPECT_EQ(openblas_core_for(f), "Cooperlake");
+  f.avx512bw = false;
+  EXPECT_EQ(openblas_core_for(f), "Haswell") << "BF16 without the whole AVX-512 set";
 }
 
 TEST(Glob, Matches) {

@@ -367,3 +367,34 @@ def test_rounds_that_a_filter_cuts_short_still_write_their_rows(convbench_bin, t
           "--rounds", "3", "--benchmark_filter=round:[12]/", "--out", str(out))
     rows = read_rows(out)
     assert len(rows) == 1 and rows[0]["status"] == "ok" and int(rows[0]["reps"]) == 4
+
+
+def run_env(binary, tmp_path, name, extra_env):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "CONVBENCH_OPENBLAS_DETECTED")}
+    env.update(extra_env)
+    out = tmp_path / f"{name}.csv"
+    proc = subprocess.run([str(binary), "bench", "--shape", "N=1,C=2,K=2,in=8x8,k=3x3", "--algo", "cpu.im2col",
+                           "--pass", "fprop", "--reps", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((tmp_path / f"{name}.csv.env.json").read_text())["runs"][0]
+
+
+def test_openblas_never_runs_its_generic_kernels_where_the_cpu_has_avx2(convbench_bin, tmp_path):
+    """OpenBLAS 0.3.21 takes CPUs it does not know (e.g. Xeon family 6 model 207) for a Prescott
+    (SSE3; GEMMs 2-3x slower): convbench then runs itself again with a core that fits."""
+    run = run_env(convbench_bin, tmp_path, "auto", {})
+    if "DYNAMIC_ARCH" not in run["versions"]["openblas"]:
+        pytest.skip("OpenBLAS built for one core: nothing to choose")
+    if {"avx2", "fma"} <= set(run["cpu_simd"].split()):
+        assert "Prescott" not in run["versions"]["openblas"], run
+    note = run.get("openblas_coretype", "")
+    assert note == "" or note.startswith(run["versions"]["openblas"].split()[-2] + " (set by convbench"), run
+
+
+def test_openblas_coretype_of_the_user_is_kept(convbench_bin, tmp_path):
+    run = run_env(convbench_bin, tmp_path, "user", {"OPENBLAS_CORETYPE": "Haswell"})
+    if "DYNAMIC_ARCH" not in run["versions"]["openblas"] or "avx2" not in run["cpu_simd"].split():
+        pytest.skip("OpenBLAS built for one core, or a CPU without the Haswell core's AVX2")
+    assert " Haswell " in run["versions"]["openblas"], run
+    assert run["openblas_coretype"] == "Haswell (set by the user)"
