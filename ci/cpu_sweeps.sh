@@ -5,9 +5,9 @@
 # the transform size policies, the channel (f, f' = 1..512) and batch (S = 1..256, 1D/2D/3D)
 # sweeps, convnet-benchmarks L1-L5 (S = 128; figure 3) and a CPU-sized slice of the fbfft space
 # (S = 32, f = f' = 32 and 64, every n and k; figure 6). Each sweep resumes, so an interrupted
-# run picks up where it stopped; then the figures are regenerated. ~50 min on a 2-core VM
-# (channels 12, batch 5, convnet-benchmarks 11, fbfft slice 4). Run on a quiet machine: these
-# are timings.
+# run picks up where it stopped; then the figures are regenerated. ~50 min on the AMD hosts'
+# 2-core VMs (channels 12, batch 5, convnet-benchmarks 11, fbfft slice 4), 26 on the Intel one.
+# Run on a quiet machine: these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
 # Environment: CONVBENCH_BIN (default build/release/convbench), OUT_DIR (default results/<machine>).

@@ -33,7 +33,8 @@ CpuFeatures host_cpu_features() {
 }
 
 std::string openblas_core_for(const CpuFeatures& f) {
-  // The SkylakeX and Cooperlake kernels use AVX-512 (F, BW, VL, DQ, CD; Cooperlake BF16 too), Haswell's AVX2 + FMA.
+  // The SkylakeX and Cooperlake kernels use AVX-512 (F, BW, VL, DQ, CD; Cooperlake BF16 too),
+  // Haswell's AVX2 and FMA.
   const bool skylakex = f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512cd && f.avx2 && f.fma;
   if (skylakex && f.avx512bf16) return "Cooperlake";
   if (skylakex) return "SkylakeX";
