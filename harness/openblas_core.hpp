@@ -16,8 +16,8 @@ CpuFeatures host_cpu_features();
 // "Cooperlake", "SkylakeX" or "Haswell"; empty when only the generic kernels fit.
 std::string openblas_core_for(const CpuFeatures& f);
 
-// OpenBLAS (DYNAMIC_ARCH) picks its kernels by CPU model when it loads, and takes a model it does
-// not know for a Prescott (SSE3): on such a host its GEMMs run 2-3x slower than the CPU allows.
+// OpenBLAS (DYNAMIC_ARCH) picks its kernels by CPU model when it loads, and can take a model it
+// does not know for a Prescott (SSE3): on such a host its GEMMs run 2-3x slower than the CPU allows.
 // When that happened, OPENBLAS_CORETYPE is unset and a better core fits, this runs the program
 // again (execv) with OPENBLAS_CORETYPE set to it; OpenBLAS reads the variable only when it loads.
 // Returns normally in every other case, and when the exec fails.
