@@ -1,7 +1,7 @@
 #include "env_info.hpp"
 
 #include <cblas.h>
-#include <fftw3.h>
+#include <dlfcn.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <omp.h>
@@ -38,6 +38,15 @@ std::string cpuinfo(const std::string& key) {
     return value == std::string::npos ? std::string() : line.substr(value);
   }
   return {};
+}
+
+// The FFTW that is loaded, as its fftwf_version names it (SIMD codelets included). Looked up at
+// run time, never linked: a reference to that data symbol puts a copy of it, sized by the FFTW of
+// the build, into the executable, so another libfftw3f on LD_LIBRARY_PATH would show truncated
+// (and make the loader print a warning).
+std::string fftw_version() {
+  const auto* v = static_cast<const char*>(dlsym(RTLD_DEFAULT, "fftwf_version"));
+  return v ? std::string(v) : "unknown";
 }
 
 }  // namespace
@@ -80,7 +89,7 @@ nlohmann::json environment(const std::string& command_line) {
       {"memory_available", {{"bytes", memory.bytes}, {"bound", memory.bound}}},
       {"cuda", cuda_summary()},
       {"versions",
-       {{"fftw", std::string(fftwf_version)},
+       {{"fftw", fftw_version()},
         {"openblas", std::string(openblas_get_config())},
         {"onednn", fmt::format("{}.{}.{}", dv->major, dv->minor, dv->patch)},
         {"compiler", fmt::format("{} {}", "gcc-compatible", __VERSION__)}}},
