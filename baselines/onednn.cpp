@@ -255,8 +255,35 @@ class CpuOnednn final : public Algorithm {
       if (plan.scratch > 0) e.args.emplace(DNNL_ARG_SCRATCHPAD, scratch_);
       ops_.push_back(std::move(e));
     }
+    detail_ = describe(plan);
     pass_ = p;
     prepared_ = true;
+  }
+
+  // "fprop jit:avx512_core; dgrad ...; 3 reorders (x, w, dx)": the implementation oneDNN chose per
+  // pass (its impl_info_str) and the user tensors copied to or from its formats inside the run.
+  std::string detail() const override { return prepared_ ? detail_ : std::string(); }
+
+  static std::string describe(const Plan& plan) {
+    static const char* const kName[kTensors] = {"x", "w", "dy", "y", "dx", "dw"};
+    std::string convs, copies;
+    bool copied[kTensors] = {};
+    int reorders = 0;
+    for (const Op& op : plan.ops) {
+      if (op.pd.get_kind() == dnnl::primitive::kind::convolution) {
+        for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+          if (op.passes == pass_bit(q)) convs += fmt::format("{}{} {}", convs.empty() ? "" : "; ", to_string(q),
+                                                             op.pd.impl_info_str());
+        continue;
+      }
+      // A reorder: into oneDNN's format from a user tensor, or from its format into one.
+      const int user = op.copy_of >= 0 ? op.copy_of : op.args[1].second;
+      ++reorders;
+      copied[user] = true;  // a tensor two passes want in two formats is copied twice, named once
+    }
+    for (int t = 0; t < kTensors; ++t)
+      if (copied[t]) copies += fmt::format("{}{}", copies.empty() ? "" : ", ", kName[t]);
+    return reorders == 0 ? convs : fmt::format("{}; {} reorders ({})", convs, reorders, copies);
   }
 
   void run(Pass p, const ConvBuffers& t) override {
@@ -286,6 +313,7 @@ class CpuOnednn final : public Algorithm {
   std::vector<memory> buffers_;  // user tensors (kX..kDw), then intermediates
   memory scratch_;
   std::vector<Exec> ops_;
+  std::string detail_;
 };
 
 }  // namespace

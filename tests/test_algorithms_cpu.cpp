@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "algorithms.hpp"
 #include "convbench/reference.hpp"
@@ -255,6 +258,55 @@ TEST(CpuFft, MarksOneStagePerTransformAndGemm) {
   clock.stages.clear();
   run_pass(*algo, c, Pass::fprop);
   EXPECT_TRUE(clock.stages.empty());
+}
+
+// cpu.onednn's rows say which implementation oneDNN chose for each prepared pass (as cudnn.best's
+// name cuDNN's algorithm), and which of the pass's tensors it copied into or out of its formats.
+TEST(CpuOnednn, DetailNamesTheImplementationOfEachPreparedPass) {
+  std::mt19937_64 rng(test_seed());
+  const std::map<Pass, std::set<std::string>> touches = {
+      {Pass::fprop, {"x", "w", "y"}}, {Pass::dgrad, {"w", "dy", "dx"}}, {Pass::wgrad, {"x", "dy", "dw"}}};
+  for (int dims = 1; dims <= 3; ++dims) {
+    const Shape s = random_shape(rng, dims);
+    SCOPED_TRACE(s.to_string() + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
+    const auto algo = make_algorithm("cpu.onednn");
+    EXPECT_EQ(algo->detail(), "");  // nothing prepared yet
+    for (Pass p : {Pass::fprop, Pass::dgrad, Pass::wgrad, Pass::step}) {
+      algo->prepare(s, p);
+      const std::string d = algo->detail();
+      // "fprop jit:avx512_core; dgrad ...; 5 reorders (x, w, dy)": one part per pass, in order.
+      std::vector<std::string> parts;
+      for (size_t at = 0; at <= d.size();) {
+        const size_t end = std::min(d.find("; ", at), d.size());
+        parts.push_back(d.substr(at, end - at));
+        at = end + 2;
+      }
+      std::vector<Pass> passes = {p};
+      if (p == Pass::step) passes = {Pass::fprop, Pass::dgrad, Pass::wgrad};
+      ASSERT_GE(parts.size(), passes.size()) << d;
+      std::set<std::string> allowed;
+      for (size_t i = 0; i < passes.size(); ++i) {
+        const std::string head = std::string(to_string(passes[i])) + " ";
+        EXPECT_EQ(parts[i].rfind(head, 0), 0u) << d;
+        EXPECT_GT(parts[i].size(), head.size()) << d;  // the implementation's name
+        allowed.insert(touches.at(passes[i]).begin(), touches.at(passes[i]).end());
+      }
+      ASSERT_LE(parts.size(), passes.size() + 1) << d;
+      if (parts.size() == passes.size()) continue;  // oneDNN took our layouts as they are
+      const std::string& copies = parts.back();
+      const size_t open = copies.find(" reorders (");
+      ASSERT_NE(open, std::string::npos) << d;
+      EXPECT_GE(std::stoi(copies.substr(0, open)), 1) << d;
+      std::string names = copies.substr(open + 11);
+      ASSERT_EQ(names.back(), ')') << d;
+      names.pop_back();
+      for (size_t at = 0; at <= names.size();) {
+        const size_t end = std::min(names.find(", ", at), names.size());
+        EXPECT_TRUE(allowed.count(names.substr(at, end - at))) << names.substr(at, end - at) << " in " << d;
+        at = end + 2;
+      }
+    }
+  }
 }
 
 TEST(Tolerance, TransformConditionIsTheWholeSignalErrorScale) {
