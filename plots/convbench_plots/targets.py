@@ -64,15 +64,38 @@ def wide(m: pd.DataFrame, columns) -> pd.DataFrame:
                                   values="time_ms").reset_index())
 
 
-def add_speedups(t: Target, rows: pd.DataFrame, ours: str, other: str, met, suffix=lambda r: "") -> None:
-    """A case per (sweep, shape, pass) where both series ran: ratio = other's time / ours."""
+def add_speedups(t: Target, rows: pd.DataFrame, ours: str, other: str, met, suffix=lambda r: "",
+                 note=lambda r: "") -> None:
+    """A case per (sweep, shape, pass) where both series ran: ratio = other's time / ours; `note`
+    adds to the case's times."""
     w = wide(medians(rows), "series")
     if ours not in w or other not in w:
         return
     for _, r in w.dropna(subset=[ours, other]).iterrows():
         ratio = r[other] / r[ours]
         t.cases.append({"case": f"{r['sweep']}: {shape_label(r)}{suffix(r)}", "measured": ratio, "met": met(ratio),
-                        "detail": f"{fmt(r[ours])} ms vs {fmt(r[other])} ms"})
+                        "detail": f"{fmt(r[ours])} ms vs {fmt(r[other])} ms{note(r)}"})
+
+
+def implementations(detail) -> str:
+    """'jit:avx512_core' from a cpu.onednn row's detail ('fprop jit:avx512_core; dgrad ...; 3 reorders
+    (x, w, y)'): the distinct implementations of its passes, in order; '' where the row names none
+    (runs before the column carried them)."""
+    names = []
+    for part in detail.split("; ") if isinstance(detail, str) else []:
+        words = part.split()
+        if len(words) == 2 and words[0] in PASS_ORDER and words[1] not in names:
+            names.append(words[1])
+    return ", ".join(names)
+
+
+def case_notes(rows: pd.DataFrame, series: str, describe) -> dict:
+    """(sweep, *shape, pass) -> describe(detail) of `series`' rows, where that says something."""
+    notes = {}
+    for _, r in rows[rows["series"] == series].iterrows():
+        if text := describe(r["detail"] if "detail" in r else None):
+            notes.setdefault(tuple(r[c] for c in ["sweep"] + SHAPE_COLS + ["pass"]), text)
+    return notes
 
 
 def over_tolerance(rows: pd.DataFrame) -> dict:
@@ -265,7 +288,10 @@ def cpu_target(ds) -> list[Target]:
         d = rows[(rows["dims"] == 2) & (rows["n"] == 64) & (rows["C"] == 64) & (rows["K"] == 64) & (rows["k"] >= 9)
                  & rows["plain"]]
         if not d.empty:
-            add_speedups(t, d, "cpu.fft", "cpu.onednn", lambda x: x >= 2, lambda r: f" {r['pass']}")
+            impl = case_notes(d, "cpu.onednn", implementations)  # what oneDNN ran, where its rows say
+            add_speedups(t, d, "cpu.fft", "cpu.onednn", lambda x: x >= 2, lambda r: f" {r['pass']}",
+                         lambda r: f" (oneDNN {n})" if (n := impl.get(tuple(r[c] for c in ["sweep"] + SHAPE_COLS
+                                                                              + ["pass"]))) else "")
     return [t]
 
 

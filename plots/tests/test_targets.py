@@ -100,9 +100,11 @@ def test_cpu_target_and_band_limited(tmp_path):
     bl = dict(N=128, C=64, K=64, n=34, k=3)
     rows += [row("bandlimited", bl, "cpu.fft", "step", t, compression=c, workspace=w)
              for c, t, w in ((0, 100, 1000), (0.5, 55, 500), (0.9, 20, 100))]
+    rows[3]["detail"] = "fprop jit:avx512_core; 3 reorders (x, w, y)"  # k = 9's oneDNN row names its kernel
     (t,) = targets.cpu_target(folder(tmp_path, rows))
     assert sorted((c["case"].split(" k ")[1], c["met"]) for c in t.cases) == [("11×11 fprop", False),
                                                                                ("9×9 fprop", True)]
+    assert sorted(c["detail"] for c in t.cases) == ["10 ms vs 15 ms", "10 ms vs 25 ms (oneDNN jit:avx512_core)"]
     bl_targets = {t.title: t for t in targets.band_limited(data.load(tmp_path / "machine-t"))}
     time_t = bl_targets["cpu.fft band-limited: time at 50% compression ≤ 0.6× compression 0"]
     space_t = bl_targets["cpu.fft band-limited: workspace at 50% compression ≤ 0.6× compression 0"]
@@ -161,6 +163,15 @@ def test_roofline_cases_say_where_the_time_goes_from_the_stage_times(tmp_path):
     assert targets.stage_shares("stages ms: forward x 1, gemm fprop 3") == "GEMM 75%, transforms 25%"
     assert targets.stage_shares("planner timed steps: 36x36 4.44 ms") == ""
     assert targets.stage_shares("stages ms: forward x fast") == ""
+
+
+def test_implementations_of_a_onednn_row_are_named_once_in_pass_order():
+    step = ("fprop jit:avx512_core; dgrad jit:avx512_core; wgrad x64:gemm:jit; "
+            "7 reorders (x, w, dy, y, dx, dw)")
+    assert targets.implementations(step) == "jit:avx512_core, x64:gemm:jit"
+    assert targets.implementations("dgrad brgconv_bwd_d:avx512_core") == "brgconv_bwd_d:avx512_core"
+    assert targets.implementations("") == ""
+    assert targets.implementations(float("nan")) == ""  # an empty CSV cell, as pandas reads it
 
 
 def test_roofline_floor_needs_the_gpu_peaks_of_the_env_sidecar(tmp_path):
