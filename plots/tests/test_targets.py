@@ -27,19 +27,24 @@ def row(sweep, shape, algo, pas, time_ms, precision="fp32", compression=0, works
     return r
 
 
-def folder(tmp_path, rows, gpu=None):
-    """A results folder of `rows`; with `gpu`, an env sidecar whose run carries those GPU facts."""
-    d = tmp_path / "machine-t"
+def write_folder(root, name, rows, env=None):
+    """root/name/results.csv of `rows`, with `env` as its sidecar's run when given; the folder."""
+    d = root / name
     d.mkdir(parents=True)
     with open(d / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, HEADER, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    if gpu is not None:
-        run = {"date": "2026-12-04T00:00:00Z", "gpu": gpu,
-               "cuda": "built with CUDA 13000, 1 device(s): [0] H-test sm_90"}
-        (d / "results.csv.env.json").write_text(json.dumps({"runs": [run]}))
-    return data.load(d)
+    if env is not None:
+        (d / "results.csv.env.json").write_text(json.dumps({"runs": [env]}))
+    return d
+
+
+def folder(tmp_path, rows, gpu=None):
+    """A results folder of `rows`; with `gpu`, an env sidecar whose run carries those GPU facts."""
+    env = None if gpu is None else {"date": "2026-12-04T00:00:00Z", "gpu": gpu,
+                                    "cuda": "built with CUDA 13000, 1 device(s): [0] H-test sm_90"}
+    return data.load(write_folder(tmp_path, "machine-t", rows, env))
 
 
 def gpu_rows():
