@@ -1,5 +1,9 @@
 """The cross-machine targets table (results/hosts.md): one column per machine folder, each cell that
-folder's own verdict, on small synthetic folders."""
+folder's own verdict, on small synthetic folders and on the repository's results/."""
+
+from pathlib import Path
+
+import pytest
 
 from convbench_plots import hosts
 from test_targets import L2, row, write_folder as machine
@@ -44,3 +48,15 @@ def test_a_root_without_machine_folders_or_with_a_bad_csv_is_one_line(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "x.csv" in err[0]
     assert hosts.main([str(tmp_path / "absent")]) == 2
+
+
+def test_the_committed_results_make_a_table_with_every_machine():
+    """The repository's own results/ (real CSVs of every host so far) go through without error."""
+    root = Path(__file__).resolve().parents[2] / "results"
+    folders = hosts.machine_folders(root)
+    if not folders:
+        pytest.skip(f"no machine folder under {root}")
+    text = hosts.summarize(root)
+    for i, f in enumerate(folders):
+        assert f"| M{i + 1} | {f.name} | " in text
+    assert "| cpu.fft ≥ 2× cpu.onednn at k ≥ 9" in text or all(f.name.startswith("nvidia") for f in folders)
