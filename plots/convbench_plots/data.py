@@ -173,9 +173,8 @@ class Dataset:
             if e.get("cpu"):
                 threads = e.get("omp_threads") or e.get("threads")
                 hw.append(f"{e['cpu']}" + (f", {threads} threads" if threads else ""))
-            m = re.search(r"\] (.+?) sm_\d+", str(e.get("cuda", "")))
-            if m:
-                hw.append(m.group(1))
+            if gpu := gpu_name(e):
+                hw.append(gpu)
             if e.get("date"):
                 dates.append(str(e["date"])[:10])
             if e.get("git_sha"):
@@ -193,6 +192,15 @@ class Dataset:
         if shas:
             parts.append("convbench " + ", ".join(dict.fromkeys(shas)))
         return " · ".join(parts)
+
+
+def gpu_name(env: dict) -> str | None:
+    """The GPU an env sidecar's run used: its device facts' name, else the one its CUDA summary
+    lists ("... [0] NVIDIA H200 sm_90"); None on a CPU-only run."""
+    name = (env.get("gpu") or {}).get("name")
+    if not name and (m := re.search(r"\] (.+?) sm_\d+", str(env.get("cuda", "")))):
+        name = m.group(1)
+    return name or None
 
 
 def _kind(path: Path, header: list[str]) -> str:

@@ -10,7 +10,6 @@ folders. Exit status: 0 written; 2 a folder holds a CSV that cannot be used (one
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -21,11 +20,7 @@ from .base import fmt
 def hardware(ds: data.Dataset) -> str:
     """'AMD EPYC ... (avx512f avx2 fma), 2 threads' or the GPU's name, from the env sidecars."""
     for f in ds.files:
-        env = f.env or {}
-        gpu = (env.get("gpu") or {}).get("name")
-        if not gpu and (m := re.search(r"\] (.+?) sm_\d+", str(env.get("cuda", "")))):
-            gpu = m.group(1)
-        if gpu:
+        if gpu := data.gpu_name(f.env or {}):
             return gpu
     for f in ds.files:
         env = f.env or {}

@@ -89,12 +89,17 @@ def implementations(detail) -> str:
     return ", ".join(names)
 
 
+def case_key(r) -> tuple:
+    """(sweep, *shape, pass) of a row, raw or of wide()."""
+    return tuple(r[c] for c in ["sweep"] + SHAPE_COLS + ["pass"])
+
+
 def case_notes(rows: pd.DataFrame, series: str, describe) -> dict:
-    """(sweep, *shape, pass) -> describe(detail) of `series`' rows, where that says something."""
+    """case_key -> describe(detail) of `series`' rows, where that says something."""
     notes = {}
     for _, r in rows[rows["series"] == series].iterrows():
         if text := describe(r["detail"] if "detail" in r else None):
-            notes.setdefault(tuple(r[c] for c in ["sweep"] + SHAPE_COLS + ["pass"]), text)
+            notes.setdefault(case_key(r), text)
     return notes
 
 
@@ -290,8 +295,7 @@ def cpu_target(ds) -> list[Target]:
         if not d.empty:
             impl = case_notes(d, "cpu.onednn", implementations)  # what oneDNN ran, where its rows say
             add_speedups(t, d, "cpu.fft", "cpu.onednn", lambda x: x >= 2, lambda r: f" {r['pass']}",
-                         lambda r: f" (oneDNN {n})" if (n := impl.get(tuple(r[c] for c in ["sweep"] + SHAPE_COLS
-                                                                              + ["pass"]))) else "")
+                         lambda r: f" (oneDNN {impl[case_key(r)]})" if case_key(r) in impl else "")
     return [t]
 
 
