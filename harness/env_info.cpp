@@ -83,6 +83,7 @@ nlohmann::json environment(const std::string& command_line) {
       {"host", std::string(host)},
       {"cpu", cpu_model()},
       {"cpu_simd", cpu_simd()},
+      {"cpu_l2_bytes", sysconf(_SC_LEVEL2_CACHE_SIZE)},  // per core; sizes cpu.fft's chunks (0: unknown)
       {"hardware_threads", std::thread::hardware_concurrency()},
       {"omp_threads", omp_get_max_threads()},
       {"memory_bytes", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE))},

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -401,6 +402,13 @@ TEST(GridPitch, PointsAreDistinctAndRowsAndSlabsSpanAnOddNumberOfLines) {
       EXPECT_GE(*used.begin(), 0);
       EXPECT_LT(*used.rbegin(), grid.elems);
     }
+}
+
+// cpu.fft's chunk buffers follow the core's L2: a quarter of it, never under 256 KiB (nor under
+// it where the C library cannot tell the size).
+TEST(ChunkBytes, AQuarterOfTheL2AtLeast256KiB) {
+  const int64_t l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  EXPECT_EQ(chunk_bytes(), std::max<int64_t>(256 << 10, l2 / 4)) << "L2 " << l2 << " bytes";
 }
 
 }  // namespace

@@ -96,10 +96,6 @@ enum Family { fX = 0, fW = 1, fY = 2 };
 constexpr const char* kForwardStage[3] = {"forward x", "forward w", "forward dy"};
 constexpr const char* kInverseStage[3] = {"inverse dx", "inverse dw", "inverse y"};
 
-// Bytes of one per-thread chunk buffer we aim for: half of a 512 KiB L2, so a chunk's
-// spectrum is still cached when it is transposed into the frequency-major buffer.
-constexpr int64_t kChunkBytes = 256 * 1024;
-
 // Frequency-major copies larger than this together cannot stay in a 32 MiB L3 until the GEMMs
 // read them, so pack writes them with non-temporal stores: no read-for-ownership of lines it
 // overwrites whole.
@@ -158,7 +154,7 @@ struct Layout {
       ld[f] = row_pitch(planes[f]);
       // Cache-sized chunks, at least one per thread, and at least 16 planes (a 64-byte line of
       // the frequency-major buffer per bin for each half of a chunk) when there are that many.
-      const int64_t by_cache = std::max<int64_t>(1, kChunkBytes / (total * int64_t(sizeof(float))));
+      const int64_t by_cache = std::max<int64_t>(1, chunk_bytes() / (total * int64_t(sizeof(float))));
       const int64_t by_threads = (planes[f] + threads - 1) / threads;
       int64_t c = std::max(std::min(by_cache, by_threads), std::min<int64_t>(16, planes[f]));
       // A multiple of 16 planes: each half of a chunk then fills whole 64-byte lines of a row.

@@ -21,8 +21,6 @@ namespace {
 using cf = std::complex<float>;
 using Clock = std::chrono::steady_clock;
 
-// Complex elements a timed batch spans: about a chunk of cpu.fft's (256 KiB), in cache.
-constexpr int64_t kBatchElems = 32 * 1024;
 // Largest plane timed as it is (complex elements, 2 MiB): a larger one is timed with its
 // largest dim divided by its smallest prime factor until it fits, scaled back by operation
 // count, so that a planner's timings stay quick on large inputs.
@@ -76,7 +74,7 @@ class TransformBench final : public Bench {
  public:
   TransformBench(const Extent& nf, unsigned flags) {
     const int64_t total = nf[0] * nf[1] * nf[2];
-    grids_ = std::max<int64_t>(1, kBatchElems / total);
+    grids_ = std::max<int64_t>(1, chunk_bytes() / int64_t(sizeof(cf)) / total);  // about a chunk of cpu.fft's
     const GridPitch pitch(nf, grids_);
     const int64_t m = grids_, elems = pitch.elems;
     // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,

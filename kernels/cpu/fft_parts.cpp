@@ -3,11 +3,25 @@
 #include <cblas.h>
 #include <fftw3.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <random>
 
 namespace convbench {
 
 using cf = std::complex<float>;
+
+int64_t chunk_bytes() {
+  static const int64_t bytes = [] {
+    int64_t l2 = 0;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);  // 0 or -1 where the C library cannot tell
+#endif
+    return std::max<int64_t>(int64_t{256} << 10, l2 / 4);
+  }();
+  return bytes;
+}
 
 void fill_random(float* p, int64_t n) {
   std::mt19937 rng(std::random_device{}());

@@ -33,6 +33,12 @@ struct GridPitch {
   }
 };
 
+// Bytes of one of cpu.fft's per-thread chunk buffers (and of the cost model's timed batches): a
+// quarter of a core's L2 (sysconf), so that both buffers of a stage, out of place, stay cached
+// while the chunk is transposed into the frequency-major rows; at least 256 KiB. Measured on a
+// 2 MiB L2 (512 KiB chunks against 256): 64x64 grids 7-23% faster a pass, the rest unchanged.
+int64_t chunk_bytes();
+
 // Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
 void fill_random(float* p, int64_t n);
 

@@ -416,3 +416,12 @@ def test_env_names_the_fftw_that_is_loaded(convbench_bin, tmp_path):
     subprocess.run([compiler, "-shared", "-fPIC", "-o", str(lib), str(source)], check=True, timeout=60)
     run = run_env(convbench_bin, tmp_path, "preload", {"LD_PRELOAD": str(lib)})
     assert run["versions"]["fftw"] == version
+
+
+def test_env_records_the_l2_that_sizes_cpu_fft_chunks(convbench_bin, tmp_path):
+    """cpu.fft's chunk buffers are a quarter of a core's L2: the sidecar says how large it is."""
+    run = run_env(convbench_bin, tmp_path, "l2", {})
+    getconf = subprocess.run(["getconf", "LEVEL2_CACHE_SIZE"], capture_output=True, text=True, timeout=30)
+    if getconf.returncode != 0 or not getconf.stdout.strip().isdigit():
+        pytest.skip("getconf cannot tell this machine's L2 size")
+    assert run["cpu_l2_bytes"] == int(getconf.stdout.strip())
