@@ -550,7 +550,7 @@ int run_bench(const BenchOptions& o) {
   const int rounds = std::max(1, o.rounds);
   Progress progress(o.progress || isatty(STDERR_FILENO), todo.size() * size_t(rounds));
   AlgoOptions base;
-  base.fft_measure = o.fft_measure;
+  base.fft_planning = o.fft_planning;
   base.fft_tile = o.fft_tile;
   base.filter_spectra = o.filter_spectra;
   base.fft_grid_bytes = o.fft_grid_mib << 20;

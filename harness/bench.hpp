@@ -17,7 +17,7 @@ struct BenchOptions {
   std::vector<std::string> fft_size;     // of "cheapest", "smooth", "pow2"; empty: the sweep's
   int reps = 0;                          // 0: the sweep's own
   int rounds = 1;                        // times through the case list, round-robin; one row per case
-  bool fft_measure = false;              // FFTW_MEASURE planning
+  std::string fft_planning = "estimate";  // cpu.fft's FFTW plans: "estimate", "measure" or "patient"
   int64_t fft_tile = 0;                  // tiled FFT algorithms: tile input extent (0: planner)
   std::string filter_spectra = "planner";  // cuda.fft/fbfft: the filter's spectra by "dft", "fft" or the planner
   int64_t fft_grid_mib = 0;              // cuda.fft/fbfft: grid chunks' MiB (0: the algorithm's rule)

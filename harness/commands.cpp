@@ -33,7 +33,12 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_option("--fft-size", o->fft_size, std::string(kFftSizeHelp) + "; a comma list runs each in turn per case")
       ->delimiter(',')
       ->check(kFftSizePolicy);
-  cmd->add_flag("--fft-measure", o->fft_measure, "Plan FFTW transforms with FFTW_MEASURE (slower planning)");
+  cmd->add_option("--fft-planning", o->fft_planning,
+                  "cpu.fft/cpu.fft_tiled: how FFTW plans the transforms: estimate (default: FFTW_ESTIMATE, "
+                  "instant and the same every run), measure (FFTW_MEASURE) or patient (FFTW_PATIENT: seconds a "
+                  "layer; faster plans at sizes without a codelet of their own such as 18, 35, 36, see README)")
+      ->check(CLI::IsMember({"estimate", "measure", "patient"}));
+  cmd->add_flag_callback("--fft-measure", [o] { o->fft_planning = "measure"; }, "Same as --fft-planning measure");
   cmd->add_option("--fft-tile", o->fft_tile, "Tiled FFT algorithms (*.fft_tiled): tile input extent per dim (default: the planner's)")
       ->check(kPositiveInteger);
   cmd->add_option("--filter-spectra", o->filter_spectra,

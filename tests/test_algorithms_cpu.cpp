@@ -227,6 +227,37 @@ TEST(CpuFft, GaussComplexGemmsMatchTheReference) {
             std::string::npos);
 }
 
+// FFTW_MEASURE and FFTW_PATIENT plan by running transforms on the chunk buffers (overwriting
+// them): planned in prepare, before any data, every pass and the step match the reference on
+// random shapes, 1D-3D, as with FFTW_ESTIMATE; an unknown planning is refused by name.
+TEST(CpuFft, MeasuredAndPatientPlansMatchTheReference) {
+  std::mt19937_64 rng(test_seed() + 22);
+  for (const char* planning : {"measure", "patient"}) {
+    AlgoOptions opt;
+    opt.fft_planning = planning;
+    opt.fft_size = FftSizePolicy::smooth;  // 7-smooth sizes: FFTW's composite plans, where planning matters
+    const auto algo = make_algorithm("cpu.fft", opt);
+    for (int dims = 1; dims <= 3; ++dims)
+      for (int i = 0; i < 2; ++i) {
+        const Shape s = random_shape(rng, dims);
+        SCOPED_TRACE(std::string(planning) + " " + s.to_string());
+        const Case c = make_case(rng, s);
+        for (Pass p : kAllPasses) {
+          const Outputs o = run_pass(*algo, c, p);
+          for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+            if (pass_covered(p, q)) {
+              EXPECT_LE(rel_error(o.of(q).data(), c.ref[int(q)].values), tolerance(s, q, c.ref[int(q)]))
+                  << to_string(p) << "/" << to_string(q);
+            }
+        }
+      }
+  }
+  AlgoOptions bad;
+  bad.fft_planning = "exhaustive";
+  EXPECT_NE(make_algorithm("cpu.fft", bad)->supports(random_shape(rng, 2), Pass::fprop).find("fft_planning 'exhaustive'"),
+            std::string::npos);
+}
+
 // The stages cpu.fft marks for --stages, one per tensor transform and per GEMM: they show the
 // step's reuse (x, w, dy transformed once each) and run_backward() after fprop transforming dy
 // only. Without a clock nothing is marked.

@@ -246,6 +246,7 @@ def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
     (["--shape", "in=8", "--fft-grid-mib", "0"], "--fft-grid-mib: must be a positive integer, got '0'"),
     (["--shape", "in=8", "--fft-grid-mib", "4294967296"], "--fft-grid-mib: Value 4294967296 not in range"),
     (["--shape", "in=8", "--complex-gemm", "2m"], "--complex-gemm: 2m not in {planner,4m,3m}"),
+    (["--shape", "in=8", "--fft-planning", "exhaustive"], "--fft-planning: exhaustive not in {estimate,measure,patient}"),
     ([], "give --sweep FILE and/or --shape SPEC"),
 ])
 def test_bad_input_gets_one_line(convbench_bin, tmp_path, args, message):
@@ -425,3 +426,15 @@ def test_env_records_the_l2_that_sizes_cpu_fft_chunks(convbench_bin, tmp_path):
     if getconf.returncode != 0 or not getconf.stdout.strip().isdigit():
         pytest.skip("getconf cannot tell this machine's L2 size")
     assert run["cpu_l2_bytes"] == int(getconf.stdout.strip())
+
+
+@pytest.mark.parametrize("args, note", [([], None), (["--fft-planning", "patient"], "FFTW patient plans"),
+                                        (["--fft-measure"], "FFTW measure plans")])
+def test_fft_planning_reaches_cpu_fft_and_its_rows_say_so(convbench_bin, tmp_path, args, note):
+    out = tmp_path / "r.csv"
+    bench(convbench_bin, "--shape", "N=2,C=3,K=4,in=13x11,k=3x3,pad=1", "--algo", "cpu.fft,cpu.fft_tiled",
+          "--pass", "fprop,step", "--fft-size", "smooth", "--reps", "1", *args, "--out", str(out))
+    rows = read_rows(out)
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), rows
+    for r in rows:
+        assert ("FFTW " in r["detail"]) == (note is not None) and (note is None or note in r["detail"]), r["detail"]

@@ -37,7 +37,8 @@ enum class FftSizePolicy { cheapest, smooth, pow2 };
 // Knobs shared by algorithms; each uses what applies to it.
 struct AlgoOptions {
   FftSizePolicy fft_size = FftSizePolicy::cheapest;
-  bool fft_measure = false;  // FFTW_MEASURE planning instead of FFTW_ESTIMATE
+  // cpu.fft's FFTW plans: "estimate", "measure" or "patient" (FFTW_ESTIMATE, _MEASURE, _PATIENT).
+  std::string fft_planning = "estimate";
   // Tiled FFT algorithms: the tiles' input extent per dim (0: the planner chooses).
   int64_t fft_tile = 0;
   int threads = 0;           // 0: library default
