@@ -404,11 +404,16 @@ TEST(GridPitch, PointsAreDistinctAndRowsAndSlabsSpanAnOddNumberOfLines) {
     }
 }
 
-// cpu.fft's chunk buffers follow the core's L2: a quarter of it, never under 256 KiB (nor under
-// it where the C library cannot tell the size).
-TEST(ChunkBytes, AQuarterOfTheL2AtLeast256KiB) {
-  const int64_t l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-  EXPECT_EQ(chunk_bytes(), std::max<int64_t>(256 << 10, l2 / 4)) << "L2 " << l2 << " bytes";
+// cpu.fft's chunks: what 256 KiB holds, at least 32 planes where a quarter of the core's L2 holds
+// them (that L2 as sysconf tells it), at least one plane.
+TEST(ChunkPlanes, WhatAQuarterMiBHoldsAtLeast32WhereAQuarterOfTheL2Does) {
+  const int64_t quarter_l2 = std::max<int64_t>(0, sysconf(_SC_LEVEL2_CACHE_SIZE) / 4);
+  SCOPED_TRACE(::testing::Message() << "L2 / 4 = " << quarter_l2 << " bytes");
+  EXPECT_EQ(chunk_planes(35 * 35 * 4), 53);  // 32x32 ResNet layer's grid: 256 KiB holds more than 32
+  EXPECT_EQ(chunk_planes(20 * 20 * 4), 163);
+  EXPECT_EQ(chunk_planes(64 * 64 * 4), quarter_l2 >= 32 * 64 * 64 * 4 ? 32 : std::max<int64_t>(16, quarter_l2 / (64 * 64 * 4)));
+  EXPECT_EQ(chunk_planes(256 * 256 * 4), std::max<int64_t>(1, std::min<int64_t>(32, quarter_l2 / (256 * 256 * 4))));
+  EXPECT_EQ(chunk_planes(4096 * 4096 * 4), 1);
 }
 
 }  // namespace

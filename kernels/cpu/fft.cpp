@@ -168,7 +168,7 @@ struct Layout {
       ld[f] = row_pitch(planes[f]);
       // Cache-sized chunks, at least one per thread, and at least 16 planes (a 64-byte line of
       // the frequency-major buffer per bin for each half of a chunk) when there are that many.
-      const int64_t by_cache = std::max<int64_t>(1, chunk_bytes() / (total * int64_t(sizeof(float))));
+      const int64_t by_cache = chunk_planes(total * int64_t(sizeof(float)));
       const int64_t by_threads = (planes[f] + threads - 1) / threads;
       int64_t c = std::max(std::min(by_cache, by_threads), std::min<int64_t>(16, planes[f]));
       // A multiple of 16 planes: each half of a chunk then fills whole 64-byte lines of a row.

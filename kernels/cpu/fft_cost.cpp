@@ -74,7 +74,7 @@ class TransformBench final : public Bench {
  public:
   TransformBench(const Extent& nf, unsigned flags) {
     const int64_t total = nf[0] * nf[1] * nf[2];
-    grids_ = std::max<int64_t>(1, chunk_bytes() / int64_t(sizeof(cf)) / total);  // about a chunk of cpu.fft's
+    grids_ = std::max<int64_t>(1, chunk_planes(total * int64_t(sizeof(float))) / 2);  // about a chunk of cpu.fft's
     const GridPitch pitch(nf, grids_);
     const int64_t m = grids_, elems = pitch.elems;
     // The same random data before every run: planning with FFTW_MEASURE overwrites the buffer,

@@ -12,15 +12,17 @@ namespace convbench {
 
 using cf = std::complex<float>;
 
-int64_t chunk_bytes() {
-  static const int64_t bytes = [] {
+int64_t chunk_planes(int64_t plane_bytes) {
+  static const int64_t quarter_l2 = [] {
     int64_t l2 = 0;
 #if defined(_SC_LEVEL2_CACHE_SIZE)
     l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);  // 0 or -1 where the C library cannot tell
 #endif
-    return std::max<int64_t>(int64_t{256} << 10, l2 / 4);
+    return std::max<int64_t>(0, l2 / 4);
   }();
-  return bytes;
+  constexpr int64_t kChunkBytes = 256 << 10, kLinesPlanes = 32;
+  plane_bytes = std::max<int64_t>(1, plane_bytes);
+  return std::max<int64_t>({1, kChunkBytes / plane_bytes, std::min(kLinesPlanes, quarter_l2 / plane_bytes)});
 }
 
 void fill_random(float* p, int64_t n) {

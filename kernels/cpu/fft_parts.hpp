@@ -33,11 +33,14 @@ struct GridPitch {
   }
 };
 
-// Bytes of one of cpu.fft's per-thread chunk buffers (and of the cost model's timed batches): a
-// quarter of a core's L2 (sysconf), so that both buffers of a stage, out of place, stay cached
-// while the chunk is transposed into the frequency-major rows; at least 256 KiB. Measured on a
-// 2 MiB L2 (512 KiB chunks against 256): 64x64 grids 7-23% faster a pass, the rest unchanged.
-int64_t chunk_bytes();
+// Planes of plane_bytes each that one of cpu.fft's per-thread chunk buffers holds (and the cost
+// model's timed batches): as many as 256 KiB holds, so that a chunk's spectrum is still cached
+// when it is transposed into the frequency-major rows, and at least 32 where a quarter of the
+// core's L2 (sysconf) holds them: each half of a chunk then writes two whole 64-byte lines to a
+// row instead of one. At least 1. On a 2 MiB L2, 64x64 grids (16 -> 32 planes) ran 4-25% faster
+// a pass; larger chunks for smaller grids gained nothing and, with many threads, would cost the
+// band-limited layers their workspace savings (the buffers do not shrink with compression).
+int64_t chunk_planes(int64_t plane_bytes);
 
 // Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
 void fill_random(float* p, int64_t n);
