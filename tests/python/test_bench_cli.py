@@ -420,7 +420,8 @@ def test_env_names_the_fftw_that_is_loaded(convbench_bin, tmp_path):
 
 
 def test_env_records_the_l2_that_sizes_cpu_fft_chunks(convbench_bin, tmp_path):
-    """cpu.fft's chunk buffers are a quarter of a core's L2: the sidecar says how large it is."""
+    """cpu.fft's chunks grow to 32 planes where a quarter of a core's L2 holds them: the sidecar says
+    how large that L2 is."""
     run = run_env(convbench_bin, tmp_path, "l2", {})
     getconf = subprocess.run(["getconf", "LEVEL2_CACHE_SIZE"], capture_output=True, text=True, timeout=30)
     if getconf.returncode != 0 or not getconf.stdout.strip().isdigit():
