@@ -114,14 +114,14 @@ double volume(const Extent& e) { return double(e[0] * e[1] * e[2]); }
 
 }  // namespace
 
-Extent pick_cheapest(const std::vector<Extent>& sizes, const std::vector<double>& costs) {
+Extent pick_cheapest(const std::vector<Extent>& sizes, const std::vector<double>& costs, double tolerance) {
   if (sizes.empty() || sizes.size() != costs.size()) throw std::invalid_argument("pick_cheapest: no sizes or costs");
-  // Within kCostTolerance of the least cost (the spread of repeated timings) the fewest points
+  // Within the tolerance of the least cost (the spread of repeated timings) the fewest points
   // win: less memory, and the same choice from run to run. Of equal volumes the first wins.
   const double least = *std::min_element(costs.begin(), costs.end());
   std::optional<size_t> pick;
   for (size_t i = 0; i < sizes.size(); ++i)
-    if (costs[i] <= least * (1 + kCostTolerance) && (!pick || volume(sizes[i]) < volume(sizes[*pick]))) pick = i;
+    if (costs[i] <= least * (1 + tolerance) && (!pick || volume(sizes[i]) < volume(sizes[*pick]))) pick = i;
   return sizes[*pick];
 }
 

@@ -837,9 +837,9 @@ constexpr double kPlanLimitNs = 10e9;
 constexpr size_t kFinalists = 3;
 
 // Runs each finalist's exact training step on the layer, once to warm up and then in two rounds,
-// round-robin; pick_cheapest of the best times. nullopt, with the reason in `how`, when that
-// would exceed kPlanLimitNs (the model's estimate first, then the warm-up runs) or a finalist
-// cannot run (no memory: prepare() then says why for the row).
+// round-robin; pick_cheapest of the best times within kTimedTolerance. nullopt, with the reason
+// in `how`, when that would exceed kPlanLimitNs (the model's estimate first, then the warm-up
+// runs) or a finalist cannot run (no memory: prepare() then says why for the row).
 std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, const std::vector<Extent>& finalists,
                                      std::string& how) {
   const std::string over = fmt::format("planner: the model's pick (timing {} finalists would take over {:g} s)",
@@ -883,7 +883,7 @@ std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, con
     how = "planner timed steps:";
     for (size_t i = 0; i < finalists.size(); ++i)
       how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), best[i] / 1e6);
-    return pick_cheapest(finalists, best);
+    return pick_cheapest(finalists, best, kTimedTolerance);
   } catch (const std::bad_alloc&) {
     how = "planner: the model's pick (no memory to time its finalists)";
   } catch (const std::exception& e) {
