@@ -79,7 +79,7 @@ Extent choose_fft_sizes(const Shape& s, FftSizePolicy policy, const FftCostModel
 // Tie band for the finalists' timed steps (cpu.fft): the whole layer timed round-robin in one
 // process tells sizes 2-3% apart in the same order run after run, so the fastest wins unless
 // within 1% (a 10% band kept 35x35 and 20x18 for the 32^2 and 16^2 ResNet layers, whose 36x36
-// and 20x20 were 5-20% faster in every pass).
+// and 20x20 take 0.83-0.97x their time in every pass and the step).
 constexpr double kTimedTolerance = 0.01;
 
 // The cheapest of sizes by costs (same order, any unit): within `tolerance` of the least cost
