@@ -116,8 +116,8 @@ double volume(const Extent& e) { return double(e[0] * e[1] * e[2]); }
 
 Extent pick_cheapest(const std::vector<Extent>& sizes, const std::vector<double>& costs, double tolerance) {
   if (sizes.empty() || sizes.size() != costs.size()) throw std::invalid_argument("pick_cheapest: no sizes or costs");
-  // Within the tolerance of the least cost (the spread of repeated timings) the fewest points
-  // win: less memory, and the same choice from run to run. Of equal volumes the first wins.
+  // Within the tolerance of the least cost (a near tie: the spread of the cost between runs)
+  // the fewest points win, which take less memory. Of equal volumes the first wins.
   const double least = *std::min_element(costs.begin(), costs.end());
   std::optional<size_t> pick;
   for (size_t i = 0; i < sizes.size(); ++i)
