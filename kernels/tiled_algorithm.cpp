@@ -1,5 +1,7 @@
 #include "convbench/tiled_algorithm.hpp"
 
+#include "convbench/fft_size.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -29,7 +31,7 @@ std::string TiledAlgorithm::description() const {
 
 // The tile size is chosen by the cost of a training step, so that every pass of a layer runs
 // the same tiles (and the step the same arithmetic as its separate passes).
-TilePlan TiledAlgorithm::plan(const Shape& s, Pass p) const {
+TilePlan TiledAlgorithm::plan(const Shape& s, Pass p, std::string* how) const {
   if (opt_.compression != 0)
     throw std::invalid_argument("band-limiting is not offered over tiles (" + inner_->name() + " has it)");
   auto inner_reason = [&](const Shape& run) { return inner_->supports(run, p); };
@@ -44,12 +46,18 @@ TilePlan TiledAlgorithm::plan(const Shape& s, Pass p) const {
       throw std::invalid_argument(fmt::format("tiles of {} points: {}", opt_.fft_tile, why));
     return pl;
   }
-  const int64_t extent = choose_tile_extent(
+  const std::vector<TileCandidate> finalists = tile_extent_finalists(
       s, opt_.fft_size, [&](const Shape& run) { return inner_->modelled_cost(run, Pass::step); },
-      [&](const Shape& run) { return inner_reason(run).empty(); });
-  if (extent == 0)
+      [&](const Shape& run) { return inner_reason(run).empty(); }, kFinalistSpread, tile_finalists());
+  if (finalists.empty())
     throw std::invalid_argument("no tile size that " + inner_->name() + " runs (whole shape: " + inner_reason(s) + ")");
-  return plan_tiles(s, extent);
+  TileChoice choice = choose_tiles(s, finalists);
+  if (how) *how = std::move(choice.how);
+  return plan_tiles(s, choice.extent);
+}
+
+TiledAlgorithm::TileChoice TiledAlgorithm::choose_tiles(const Shape&, const std::vector<TileCandidate>& finalists) const {
+  return {finalists.front().extent, finalists.size() == 1 ? "" : "tile planner: the model's pick"};
 }
 
 Extent TiledAlgorithm::transform_sizes(const Shape& s, Pass p) const {
@@ -96,9 +104,10 @@ void TiledAlgorithm::prepare(const Shape& s, Pass p) {
   prepared_.reset();
   x_.reset(), dy_.reset(), y_.reset(), dx_.reset();
   x_gathered_ = false;
+  tiles_how_.clear();
   TilePlan pl;
   try {
-    pl = plan(s, p);
+    pl = plan(s, p, &tiles_how_);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(name_ + ": " + e.what());
   }
@@ -169,6 +178,7 @@ std::string TiledAlgorithm::detail() const {
   std::string d = plan_.tiles == 1 ? "one tile"
                                    : fmt::format("tiles {} of {} outputs", joined(plan_.count, shape_.dims),
                                                  joined(plan_.sub.out, shape_.dims));
+  if (!tiles_how_.empty()) d += "; " + tiles_how_;
   if (std::string inner = inner_->detail(); !inner.empty()) d += "; " + inner;
   return d;
 }

@@ -57,38 +57,44 @@ TileCopy TilePlan::output(const Shape& s) const {
   return g;
 }
 
-int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
-                           const std::function<bool(const Shape&)>& accepts) {
+std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
+                                                 const std::function<double(const Shape&)>& cost,
+                                                 const std::function<bool(const Shape&)>& accepts, double spread,
+                                                 size_t most) {
   // Tile extents are transform sizes: powers of two under pow2, else 7-smooth sizes (the inner
   // planner may still pad a tile to a cheaper size).
   const FftSizePolicy sizes = policy == FftSizePolicy::pow2 ? policy : FftSizePolicy::smooth;
   int64_t smallest = 1, largest = 1;
   for (int i = kMaxDims - s.dims; i < kMaxDims; ++i)
     smallest = std::max(smallest, s.dilated_kernel(i)), largest = std::max(largest, s.padded(i));
-  struct Candidate {
-    double cost;
-    int64_t extent;
-  };
   // Tiles pay with small transforms: extents up to kMaxTileExtent (or 8 dilated kernels), then
   // the whole input as one tile. That bounds the planner's work (and a measured cost's timings)
   // on large inputs.
   const int64_t ceiling = std::max(kMaxTileExtent, 8 * smallest);
-  std::vector<Candidate> candidates;
+  std::vector<TileCandidate> candidates;
   auto consider = [&](int64_t extent) {
     const TilePlan plan = plan_tiles(s, extent);
-    candidates.push_back({cost(plan.tiles == 1 ? s : plan.sub), extent});
+    candidates.push_back({extent, cost(plan.tiles == 1 ? s : plan.sub)});
   };
   for (int64_t e = fft_size(smallest, sizes); e < largest && e <= ceiling; e = fft_size(e + 1, sizes)) consider(e);
   consider(largest);
   // Cheapest first; on a tie, the larger extent (fewer tiles, fewer copies).
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+  std::sort(candidates.begin(), candidates.end(), [](const TileCandidate& a, const TileCandidate& b) {
     return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;
   });
-  for (const Candidate& c : candidates) {
+  std::vector<TileCandidate> finalists;
+  for (const TileCandidate& c : candidates) {
+    if (finalists.size() >= most || (!finalists.empty() && !(c.cost <= finalists.front().cost * spread))) break;
     const TilePlan plan = plan_tiles(s, c.extent);
-    if (accepts(plan.tiles == 1 ? s : plan.sub)) return c.extent;
+    if (accepts(plan.tiles == 1 ? s : plan.sub)) finalists.push_back(c);
   }
-  return 0;
+  return finalists;
+}
+
+int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
+                           const std::function<bool(const Shape&)>& accepts) {
+  const std::vector<TileCandidate> pick = tile_extent_finalists(s, policy, cost, accepts, 1, 1);
+  return pick.empty() ? 0 : pick.front().extent;
 }
 
 }  // namespace convbench

@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <functional>
 #include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "algorithms.hpp"
 #include "conv_case.hpp"
@@ -269,6 +274,98 @@ TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
   // pow2: every tile extent the planner considers is a power of two (or the whole input).
   const int64_t p2 = choose_tile_extent(s, FftSizePolicy::pow2, counted, [](const Shape&) { return true; });
   EXPECT_TRUE((p2 & (p2 - 1)) == 0 || p2 == 102) << p2;
+}
+
+// The finalists a timing planner runs: the planner's order (its pick first), within the spread
+// of the least cost, at most `most`, only extents the inner algorithm accepts.
+TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
+  const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
+  const auto all = [](const Shape&) { return true; };
+  // Least at tiles of 30 inputs (cost 1), then 28 and 32 (3 each), 27 (4), 25 and 35 (6).
+  const auto dip = [](const Shape& run) { return 1 + std::abs(double(run.in[2]) - 30); };
+  auto extents = [&](double spread, size_t most, const std::function<bool(const Shape&)>& accepts) {
+    std::vector<int64_t> e;
+    for (const TileCandidate& c : tile_extent_finalists(s, FftSizePolicy::smooth, dip, accepts, spread, most)) {
+      EXPECT_EQ(c.cost, dip(plan_tiles(s, c.extent).sub)) << c.extent;
+      e.push_back(c.extent);
+    }
+    return e;
+  };
+  EXPECT_EQ(extents(4, 3, all), (std::vector<int64_t>{30, 32, 28})) << "a tie goes to the larger extent";
+  EXPECT_EQ(extents(4, 5, all), (std::vector<int64_t>{30, 32, 28, 27}));
+  EXPECT_EQ(extents(2.9, 3, all), (std::vector<int64_t>{30}));
+  EXPECT_EQ(extents(100, 1, all), (std::vector<int64_t>{choose_tile_extent(s, FftSizePolicy::smooth, dip, all)}));
+  // Rejected extents are skipped, and the spread counts from the least accepted cost.
+  const auto not30 = [](const Shape& run) { return run.in[2] != 30; };
+  EXPECT_EQ(extents(1.5, 3, not30), (std::vector<int64_t>{32, 28, 27}));
+  EXPECT_TRUE(extents(4, 3, [](const Shape&) { return false; }).empty());
+}
+
+// "tile planner timed steps: 15x15 2.1 ms, whole 3 ms" -> (label, ms) pairs.
+std::vector<std::pair<std::string, double>> timed_tile_steps(const std::string& detail) {
+  std::vector<std::pair<std::string, double>> steps;
+  const std::string head = "tile planner timed steps:";
+  const size_t at = detail.find(head);
+  if (at == std::string::npos) return steps;
+  std::istringstream in(detail.substr(at + head.size(), detail.find(';', at) - at - head.size()));
+  std::string entry;
+  while (std::getline(in, entry, ',')) {
+    std::istringstream e(entry);
+    std::string label, unit;
+    double ms = -1;
+    e >> label >> ms >> unit;
+    steps.emplace_back(label, unit == "ms" ? ms : -1);
+  }
+  return steps;
+}
+
+// cpu.fft_tiled times the model's finalist tile sizes as the layer's step and runs the fastest
+// (within kTimedTolerance), once per layer: every pass and thread count then runs those tiles.
+TEST(CpuFftTiled, TimesTheModelsTileFinalistsAsTheLayersStep) {
+  int timed = 0;
+  for (const Shape& s : {Shape::make({1, 8, 8, 1, {150, 150}, {3, 3}, {1}, {1}, {1}}),
+                         Shape::make({2, 4, 6, 1, {96, 80}, {5, 5}, {2}, {1}, {1}}),
+                         Shape::make({1, 4, 4, 1, {3000}, {7}, {3}, {1}, {1}}),
+                         Shape::make({1, 2, 2, 1, {40, 40, 40}, {3, 3, 3}, {1}, {1}, {1}})}) {
+    SCOPED_TRACE(s.to_string());
+    AlgoOptions opt;
+    opt.threads = 2;
+    const auto algo = make_algorithm("cpu.fft_tiled", opt);
+    algo->prepare(s, Pass::fprop);
+    const std::string detail = algo->detail();
+    const Shape run = algo->modelled_shape(s, Pass::fprop);
+    std::string chosen = "whole";
+    if (!(run == s)) {
+      chosen.clear();
+      for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
+        if (!chosen.empty()) chosen += 'x';
+        chosen += std::to_string(run.in[i]);
+      }
+    }
+    const auto steps = timed_tile_steps(detail);
+    if (steps.empty()) {
+      EXPECT_NE(detail.find("tile planner: the model's pick, its only finalist"), std::string::npos) << detail;
+    } else {
+      ASSERT_GE(steps.size(), 2u) << detail;
+      ASSERT_LE(steps.size(), 3u) << detail;
+      double fastest = std::numeric_limits<double>::infinity(), mine = -1;
+      for (const auto& [label, ms] : steps) {
+        EXPECT_GT(ms, 0) << detail;
+        fastest = std::min(fastest, ms);
+        if (label == chosen) mine = ms;
+      }
+      ASSERT_GE(mine, 0) << chosen << " is not a finalist: " << detail;
+      EXPECT_LE(mine, fastest * (1 + kTimedTolerance) * 1.01) << detail;  // 3 significant digits printed
+      ++timed;
+    }
+    opt.threads = 1;
+    const auto one = make_algorithm("cpu.fft_tiled", opt);
+    for (Pass p : {Pass::dgrad, Pass::step}) {
+      one->prepare(s, p);
+      EXPECT_EQ(one->detail(), detail) << "planned once per layer, " << to_string(p);
+    }
+  }
+  EXPECT_GT(timed, 0) << "no layer had two tile finalists";
 }
 
 TEST(CpuFftTiled, ReasonsForWhatItCannotRun) {

@@ -844,46 +844,20 @@ std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, con
                                      std::string& how) {
   const std::string over = fmt::format("planner: the model's pick (timing {} finalists would take over {:g} s)",
                                        finalists.size(), kPlanLimitNs / 1e9);
-  using Clock = std::chrono::steady_clock;
   const int threads = thread_count(opt);
-  constexpr int kRuns = 3;  // a warm-up and two timed rounds
-  double estimate = 0;      // the model's ns on one thread, spread over the threads
-  for (const Extent& nf : finalists)
-    estimate += kRuns * fft_conv_cost(s, Pass::step, nf, 0, cost_model(opt)) / threads;
+  double estimate = 0;  // the model's ns on one thread, spread over the threads (three runs each)
+  for (const Extent& nf : finalists) estimate += 3 * fft_conv_cost(s, Pass::step, nf, 0, cost_model(opt)) / threads;
   if (!(estimate <= kPlanLimitNs)) return how = over, std::nullopt;
   AlgoOptions exact = opt;
   exact.compression = 0;
   try {
-    auto random = [](int64_t n) {
-      std::vector<float> v(static_cast<size_t>(n));
-      fill_random(v.data(), n);
-      return v;
-    };
-    const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),
-               dy = random(s.N * s.K * s.out_volume());
-    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
-    const ConvBuffers t{x.data(), w.data(), dy.data(), y.data(), dx.data(), dw.data()};
-    std::vector<std::unique_ptr<CpuFft>> algos;
-    std::vector<double> best(finalists.size(), std::numeric_limits<double>::infinity());
-    double spent = 0;
-    for (int round = 0; round < kRuns; ++round)
-      for (size_t i = 0; i < finalists.size(); ++i) {
-        if (round == 0) {
-          algos.push_back(std::make_unique<CpuFft>(exact, finalists[i]));
-          algos.back()->prepare(s, Pass::step);
-        }
-        const auto t0 = Clock::now();
-        algos[i]->run(Pass::step, t);
-        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-        spent += ns;
-        if (round > 0) best[i] = std::min(best[i], ns);
-        if (round == 0 && spent / double(i + 1) * double(kRuns * finalists.size()) > kPlanLimitNs)
-          return how = over, std::nullopt;
-      }
+    const auto best = time_steps_round_robin(
+        s, finalists.size(), [&](size_t i) { return std::make_unique<CpuFft>(exact, finalists[i]); }, kPlanLimitNs);
+    if (!best) return how = over, std::nullopt;
     how = "planner timed steps:";
     for (size_t i = 0; i < finalists.size(); ++i)
-      how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), best[i] / 1e6);
-    return pick_cheapest(finalists, best, kTimedTolerance);
+      how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), (*best)[i] / 1e6);
+    return pick_cheapest(finalists, *best, kTimedTolerance);
   } catch (const std::bad_alloc&) {
     how = "planner: the model's pick (no memory to time its finalists)";
   } catch (const std::exception& e) {

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <random>
 
 namespace convbench {
@@ -29,6 +31,39 @@ void fill_random(float* p, int64_t n) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
+}
+
+std::optional<std::vector<double>> time_steps_round_robin(const Shape& s, size_t count,
+                                                          const std::function<std::unique_ptr<Algorithm>(size_t)>& make,
+                                                          double limit_ns) {
+  using Clock = std::chrono::steady_clock;
+  auto random = [](int64_t n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    fill_random(v.data(), n);
+    return v;
+  };
+  const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),
+             dy = random(s.N * s.K * s.out_volume());
+  std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+  const ConvBuffers t{x.data(), w.data(), dy.data(), y.data(), dx.data(), dw.data()};
+  std::vector<std::unique_ptr<Algorithm>> algos;
+  constexpr int kRuns = 3;  // a warm-up and two timed rounds
+  std::vector<double> best(count, std::numeric_limits<double>::infinity());
+  double spent = 0;
+  for (int round = 0; round < kRuns; ++round)
+    for (size_t i = 0; i < count; ++i) {
+      if (round == 0) {
+        algos.push_back(make(i));
+        algos.back()->prepare(s, Pass::step);
+      }
+      const auto t0 = Clock::now();
+      algos[i]->run(Pass::step, t);
+      const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+      spent += ns;
+      if (round > 0) best[i] = std::min(best[i], ns);
+      if (round == 0 && spent / double(i + 1) * double(kRuns * count) > limit_ns) return std::nullopt;
+    }
+  return best;
 }
 
 std::mutex& fftw_planner_mutex() {

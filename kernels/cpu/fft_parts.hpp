@@ -3,8 +3,13 @@
 
 #include <complex>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 
+#include "convbench/algorithm.hpp"
 #include "convbench/shape.hpp"
 
 namespace convbench {
@@ -44,6 +49,14 @@ int64_t chunk_planes(int64_t plane_bytes);
 
 // Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
 void fill_random(float* p, int64_t n);
+
+// A planner's timing of `count` finalists as the training step of layer s, on fresh random
+// tensors: make(i) builds finalist i, prepared for the step here (not timed); then a warm-up
+// round and two timed rounds, round-robin (a slow spell of the machine falls on all alike). Each
+// one's best ns; nullopt when the warm-up round shows the rounds would take over limit_ns.
+std::optional<std::vector<double>> time_steps_round_robin(const Shape& s, size_t count,
+                                                          const std::function<std::unique_ptr<Algorithm>(size_t)>& make,
+                                                          double limit_ns);
 
 // FFTW's planner keeps global state: every plan creation and destruction goes through here.
 std::mutex& fftw_planner_mutex();

@@ -3,11 +3,20 @@
 // are added in sequence within a plane, so no two threads write one element. (TileCopy's row
 // functions, which the CUDA kernels share, divide to locate every row; on the CPU these loops
 // walk the rows instead, and the copies stay a small part of the time.)
+#include <fmt/format.h>
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "convbench/cpu_algorithms.hpp"
+#include "convbench/fft_size.hpp"
 #include "convbench/tiled_algorithm.hpp"
+#include "fft_parts.hpp"
 
 namespace convbench {
 namespace {
@@ -35,11 +44,31 @@ void for_tile_rows(const TileCopy& g, int64_t t, Row&& row) {
     }
 }
 
+TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions& opt,
+                                               const std::vector<TileCandidate>& finalists);
+
 class CpuTiles final : public TiledAlgorithm {
  public:
   explicit CpuTiles(const AlgoOptions& opt) : TiledAlgorithm("cpu.fft_tiled", make_cpu_fft(opt), opt) {}
 
  private:
+  // The model ranks tile sizes by per-plane transform timings and GEMM timings, which miss the
+  // tile copies and cache effects of the whole batch: on the 56^2 k = 7 layer its pick flipped
+  // between 16 and 32 from run to run. So the finalists are timed as the layer's step, once per
+  // layer (and policy) in the process with the first thread count that asks, like cpu.fft's
+  // transform sizes.
+  size_t tile_finalists() const override { return 3; }
+  TileChoice choose_tiles(const Shape& s, const std::vector<TileCandidate>& finalists) const override {
+    if (finalists.size() == 1) return {finalists.front().extent, "tile planner: the model's pick, its only finalist"};
+    static std::mutex mutex;
+    static std::map<std::string, TileChoice> chosen;
+    std::string key = fmt::format("{}/{}/{}", s.to_string(), to_string(options().fft_size), options().fft_planning);
+    for (const TileCandidate& c : finalists) key += fmt::format("/{}", c.extent);
+    std::lock_guard lock(mutex);
+    if (auto it = chosen.find(key); it != chosen.end()) return it->second;
+    return chosen[key] = time_tile_finalists(s, options(), finalists);
+  }
+
   std::shared_ptr<float> allocate(int64_t elems) override {
     return std::shared_ptr<float>(new float[elems], std::default_delete<float[]>());
   }
@@ -76,6 +105,57 @@ class CpuTiles final : public TiledAlgorithm {
     }
   }
 };
+
+// Planning time per layer that timing the tile finalists may take, as cpu.fft's size planner.
+constexpr double kTilePlanLimitNs = 10e9;
+
+// "15x15" (the tile's input points per active dim), or "whole" for one tile.
+std::string tile_label(const Shape& s, int64_t extent) {
+  const TilePlan plan = plan_tiles(s, extent);
+  if (plan.tiles == 1) return "whole";
+  std::string out;
+  for (int i = kMaxDims - s.dims; i < kMaxDims; ++i) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(plan.sub.in[i]);
+  }
+  return out;
+}
+
+// Runs each finalist's tiled training step on the layer (copies, inner plans and all), once to
+// warm up and then in two rounds, round-robin; the fastest wins unless another is within
+// kTimedTolerance, and then the largest extent (fewer tiles). The model's pick, with the reason,
+// when timing would exceed kTilePlanLimitNs (the model's estimate, then the warm-up runs) or a
+// finalist cannot run.
+TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions& opt,
+                                               const std::vector<TileCandidate>& finalists) {
+  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  const int64_t model_pick = finalists.front().extent;
+  const std::string over = fmt::format("tile planner: the model's pick (timing {} finalists would take over {:g} s)",
+                                       finalists.size(), kTilePlanLimitNs / 1e9);
+  double estimate = 0;  // the model's ns on one thread, spread over the threads (three runs each)
+  for (const TileCandidate& c : finalists) estimate += 3 * c.cost / threads;
+  if (!(estimate <= kTilePlanLimitNs)) return {model_pick, over};
+  try {
+    const auto timed = time_steps_round_robin(s, finalists.size(), [&](size_t i) {
+      AlgoOptions forced = opt;
+      forced.compression = 0, forced.fft_tile = finalists[i].extent;
+      return std::make_unique<CpuTiles>(forced);
+    }, kTilePlanLimitNs);
+    if (!timed) return {model_pick, over};
+    const std::vector<double>& best = *timed;
+    const double least = *std::min_element(best.begin(), best.end());
+    TiledAlgorithm::TileChoice choice{0, "tile planner timed steps:"};
+    for (size_t i = 0; i < finalists.size(); ++i) {
+      choice.how += fmt::format("{} {} {:.3g} ms", i ? "," : "", tile_label(s, finalists[i].extent), best[i] / 1e6);
+      if (best[i] <= least * (1 + kTimedTolerance)) choice.extent = std::max(choice.extent, finalists[i].extent);
+    }
+    return choice;
+  } catch (const std::bad_alloc&) {
+    return {model_pick, "tile planner: the model's pick (no memory to time its finalists)"};
+  } catch (const std::exception& e) {
+    return {model_pick, fmt::format("tile planner: the model's pick (a finalist cannot run: {})", e.what())};
+  }
+}
 
 }  // namespace
 

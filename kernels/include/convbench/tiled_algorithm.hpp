@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "convbench/algorithm.hpp"
 #include "convbench/tiling.hpp"
@@ -14,6 +15,12 @@ namespace convbench {
 
 class TiledAlgorithm : public Algorithm {
  public:
+  // A tile extent to run, and how the planner chose it (for the row's detail).
+  struct TileChoice {
+    int64_t extent;
+    std::string how;
+  };
+
   TiledAlgorithm(std::string name, std::unique_ptr<Algorithm> inner, const AlgoOptions& opt);
 
   std::string name() const override { return name_; }
@@ -44,10 +51,19 @@ class TiledAlgorithm : public Algorithm {
   virtual void gather(const TileCopy& g, const float* src, float* tiles) = 0;      // tensor -> tiles
   virtual void sum_tiles(const TileCopy& g, const float* tiles, float* dst) = 0;   // tiles -> tensor
   void* stream() const { return stream_; }
+  const AlgoOptions& options() const { return opt_; }
+
+  // Which of the model's finalist tile extents (tile_extent_finalists: cheapest first, every one
+  // run by the inner algorithm) s runs, and how that was decided (the row's detail). By default
+  // the model's pick; a backend that can time them on the layer overrides it (cpu.fft_tiled).
+  virtual TileChoice choose_tiles(const Shape& s, const std::vector<TileCandidate>& finalists) const;
+  // How many finalists the planner hands choose_tiles: 1 unless a backend times them.
+  virtual size_t tile_finalists() const { return 1; }
 
  private:
   // The plan prepare() makes; throws std::invalid_argument with the reason when none fits.
-  TilePlan plan(const Shape& s, Pass p) const;
+  // `how`, when given: how the planner chose the tiles (empty when forced by --fft-tile).
+  TilePlan plan(const Shape& s, Pass p, std::string* how = nullptr) const;
 
   std::string name_;
   std::unique_ptr<Algorithm> inner_;
@@ -56,6 +72,7 @@ class TiledAlgorithm : public Algorithm {
   std::optional<Pass> prepared_;
   Shape shape_;
   TilePlan plan_;
+  std::string tiles_how_;                   // how plan_ was chosen
   std::shared_ptr<float> x_, dy_, y_, dx_;  // tiled tensors (null when the pass needs none)
   bool x_gathered_ = false;                 // x_ holds the tiles of run(fprop)'s x
 };

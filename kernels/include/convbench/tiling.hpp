@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "convbench/algorithm.hpp"
 #include "convbench/host_device.hpp"
@@ -127,5 +128,18 @@ TilePlan plan_tiles(const Shape& s, int64_t extent);
 constexpr int64_t kMaxTileExtent = 256;
 int64_t choose_tile_extent(const Shape& s, FftSizePolicy policy, const std::function<double(const Shape&)>& cost,
                            const std::function<bool(const Shape&)>& accepts);
+
+// A tile extent and its cost under the planner's model.
+struct TileCandidate {
+  int64_t extent;
+  double cost;
+};
+// The planner's accepted extents in its order (choose_tile_extent's pick first), those of cost
+// within `spread` times the least, at most `most`: the finalists a timing planner runs. Empty
+// when none is accepted.
+std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
+                                                 const std::function<double(const Shape&)>& cost,
+                                                 const std::function<bool(const Shape&)>& accepts, double spread,
+                                                 size_t most);
 
 }  // namespace convbench
