@@ -358,11 +358,14 @@ TEST(CpuFftTiled, TimesTheModelsTileFinalistsAsTheLayersStep) {
       EXPECT_LE(mine, fastest * (1 + kTimedTolerance) * 1.01) << detail;  // 3 significant digits printed
       ++timed;
     }
+    // The tiles and the tile planner's line (the inner algorithm's own detail, e.g. its complex
+    // GEMM choice per pass and thread count, may differ).
+    auto tiles_part = [](const std::string& d) { return d.substr(0, d.find(';', d.find("tile planner"))); };
     opt.threads = 1;
     const auto one = make_algorithm("cpu.fft_tiled", opt);
     for (Pass p : {Pass::dgrad, Pass::step}) {
       one->prepare(s, p);
-      EXPECT_EQ(one->detail(), detail) << "planned once per layer, " << to_string(p);
+      EXPECT_EQ(tiles_part(one->detail()), tiles_part(detail)) << "planned once per layer, " << to_string(p);
     }
   }
   EXPECT_GT(timed, 0) << "no layer had two tile finalists";
