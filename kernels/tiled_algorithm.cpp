@@ -57,7 +57,7 @@ TilePlan TiledAlgorithm::plan(const Shape& s, Pass p, std::string* how) const {
 }
 
 TiledAlgorithm::TileChoice TiledAlgorithm::choose_tiles(const Shape&, const std::vector<TileCandidate>& finalists) const {
-  return {finalists.front().extent, finalists.size() == 1 ? "" : "tile planner: the model's pick"};
+  return {finalists.front().extent, ""};
 }
 
 Extent TiledAlgorithm::transform_sizes(const Shape& s, Pass p) const {

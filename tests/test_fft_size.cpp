@@ -285,7 +285,10 @@ std::vector<std::pair<std::string, double>> timed_steps(const std::string& detai
 
 std::string label(const Shape& s, const Extent& nf) {
   std::string out;
-  for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) out += (out.empty() ? "" : "x") + std::to_string(nf[d]);
+  for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(nf[d]);
+  }
   return out;
 }
 
@@ -331,6 +334,41 @@ TEST(ChooseFftSizes, CpuFftTimesTheModelsFinalistsAsTheLayersStep) {
       }
     }
   EXPECT_GT(timed, 0) << "no layer had two finalists";
+}
+
+// The planners' timing loop: each finalist built once and timed; not timed, with the reason,
+// when the model's estimate or the warm-up round is over the limit (building no more), or a
+// finalist cannot be built.
+TEST(TimeFinalistSteps, TimesEachFinalistOnceBuiltOrSaysWhyNot) {
+  const Shape s = Shape::make({2, 3, 4, 1, {9, 11}, {3, 3}, {1}, {1}, {1}});
+  int built = 0;
+  auto direct = [&](size_t) {
+    ++built;
+    return make_algorithm("cpu.direct", AlgoOptions{});
+  };
+  FinalistTimes t = time_finalist_steps(s, {1e3, 2e3}, 1, direct, 10e9);
+  EXPECT_EQ(t.not_timed, "");
+  ASSERT_EQ(t.best_ns.size(), 2u);
+  EXPECT_GT(t.best_ns[0], 0);
+  EXPECT_GT(t.best_ns[1], 0);
+  EXPECT_EQ(built, 2);
+
+  built = 0;
+  t = time_finalist_steps(s, {6e9, 6e9}, 2, direct, 10e9);  // 3 runs x 12 s / 2 threads
+  EXPECT_TRUE(t.best_ns.empty());
+  EXPECT_EQ(t.not_timed, "timing 2 finalists would take over 10 s");
+  EXPECT_EQ(built, 0);
+  t = time_finalist_steps(s, {0, 0, 0}, 1, direct, 1);  // the warm-up's first run is over 1 ns
+  EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 1e-09 s");
+  EXPECT_EQ(built, 1);
+
+  t = time_finalist_steps(s, {0}, 1, [](size_t) -> std::unique_ptr<Algorithm> { throw std::bad_alloc(); }, 10e9);
+  EXPECT_EQ(t.not_timed, "no memory to time its finalists");
+  t = time_finalist_steps(s, {0}, 1, [](size_t) -> std::unique_ptr<Algorithm> {
+    throw std::invalid_argument("tiles of 4 points: too small");
+  }, 10e9);
+  EXPECT_EQ(t.not_timed, "a finalist cannot run: tiles of 4 points: too small");
+  EXPECT_TRUE(t.best_ns.empty());
 }
 
 // cpu.fft's measured planner: admissible sizes, one choice per layer (every pass, every

@@ -101,9 +101,6 @@ constexpr const char* kInverseStage[3] = {"inverse dx", "inverse dw", "inverse y
 // overwrites whole.
 constexpr int64_t kStreamBytes = 16 << 20;
 
-// Threads cpu.fft runs with: AlgoOptions::threads, or OpenMP's default.
-int thread_count(const AlgoOptions& opt) { return opt.threads > 0 ? opt.threads : omp_get_max_threads(); }
-
 // FFTW's planner flags for AlgoOptions::fft_planning, or nothing for an unknown name. In cpu.fft's
 // chunk layout, transforms of sizes without a codelet of their own (18, 24, 35, 36) ran 1.5-1.9x
 // faster planned patiently than by estimate, alone and in cache; in whole layers the gain was
@@ -837,33 +834,23 @@ constexpr double kPlanLimitNs = 10e9;
 constexpr size_t kFinalists = 3;
 
 // Runs each finalist's exact training step on the layer, once to warm up and then in two rounds,
-// round-robin; pick_cheapest of the best times within kTimedTolerance. nullopt, with the reason
-// in `how`, when that would exceed kPlanLimitNs (the model's estimate first, then the warm-up
-// runs) or a finalist cannot run (no memory: prepare() then says why for the row).
+// round-robin (time_finalist_steps); pick_cheapest of the best times within kTimedTolerance.
+// nullopt, with the reason in `how`, when that would exceed kPlanLimitNs or a finalist cannot
+// run (no memory: prepare() then says why for the row).
 std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, const std::vector<Extent>& finalists,
                                      std::string& how) {
-  const std::string over = fmt::format("planner: the model's pick (timing {} finalists would take over {:g} s)",
-                                       finalists.size(), kPlanLimitNs / 1e9);
-  const int threads = thread_count(opt);
-  double estimate = 0;  // the model's ns on one thread, spread over the threads (three runs each)
-  for (const Extent& nf : finalists) estimate += 3 * fft_conv_cost(s, Pass::step, nf, 0, cost_model(opt)) / threads;
-  if (!(estimate <= kPlanLimitNs)) return how = over, std::nullopt;
   AlgoOptions exact = opt;
   exact.compression = 0;
-  try {
-    const auto best = time_steps_round_robin(
-        s, finalists.size(), [&](size_t i) { return std::make_unique<CpuFft>(exact, finalists[i]); }, kPlanLimitNs);
-    if (!best) return how = over, std::nullopt;
-    how = "planner timed steps:";
-    for (size_t i = 0; i < finalists.size(); ++i)
-      how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), (*best)[i] / 1e6);
-    return pick_cheapest(finalists, *best, kTimedTolerance);
-  } catch (const std::bad_alloc&) {
-    how = "planner: the model's pick (no memory to time its finalists)";
-  } catch (const std::exception& e) {
-    how = fmt::format("planner: the model's pick (a finalist cannot run: {})", e.what());
-  }
-  return std::nullopt;
+  std::vector<double> modelled;
+  for (const Extent& nf : finalists) modelled.push_back(fft_conv_cost(s, Pass::step, nf, 0, cost_model(opt)));
+  const FinalistTimes timed = time_finalist_steps(
+      s, modelled, thread_count(opt), [&](size_t i) { return std::make_unique<CpuFft>(exact, finalists[i]); },
+      kPlanLimitNs);
+  if (timed.best_ns.empty()) return how = "planner: the model's pick (" + timed.not_timed + ")", std::nullopt;
+  how = "planner timed steps:";
+  for (size_t i = 0; i < finalists.size(); ++i)
+    how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), timed.best_ns[i] / 1e6);
+  return pick_cheapest(finalists, timed.best_ns, kTimedTolerance);
 }
 
 // The cheapest policy on cpu.fft: the model's finalists (fft_size_finalists) timed as the

@@ -2,12 +2,15 @@
 
 #include <cblas.h>
 #include <fftw3.h>
+#include <fmt/format.h>
+#include <omp.h>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <new>
 #include <random>
 
 namespace convbench {
@@ -33,37 +36,49 @@ void fill_random(float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = u(rng);
 }
 
-std::optional<std::vector<double>> time_steps_round_robin(const Shape& s, size_t count,
-                                                          const std::function<std::unique_ptr<Algorithm>(size_t)>& make,
-                                                          double limit_ns) {
+int thread_count(const AlgoOptions& opt) { return opt.threads > 0 ? opt.threads : omp_get_max_threads(); }
+
+FinalistTimes time_finalist_steps(const Shape& s, const std::vector<double>& modelled_ns, int threads,
+                                  const std::function<std::unique_ptr<Algorithm>(size_t)>& make, double limit_ns) {
   using Clock = std::chrono::steady_clock;
-  auto random = [](int64_t n) {
-    std::vector<float> v(static_cast<size_t>(n));
-    fill_random(v.data(), n);
-    return v;
-  };
-  const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),
-             dy = random(s.N * s.K * s.out_volume());
-  std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
-  const ConvBuffers t{x.data(), w.data(), dy.data(), y.data(), dx.data(), dw.data()};
-  std::vector<std::unique_ptr<Algorithm>> algos;
   constexpr int kRuns = 3;  // a warm-up and two timed rounds
-  std::vector<double> best(count, std::numeric_limits<double>::infinity());
-  double spent = 0;
-  for (int round = 0; round < kRuns; ++round)
-    for (size_t i = 0; i < count; ++i) {
-      if (round == 0) {
-        algos.push_back(make(i));
-        algos.back()->prepare(s, Pass::step);
+  const size_t count = modelled_ns.size();
+  const std::string over = fmt::format("timing {} finalists would take over {:g} s", count, limit_ns / 1e9);
+  double estimate = 0;
+  for (double ns : modelled_ns) estimate += kRuns * ns / std::max(1, threads);
+  if (!(estimate <= limit_ns)) return {{}, over};
+  try {
+    auto random = [](int64_t n) {
+      std::vector<float> v(static_cast<size_t>(n));
+      fill_random(v.data(), n);
+      return v;
+    };
+    const auto x = random(s.N * s.C * s.in_volume()), w = random(s.K * s.Cg() * s.kernel_volume()),
+               dy = random(s.N * s.K * s.out_volume());
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+    const ConvBuffers t{x.data(), w.data(), dy.data(), y.data(), dx.data(), dw.data()};
+    std::vector<std::unique_ptr<Algorithm>> algos;
+    std::vector<double> best(count, std::numeric_limits<double>::infinity());
+    double spent = 0;
+    for (int round = 0; round < kRuns; ++round)
+      for (size_t i = 0; i < count; ++i) {
+        if (round == 0) {
+          algos.push_back(make(i));
+          algos.back()->prepare(s, Pass::step);
+        }
+        const auto t0 = Clock::now();
+        algos[i]->run(Pass::step, t);
+        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+        spent += ns;
+        if (round > 0) best[i] = std::min(best[i], ns);
+        if (round == 0 && spent / double(i + 1) * double(kRuns * count) > limit_ns) return {{}, over};
       }
-      const auto t0 = Clock::now();
-      algos[i]->run(Pass::step, t);
-      const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-      spent += ns;
-      if (round > 0) best[i] = std::min(best[i], ns);
-      if (round == 0 && spent / double(i + 1) * double(kRuns * count) > limit_ns) return std::nullopt;
-    }
-  return best;
+    return {best, ""};
+  } catch (const std::bad_alloc&) {
+    return {{}, "no memory to time its finalists"};
+  } catch (const std::exception& e) {
+    return {{}, std::string("a finalist cannot run: ") + e.what()};
+  }
 }
 
 std::mutex& fftw_planner_mutex() {

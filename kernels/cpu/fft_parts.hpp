@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "convbench/algorithm.hpp"
@@ -50,13 +51,22 @@ int64_t chunk_planes(int64_t plane_bytes);
 // Fresh uniform values in [-1, 1) (seeded from std::random_device): what planners time on.
 void fill_random(float* p, int64_t n);
 
-// A planner's timing of `count` finalists as the training step of layer s, on fresh random
+// Threads a CPU algorithm runs with: AlgoOptions::threads, or OpenMP's default.
+int thread_count(const AlgoOptions& opt);
+
+// A planner's timing of its finalists, each as the training step of layer s on fresh random
 // tensors: make(i) builds finalist i, prepared for the step here (not timed); then a warm-up
-// round and two timed rounds, round-robin (a slow spell of the machine falls on all alike). Each
-// one's best ns; nullopt when the warm-up round shows the rounds would take over limit_ns.
-std::optional<std::vector<double>> time_steps_round_robin(const Shape& s, size_t count,
-                                                          const std::function<std::unique_ptr<Algorithm>(size_t)>& make,
-                                                          double limit_ns);
+// round and two timed rounds, round-robin (a slow spell of the machine falls on all alike).
+// Not timed, with the reason in `not_timed` ("timing 3 finalists would take over 10 s", "no
+// memory to time its finalists", "a finalist cannot run: ..."), when the model's one-thread ns
+// (modelled_ns, one per finalist) spread over `threads` or the warm-up round says the rounds
+// would take over limit_ns, or a finalist throws.
+struct FinalistTimes {
+  std::vector<double> best_ns;  // each finalist's best round; empty when not timed
+  std::string not_timed;
+};
+FinalistTimes time_finalist_steps(const Shape& s, const std::vector<double>& modelled_ns, int threads,
+                                  const std::function<std::unique_ptr<Algorithm>(size_t)>& make, double limit_ns);
 
 // FFTW's planner keeps global state: every plan creation and destruction goes through here.
 std::mutex& fftw_planner_mutex();

@@ -121,40 +121,27 @@ std::string tile_label(const Shape& s, int64_t extent) {
   return out;
 }
 
-// Runs each finalist's tiled training step on the layer (copies, inner plans and all), once to
-// warm up and then in two rounds, round-robin; the fastest wins unless another is within
-// kTimedTolerance, and then the largest extent (fewer tiles). The model's pick, with the reason,
-// when timing would exceed kTilePlanLimitNs (the model's estimate, then the warm-up runs) or a
-// finalist cannot run.
+// Times each finalist's tiled training step on the layer (copies, inner plans and all;
+// time_finalist_steps); the fastest wins unless another is within kTimedTolerance, and then the
+// largest extent (fewer tiles). The model's pick, with the reason, when timing would exceed
+// kTilePlanLimitNs or a finalist cannot run.
 TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions& opt,
                                                const std::vector<TileCandidate>& finalists) {
-  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  const int64_t model_pick = finalists.front().extent;
-  const std::string over = fmt::format("tile planner: the model's pick (timing {} finalists would take over {:g} s)",
-                                       finalists.size(), kTilePlanLimitNs / 1e9);
-  double estimate = 0;  // the model's ns on one thread, spread over the threads (three runs each)
-  for (const TileCandidate& c : finalists) estimate += 3 * c.cost / threads;
-  if (!(estimate <= kTilePlanLimitNs)) return {model_pick, over};
-  try {
-    const auto timed = time_steps_round_robin(s, finalists.size(), [&](size_t i) {
-      AlgoOptions forced = opt;
-      forced.compression = 0, forced.fft_tile = finalists[i].extent;
-      return std::make_unique<CpuTiles>(forced);
-    }, kTilePlanLimitNs);
-    if (!timed) return {model_pick, over};
-    const std::vector<double>& best = *timed;
-    const double least = *std::min_element(best.begin(), best.end());
-    TiledAlgorithm::TileChoice choice{0, "tile planner timed steps:"};
-    for (size_t i = 0; i < finalists.size(); ++i) {
-      choice.how += fmt::format("{} {} {:.3g} ms", i ? "," : "", tile_label(s, finalists[i].extent), best[i] / 1e6);
-      if (best[i] <= least * (1 + kTimedTolerance)) choice.extent = std::max(choice.extent, finalists[i].extent);
-    }
-    return choice;
-  } catch (const std::bad_alloc&) {
-    return {model_pick, "tile planner: the model's pick (no memory to time its finalists)"};
-  } catch (const std::exception& e) {
-    return {model_pick, fmt::format("tile planner: the model's pick (a finalist cannot run: {})", e.what())};
+  std::vector<double> modelled;
+  for (const TileCandidate& c : finalists) modelled.push_back(c.cost);
+  const FinalistTimes timed = time_finalist_steps(s, modelled, thread_count(opt), [&](size_t i) {
+    AlgoOptions forced = opt;
+    forced.compression = 0, forced.fft_tile = finalists[i].extent;
+    return std::make_unique<CpuTiles>(forced);
+  }, kTilePlanLimitNs);
+  if (timed.best_ns.empty()) return {finalists.front().extent, "tile planner: the model's pick (" + timed.not_timed + ")"};
+  const double least = *std::min_element(timed.best_ns.begin(), timed.best_ns.end());
+  TiledAlgorithm::TileChoice choice{0, "tile planner timed steps:"};
+  for (size_t i = 0; i < finalists.size(); ++i) {
+    choice.how += fmt::format("{} {} {:.3g} ms", i ? "," : "", tile_label(s, finalists[i].extent), timed.best_ns[i] / 1e6);
+    if (timed.best_ns[i] <= least * (1 + kTimedTolerance)) choice.extent = std::max(choice.extent, finalists[i].extent);
   }
+  return choice;
 }
 
 }  // namespace
