@@ -58,7 +58,9 @@
 #                                  then `profile` of the transforms and of cuda.fbfft's step (what
 #                                  later work without a GPU can start from); staged and copied
 #                                  like `first`
-#   bash ci/gpu_build.sh visit     GPU host: retime, then rest with what BUDGET_S leaves, in one call
+#   bash ci/gpu_build.sh visit     GPU host, one call: retime, or on a GPU without committed cuDNN
+#                                  rows of the Mathieu layers (new to results/) first and
+#                                  convnet-benchmarks against cuDNN; then rest with what BUDGET_S leaves
 #
 # Environment:
 #   BUNDLE      bundle folder (default build/gpu-bundle; under build/, so git ignores it)
@@ -286,6 +288,11 @@ begin_stages() {
 # The stage limits add up to 570 s; typical stages end well before their limits.
 first() {
   begin_stages
+  first_stages
+  cat "$bundle/logs/stages.txt"
+}
+
+first_stages() {
   # What the FFT work needs first (its tests, transform benchmark, band-limited sweep), so that a
   # call cut short still brings it back; then the other algorithms' tests and the layer timings.
   stage fft-tests 150 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
@@ -297,7 +304,6 @@ first() {
   stage mathieu-layers 120 env SWEEPS=mathieu_layers PRECISIONS=fp32 \
     ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
   stage gpu-target 45 env SWEEPS=gpu_target PASSES=fprop PRECISIONS=fp32 bash "$self" sweeps
-  cat "$bundle/logs/stages.txt"
 }
 
 # The rest of the GPU sweeps, resumed into results/<gpu>/ (committed CSVs keep what earlier
@@ -353,10 +359,22 @@ retime_stages() {
   stage profile-step 40 env PROFILE=cuda.fbfft bash "$self" profile
 }
 
-# retime, then rest, in one call: what BUDGET_S leaves after the first goes to the second.
+# One call: retime on a GPU whose Mathieu layers already have cuDNN rows, else (a GPU new to
+# results/) first and the convnet-benchmarks layers against cuDNN, since retime would time our
+# FFT algorithms alone; then rest with what BUDGET_S leaves.
 visit() {
+  local machine
   begin_stages
-  retime_stages
+  machine=$("$bundle/bin/convbench" machine)
+  if grep -qs ',cudnn\.best,' "results/$machine/mathieu_layers.csv"; then
+    retime_stages
+  else
+    echo "visit: results/$machine/mathieu_layers.csv has no cudnn.best rows: first visit of this GPU" |
+      tee -a "$bundle/logs/stages.txt"
+    first_stages
+    stage convnet 90 env SWEEPS=convnet_benchmarks PRECISIONS=fp32 \
+      ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
+  fi
   rest_stages
   cat "$bundle/logs/stages.txt"
 }
