@@ -44,7 +44,7 @@
 #                                  against the rows of the planner, which times 4m and 3m per GEMM),
 #                                  then what the committed GPU
 #                                  results still lack, resumed (--resume) into the same CSVs:
-#                                  Mathieu Fig 3 (b, c), gpu_target, then cuda.direct's
+#                                  Mathieu Fig 3 (b, c, then a), gpu_target, then cuda.direct's
 #                                  rows (slow: up to 3 s a run; resumed on each visit) of Fig 3 and
 #                                  convnet-benchmarks;
 #                                  staged and copied like `first`
@@ -312,7 +312,7 @@ rest_stages() {
   local fast='cuda.fft,cuda.fbfft,cuda.im2col,cuda.fft_tiled,cuda.fbfft_tiled,cudnn.*'
   stage gemm-4m 50 env SWEEPS=gpu_target ALGOS=cuda.fft,cuda.fbfft PRECISIONS=fp32 PASSES=step \
     BENCH_ARGS="--complex-gemm 4m" OUT_SUBDIR=complex_gemm_4m bash "$self" sweeps
-  stage fig3bc 200 env SWEEPS="mathieu_fig3b mathieu_fig3c" ALGOS="$fast" bash "$self" sweeps
+  stage fig3 200 env SWEEPS="mathieu_fig3b mathieu_fig3c mathieu_fig3a" ALGOS="$fast" bash "$self" sweeps
   stage gpu-target 120 env SWEEPS=gpu_target bash "$self" sweeps
   stage direct 200 env SWEEPS="mathieu_fig3b mathieu_fig3c convnet_benchmarks mathieu_fig3a" ALGOS=cuda.direct \
     bash "$self" sweeps

@@ -82,10 +82,13 @@ def test_visit_of_a_gpu_new_to_results_times_cudnn_beside_our_algorithms(tmp_pat
     assert names[:8] == ["device-tests", "fft-tests", "transforms", "bandlimited", "other-tests", "mathieu-layers",
                          "gpu-target", "convnet"], names
     assert "fft-memcheck" not in names  # retime's stages did not run
-    assert names[8:] == ["gemm-4m", "fig3bc", "gpu-target", "direct"], names
+    assert names[8:] == ["gemm-4m", "fig3", "gpu-target", "direct"], names
     for sweep in ("mathieu_layers", "convnet_benchmarks"):
         runs = bench_calls(calls, sweep)
         assert runs and any("cudnn.best" in c and "cuda.fft" in c for c in runs), (sweep, runs)
+    # rest's Fig 3 stage covers all three panels, so a new GPU gets Fig 3a too.
+    for sweep in ("mathieu_fig3a", "mathieu_fig3b", "mathieu_fig3c"):
+        assert any("cudnn.*" in c for c in bench_calls(calls, sweep)), sweep
 
 
 def test_visit_of_a_gpu_with_committed_cudnn_rows_retimes_our_fft_algorithms(tmp_path):
@@ -103,7 +106,7 @@ def test_visit_of_a_gpu_with_committed_cudnn_rows_retimes_our_fft_algorithms(tmp
     names = stage_names(stages)
     assert names[:3] == ["device-tests", "fft-tests", "fft-memcheck"], names
     assert "convnet" in names and "other-tests" not in names
-    assert names[-4:] == ["gemm-4m", "fig3bc", "gpu-target", "direct"], names
+    assert names[-4:] == ["gemm-4m", "fig3", "gpu-target", "direct"], names
     # retime dropped our FFT algorithms' fp32 rows to measure them again, and kept the rest.
     with open(folder / "mathieu_layers.csv", newline="") as f:
         kept = [(r["algo"], r["precision"]) for r in csv.DictReader(f)]
