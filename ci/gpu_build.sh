@@ -15,8 +15,9 @@
 #   bash ci/gpu_build.sh env       GPU host: unpack, find the CUDA libraries, check the binaries
 #   bash ci/gpu_build.sh test      GPU host: the CUDA tests (skips are failures there)
 #   bash ci/gpu_build.sh sanitize  GPU host: the CUDA tests of our algorithms and cudnn.best under
-#                                  compute-sanitizer memcheck (GTEST_FILTER overrides; random
-#                                  shapes per dims: CONVBENCH_TEST_SHAPES, default 6)
+#                                  compute-sanitizer memcheck (SANITIZER_TOOL: racecheck, synccheck,
+#                                  initcheck instead; GTEST_FILTER overrides; random shapes per
+#                                  dims: CONVBENCH_TEST_SHAPES, default 6)
 #   bash ci/gpu_build.sh sweeps    GPU host: the GPU sweeps, fp32 and tf32, with --stages (the FFT
 #                                  algorithms' stage times in `detail`), into results/<gpu>/
 #   bash ci/gpu_build.sh transforms GPU host: own small FFT vs cuFFT (convbench fft) into results/<gpu>/
@@ -49,7 +50,7 @@
 #                                  convnet-benchmarks;
 #                                  staged and copied like `first`
 #   bash ci/gpu_build.sh retime    GPU host, under 10 minutes, after a change to the FFT algorithms:
-#                                  their tests (and memcheck over the own transforms' and the grid
+#                                  their tests (and memcheck and racecheck over the own transforms' and the grid
 #                                  chunks' tests), the
 #                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
 #                                  dropped from the committed CSVs and measured again (--resume):
@@ -169,7 +170,7 @@ run_tests() {
   mkdir -p "$log"
   # On the GPU host a skipped CUDA test means the device was not seen: fail instead.
   "${prefix[@]}" "$bundle/bin/test_cuda_device" 2>&1 | tee "$log/test_cuda_device.log"
-  "${prefix[@]}" "$bundle/bin/test_algorithms_cuda" 2>&1 | tee "$log/test_algorithms_cuda${prefix:+.sanitizer}.log"
+  "${prefix[@]}" "$bundle/bin/test_algorithms_cuda" 2>&1 | tee "$log/test_algorithms_cuda${prefix:+.${SANITIZER_TOOL:-memcheck}}.log"
   if grep -q "^\[  SKIPPED \]" "$log/test_cuda_device.log"; then die "CUDA device not seen (see $log)"; fi
 }
 
@@ -318,6 +319,15 @@ rest_stages() {
     bash "$self" sweeps
 }
 
+# compute-sanitizer over the tests of our hand-written transform kernels: memcheck, then
+# racecheck (shared-memory hazards, which the host simulation's one-fiber-at-a-time blocks hide).
+sanitizer_stages() {
+  stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*:CudaFbfftSplitLengths.*' CONVBENCH_TEST_SHAPES=3 \
+    bash "$self" sanitize
+  stage fft-racecheck 40 env SANITIZER_TOOL=racecheck GTEST_FILTER='OwnSmallFft.*:CudaFbfftSplitLengths.*' \
+    CONVBENCH_TEST_SHAPES=2 bash "$self" sanitize
+}
+
 # Drops the rows of the given algorithms and precisions (comma lists) from a results CSV, so
 # that --resume measures them again; the other rows stay as committed.
 drop_rows() {
@@ -343,8 +353,7 @@ retime_stages() {
   machine=$("$bundle/bin/convbench" machine)
   stage fft-tests 120 env GTEST_FILTER="$fft_tests" bash -o pipefail -c \
     "'$bundle/bin/test_algorithms_cuda' 2>&1 | tee '$bundle/logs/test_algorithms_cuda.fft.log'"
-  stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*:CudaFbfftSplitLengths.*' CONVBENCH_TEST_SHAPES=3 \
-    bash "$self" sanitize
+  sanitizer_stages
   stage transforms 45 bash "$self" transforms
   for s in bandlimited gpu_target mathieu_layers convnet_benchmarks; do drop_rows "results/$machine/$s.csv" "$algos" fp32; done
   stage bandlimited 75 env SWEEPS=bandlimited ALGOS="$algos" PRECISIONS=fp32 bash "$self" sweeps
@@ -374,6 +383,7 @@ visit() {
     first_stages
     stage convnet 90 env SWEEPS=convnet_benchmarks PRECISIONS=fp32 \
       ALGOS=cuda.fft,cuda.fbfft,cuda.im2col,cudnn.best,cudnn.fft,cudnn.fft_tiling bash "$self" sweeps
+    sanitizer_stages
   fi
   rest_stages
   cat "$bundle/logs/stages.txt"
@@ -395,7 +405,7 @@ case "$mode" in
     # CudaCheck.* and the out-of-memory test make failing CUDA calls on purpose, which memcheck
     # reports as errors; fewer random shapes keep the instrumented run short.
     GTEST_FILTER=${GTEST_FILTER:-$ours} CONVBENCH_TEST_SHAPES=${CONVBENCH_TEST_SHAPES:-6} \
-      run_tests "$sanitizer" --tool memcheck --error-exitcode 1 ;;
+      run_tests "$sanitizer" --tool "${SANITIZER_TOOL:-memcheck}" --error-exitcode 1 ;;
   sweeps) setup_env && mkdir -p "$bundle/logs" && sweeps ;;
   transforms) setup_env && mkdir -p "$bundle/logs" && transforms ;;
   train)

@@ -79,10 +79,10 @@ def test_visit_of_a_gpu_new_to_results_times_cudnn_beside_our_algorithms(tmp_pat
     stages, calls = run_visit(tmp_path)
     assert "first visit of this GPU" in stages
     names = stage_names(stages)
-    assert names[:8] == ["device-tests", "fft-tests", "transforms", "bandlimited", "other-tests", "mathieu-layers",
-                         "gpu-target", "convnet"], names
-    assert "fft-memcheck" not in names  # retime's stages did not run
-    assert names[8:] == ["gemm-4m", "fig3", "gpu-target", "direct"], names
+    assert names[:10] == ["device-tests", "fft-tests", "transforms", "bandlimited", "other-tests", "mathieu-layers",
+                          "gpu-target", "convnet", "fft-memcheck", "fft-racecheck"], names
+    assert "gpu-target-filter-fft" not in names  # retime's stages did not run
+    assert names[10:] == ["gemm-4m", "fig3", "gpu-target", "direct"], names
     for sweep in ("mathieu_layers", "convnet_benchmarks"):
         runs = bench_calls(calls, sweep)
         assert runs and any("cudnn.best" in c and "cuda.fft" in c for c in runs), (sweep, runs)
@@ -104,7 +104,7 @@ def test_visit_of_a_gpu_with_committed_cudnn_rows_retimes_our_fft_algorithms(tmp
     stages, calls = run_visit(tmp_path)
     assert "first visit" not in stages
     names = stage_names(stages)
-    assert names[:3] == ["device-tests", "fft-tests", "fft-memcheck"], names
+    assert names[:4] == ["device-tests", "fft-tests", "fft-memcheck", "fft-racecheck"], names
     assert "convnet" in names and "other-tests" not in names
     assert names[-4:] == ["gemm-4m", "fig3", "gpu-target", "direct"], names
     # retime dropped our FFT algorithms' fp32 rows to measure them again, and kept the rest.
