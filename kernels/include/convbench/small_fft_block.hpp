@@ -784,47 +784,72 @@ CB_HD void split_rows_last(const BlockGeom& g, int lp, int i, int e, const Cf* Y
   for (int n = 0; n < S::M; ++n) ra[S::R * n + e] = v[n].re, rb[S::R * n + e] = v[n].im;
 }
 
+// The split phases' items, split by the host's divisors (a 32-bit division is about 20
+// instructions on a GPU, a FastDiv 3): f(plane, row pair, task) for Per tasks per row pair, and
+// f(plane, column, task) for Per tasks per half-spectrum column below cols (going over all nwc
+// columns: the host's divisor is nwc's).
+template <int Per, class F>
+CB_HD void for_pair_tasks(const BlockGeom& g, int np, int tid, int nthreads, const F& f) {
+  for (int t = tid; t < np * g.pairs() * Per; t += nthreads) {
+    uint32_t i = 0;
+    const int lp = int(g.by_pairs.divmod(unsigned(t) / Per, i));
+    f(lp, int(i), int(unsigned(t) % Per));
+  }
+}
+template <int Per, class F>
+CB_HD void for_column_tasks(const BlockGeom& g, int np, int cols, int tid, int nthreads, const F& f) {
+  for (int t = tid; t < np * g.nwc * Per; t += nthreads) {
+    uint32_t k = 0;
+    const int lp = int(g.by_nwc.divmod(unsigned(t) / Per, k));
+    if (int(k) < cols) f(lp, int(k), int(unsigned(t) % Per));
+  }
+}
+
 // Phase `phase` of a split forward transform.
 CB_HD void split_forward_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t p0, int np, int tid,
                                int nthreads, Cf* X, Cf* Y) {
-  const int E = g.spec_elems(), pairs = g.pairs(), cols = a.out.columns(g.nwc);
+  const int E = g.spec_elems(), cols = a.out.columns(g.nwc);
   if (phase == 0) {
     load_grid<kMaxSize>(g, a, p0, np, X, tid, nthreads);
   } else if (phase == 1) {
     with_split(g.nw, [&](auto l) {
       using S = decltype(l);
-      for (int t = tid; t < np * pairs * S::R; t += nthreads)
-        split_rows_first<S>(g, t / (pairs * S::R), t / S::R % pairs, t % S::R, X, Y);
+      for_pair_tasks<S::R>(g, np, tid, nthreads, [&](int lp, int i, int e) { split_rows_first<S>(g, lp, i, e, X, Y); });
     });
   } else if (phase == 2) {
     with_split(g.nw, [&](auto l) {
       using S = decltype(l);
-      for (int t = tid; t < np * pairs * S::M; t += nthreads) {
-        const int at = (t / (pairs * S::M)) * E + 2 * (t / S::M % pairs) * g.spitch;
-        split_second<S, -1>(Y + at, X + at, 1, t % S::M);
-      }
+      for_pair_tasks<S::M>(g, np, tid, nthreads, [&](int lp, int i, int e) {
+        const int at = lp * E + 2 * i * g.spitch;
+        split_second<S, -1>(Y + at, X + at, 1, e);
+      });
     });
   } else if (phase == 3) {  // Z of each row pair -> the half-spectra of its two rows
-    for (int t = tid; t < np * pairs * cols; t += nthreads) {
-      const int lp = t / (pairs * cols), i = t / cols % pairs, c = t % cols;
-      const Cf* Z = X + lp * E + 2 * i * g.spitch;
-      const Cf z = Z[c], zc = conj(Z[(g.nw - c) % g.nw]);
-      Cf* A = Y + lp * E + 2 * i * g.spitch + c;
+    for (int t = tid; t < np * g.pairs() * g.nwc; t += nthreads) {
+      uint32_t c = 0, i = 0;
+      const uint32_t u = g.by_nwc.divmod(uint32_t(t), c);
+      if (int(c) >= cols) continue;
+      const int lp = int(g.by_pairs.divmod(u, i));
+      const Cf* Z = X + lp * E + 2 * int(i) * g.spitch;
+      const Cf z = Z[c], zc = conj(Z[c == 0 ? 0 : g.nw - int(c)]);
+      Cf* A = Y + lp * E + 2 * int(i) * g.spitch + c;
       *A = {0.5f * (z.re + zc.re), 0.5f * (z.im + zc.im)};
-      if (2 * i + 1 < g.nh) A[g.spitch] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
+      if (2 * int(i) + 1 < g.nh) A[g.spitch] = {0.5f * (z.im - zc.im), -0.5f * (z.re - zc.re)};
     }
   } else if (phase == 4 || phase == 5) {
     if (g.nh == 1) return;
     with_split(g.nh, [&](auto l) {
       using S = decltype(l);
-      const int per = phase == 4 ? S::R : S::M;  // tasks per column
-      for (int t = tid; t < np * cols * per; t += nthreads) {
-        const int at = (t / (cols * per)) * E + t / per % cols;
-        if (phase == 4)
-          split_first<S, -1>(Y + at, X + at, g.spitch, t % per);
-        else
-          split_second<S, -1>(X + at, Y + at, g.spitch, t % per);
-      }
+      if (phase == 4)
+        for_column_tasks<S::R>(g, np, cols, tid, nthreads, [&](int lp, int k, int e) {
+          const int at = lp * E + k;
+          split_first<S, -1>(Y + at, X + at, g.spitch, e);
+        });
+      else
+        for_column_tasks<S::M>(g, np, cols, tid, nthreads, [&](int lp, int k, int e) {
+          const int at = lp * E + k;
+          split_second<S, -1>(X + at, Y + at, g.spitch, e);
+        });
     });
   } else if (phase == 6) {
     store_spectra<kMaxSize>(g, a.out, p0, np, Y, tid, nthreads);
@@ -834,26 +859,30 @@ CB_HD void split_forward_phase(int phase, const BlockGeom& g, const ForwardArgs&
 // Phase `phase` of a split inverse transform.
 CB_HD void split_inverse_phase(int phase, const BlockGeom& g, const InverseArgs& a, int64_t p0, int np, int tid,
                                int nthreads, Cf* X, Cf* Y) {
-  const int E = g.spec_elems(), pairs = g.pairs(), cols = a.in.columns(g.nwc);
+  const int E = g.spec_elems(), cols = a.in.columns(g.nwc);
   if (phase == 0) {
     load_spectra<kMaxSize>(g, a.in, p0, np, Y, tid, nthreads);
   } else if (phase == 1 || phase == 2) {  // the columns past cols are zero: so are their transforms
     if (g.nh == 1) return;
     with_split(g.nh, [&](auto l) {
       using S = decltype(l);
-      const int per = phase == 1 ? S::M : S::R;
-      for (int t = tid; t < np * cols * per; t += nthreads) {
-        const int at = (t / (cols * per)) * E + t / per % cols;
-        if (phase == 1)
-          split_second<S, +1>(Y + at, X + at, g.spitch, t % per);
-        else
-          split_first<S, +1>(X + at, Y + at, g.spitch, t % per);
-      }
+      if (phase == 1)
+        for_column_tasks<S::M>(g, np, cols, tid, nthreads, [&](int lp, int k, int e) {
+          const int at = lp * E + k;
+          split_second<S, +1>(Y + at, X + at, g.spitch, e);
+        });
+      else
+        for_column_tasks<S::R>(g, np, cols, tid, nthreads, [&](int lp, int k, int e) {
+          const int at = lp * E + k;
+          split_first<S, +1>(X + at, Y + at, g.spitch, e);
+        });
     });
   } else if (phase == 3) {  // the half-spectra of each row pair -> its Z over all nw bins (join_pair)
     const int nw = g.nw;
-    for (int t = tid; t < np * pairs * nw; t += nthreads) {
-      const int lp = t / (pairs * nw), i = t / nw % pairs, k = t % nw;
+    for (int t = tid; t < np * g.pairs() * nw; t += nthreads) {
+      uint32_t ku = 0, iu = 0;
+      const int lp = int(g.by_pairs.divmod(g.by_nw.divmod(uint32_t(t), ku), iu));
+      const int i = int(iu), k = int(ku);
       const bool upper = k > nw / 2, has_b = 2 * i + 1 < g.nh;
       const int j = upper ? nw - k : k;
       const Cf* A = Y + lp * E + 2 * i * g.spitch + j;
@@ -865,16 +894,15 @@ CB_HD void split_inverse_phase(int phase, const BlockGeom& g, const InverseArgs&
   } else if (phase == 4) {
     with_split(g.nw, [&](auto l) {
       using S = decltype(l);
-      for (int t = tid; t < np * pairs * S::M; t += nthreads) {
-        const int at = (t / (pairs * S::M)) * E + 2 * (t / S::M % pairs) * g.spitch;
-        split_second<S, +1>(X + at, Y + at, 1, t % S::M);
-      }
+      for_pair_tasks<S::M>(g, np, tid, nthreads, [&](int lp, int i, int e) {
+        const int at = lp * E + 2 * i * g.spitch;
+        split_second<S, +1>(X + at, Y + at, 1, e);
+      });
     });
   } else if (phase == 5) {
     with_split(g.nw, [&](auto l) {
       using S = decltype(l);
-      for (int t = tid; t < np * pairs * S::R; t += nthreads)
-        split_rows_last<S>(g, t / (pairs * S::R), t / S::R % pairs, t % S::R, Y, X);
+      for_pair_tasks<S::R>(g, np, tid, nthreads, [&](int lp, int i, int e) { split_rows_last<S>(g, lp, i, e, Y, X); });
     });
   } else if (phase == 6) {
     crop(g, a, p0, np, X, tid, nthreads);
