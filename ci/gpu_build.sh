@@ -50,8 +50,8 @@
 #                                  convnet-benchmarks;
 #                                  staged and copied like `first`
 #   bash ci/gpu_build.sh retime    GPU host, under 10 minutes, after a change to the FFT algorithms:
-#                                  their tests (and memcheck and racecheck over the own transforms' and the grid
-#                                  chunks' tests), the
+#                                  their tests (and memcheck and racecheck over the own
+#                                  transforms' and the grid chunks' tests), the
 #                                  transform benchmark, then RETIME's rows (default cuda.fft,cuda.fbfft)
 #                                  dropped from the committed CSVs and measured again (--resume):
 #                                  band-limited, gpu_target (also with --filter-spectra fft, into
@@ -320,7 +320,7 @@ rest_stages() {
 }
 
 # compute-sanitizer over the tests of our hand-written transform kernels: memcheck, then
-# racecheck (shared-memory hazards, which the host simulation's one-fiber-at-a-time blocks hide).
+# racecheck (shared-memory hazards: the host simulation shows one only where it changes a result).
 sanitizer_stages() {
   stage fft-memcheck 60 env GTEST_FILTER='*/cuda_fbfft:OwnSmallFft.*:*CudaFftGridChunks*:CudaFbfftSplitLengths.*' CONVBENCH_TEST_SHAPES=3 \
     bash "$self" sanitize
