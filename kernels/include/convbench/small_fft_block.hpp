@@ -784,10 +784,11 @@ CB_HD void split_rows_last(const BlockGeom& g, int lp, int i, int e, const Cf* Y
   for (int n = 0; n < S::M; ++n) ra[S::R * n + e] = v[n].re, rb[S::R * n + e] = v[n].im;
 }
 
-// The split phases' items, split by the host's divisors (a 32-bit division is about 20
-// instructions on a GPU, a FastDiv 3): f(plane, row pair, task) for Per tasks per row pair, and
-// f(plane, column, task) for Per tasks per half-spectrum column below cols (going over all nwc
-// columns: the host's divisor is nwc's).
+// The phases' items, split by the host's divisors (a 32-bit division is about 20 instructions on
+// a GPU, a FastDiv 3): f(plane, row pair, task) for Per tasks per row pair, and f(plane, column,
+// task) for Per tasks per half-spectrum column below cols (going over all nwc columns: the host's
+// divisor is nwc's; per_block makes the compiled path's Per = 1 at most one item per thread, so
+// the skipped columns cost no round).
 template <int Per, class F>
 CB_HD void for_pair_tasks(const BlockGeom& g, int np, int tid, int nthreads, const F& f) {
   for (int t = tid; t < np * g.pairs() * Per; t += nthreads) {
@@ -911,26 +912,6 @@ CB_HD void split_inverse_phase(int phase, const BlockGeom& g, const InverseArgs&
 
 // ---- the phases ------------------------------------------------------------------------------
 
-// f(lp, ha) for the block's row pairs (plane lp, first row ha), and f(lp, k) for its columns
-// k < cols of the half-spectrum, split by the host's divisors (per_block makes both at most one
-// per thread, so going over all nwc columns and skipping those past cols costs no round).
-template <class F>
-CB_HD void for_row_pairs(const BlockGeom& g, int np, int tid, int nthreads, const F& f) {
-  for (int i = tid; i < np * g.pairs(); i += nthreads) {
-    uint32_t r = 0;
-    const int lp = int(g.by_pairs.divmod(uint32_t(i), r));
-    f(lp, 2 * int(r));
-  }
-}
-template <class F>
-CB_HD void for_columns(const BlockGeom& g, int np, int cols, int tid, int nthreads, const F& f) {
-  for (int i = tid; i < np * g.nwc; i += nthreads) {
-    uint32_t k = 0;
-    const int lp = int(g.by_nwc.divmod(uint32_t(i), k));
-    if (int(k) < cols) f(lp, int(k));
-  }
-}
-
 // Phase `phase` of the forward transform of block blk, for thread tid of nthreads.
 template <int MaxN>
 CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int64_t blk, int tid, int nthreads,
@@ -943,7 +924,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
     load_grid<MaxN>(g, a, p0, np, spec, tid, nthreads);
   } else if (phase == 1) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for_row_pairs(g, np, tid, nthreads, [&](int lp, int ha) {
+      for_pair_tasks<1>(g, np, tid, nthreads, [&](int lp, int i, int) {
+        const int ha = 2 * i;
         if (pair_holds_tensor_rows(g, a.pl, ha))
           forward_rows<decltype(l)>(g, lp, ha, spec);
         else
@@ -953,8 +935,8 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const ForwardArgs& a, int6
   } else if (phase == 2) {
     if (g.nh == 1) return;
     with_length<MaxN>(g.nh, [&](auto l) {
-      for_columns(g, np, a.out.columns(g.nwc), tid, nthreads,
-                  [&](int lp, int k) { transform_column<decltype(l), -1>(g, lp, k, spec); });
+      for_column_tasks<1>(g, np, a.out.columns(g.nwc), tid, nthreads,
+                          [&](int lp, int k, int) { transform_column<decltype(l), -1>(g, lp, k, spec); });
     });
   } else if (phase == 3) {
     store_spectra<MaxN>(g, a.out, p0, np, spec, tid, nthreads);
@@ -974,12 +956,13 @@ CB_HD void block_phase(int phase, const BlockGeom& g, const InverseArgs& a, int6
   } else if (phase == 1) {
     if (g.nh == 1) return;
     with_length<MaxN>(g.nh, [&](auto l) {  // the columns past in.columns() are zero: so are their transforms
-      for_columns(g, np, a.in.columns(g.nwc), tid, nthreads,
-                  [&](int lp, int k) { transform_column<decltype(l), +1>(g, lp, k, spec); });
+      for_column_tasks<1>(g, np, a.in.columns(g.nwc), tid, nthreads,
+                          [&](int lp, int k, int) { transform_column<decltype(l), +1>(g, lp, k, spec); });
     });
   } else if (phase == 2) {
     with_length<MaxN>(g.nw, [&](auto l) {
-      for_row_pairs(g, np, tid, nthreads, [&](int lp, int ha) {
+      for_pair_tasks<1>(g, np, tid, nthreads, [&](int lp, int i, int) {
+        const int ha = 2 * i;
         if (pair_holds_tensor_rows(g, a.pl, ha)) inverse_rows<decltype(l)>(g, lp, ha, spec);  // else: not cropped
       });
     });
