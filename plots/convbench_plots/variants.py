@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import data
 from .base import Product, Skip, md_table
+from .compare import match
 from .targets import shape_label
 
 IGNORED_DIRS = {"figures", "logs"}
@@ -32,13 +33,10 @@ def commands(vds) -> list[str]:
 
 
 def compare(base: pd.DataFrame, variant: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Cases `ok` in both, matched on the row key: base and variant times and their ratio; and the
-    number of the variant's rows without an `ok` twin here."""
-    keys = [k for k in data.KEY_COLUMNS if k in base.columns and k in variant.columns]
-    ok_base = base[base["status"] == "ok"]
-    ok_var = variant[variant["status"] == "ok"]
-    m = ok_var.merge(ok_base, on=keys, suffixes=("_variant", "_base"))
-    m["ratio"] = m["time_ms_base"] / m["time_ms_variant"]
+    """Cases `ok` in both, matched on the row key (compare.match): base and variant times and their
+    ratio; and the number of the variant's rows without an `ok` twin here."""
+    m, _ = match(base, variant)
+    m = m.rename(columns=lambda c: c[:-len("_other")] + "_variant" if c.endswith("_other") else c)
     return m, len(variant) - len(m)
 
 
