@@ -32,7 +32,8 @@ else
     echo "gpu_build.sh visit ran its stages without a CUDA device"; exit 1
   fi
   grep "device NOT SEEN" "$check_bundle/logs/stages.txt" || { cat "$check_out/visit.log"; exit 1; }
-  tar -tf "$check_out/logs.tar" | grep -q logs/test_cuda_device.log
+  # grep reads the whole list: with -q it could exit first and SIGPIPE tar, failing the pipeline (pipefail)
+  tar -tf "$check_out/logs.tar" | grep -x logs/test_cuda_device.log >/dev/null
   rm -rf "$check_bundle" "$check_out"
 fi
 
