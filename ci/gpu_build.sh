@@ -84,10 +84,11 @@ mode=${1:-}
 bundle=${BUNDLE:-build/gpu-bundle}
 
 # The tests of our algorithms, cudnn.best and the transforms (not every cudnn.* one by one).
-ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*'
+ours='CudaDevice.*:*cuda_direct*:*cuda_im2col*:*cuda_fft*:*cuda_fbfft*:*cudnn_best*:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*:CudaWideIndices.*'
 # The same tests in two parts for `first`: cuda.fft and cuda.fbfft (whole-input) with the own
-# transforms, then the rest (the tiled FFTs, direct, im2col, cudnn.best).
-fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*:CudaAlgorithmList.*'
+# transforms and every kernel's 64-bit index path, then the rest (the tiled FFTs, direct, im2col,
+# cudnn.best).
+fft_tests='*/cuda_fft:*/cuda_fbfft:*CudaFftBandLimited*:OwnSmallFft.*:CudaFftSizes.*:CudaFftStages.*:CudaFftWorkspace.*:CudaFbfftSplitLengths.*:*CudaFftComplexGemm*:CudaAlgorithmList.*:CudaWideIndices.*'
 other_tests='*_tiled:*cuda_direct*:*cuda_im2col*:*cudnn_best*'
 
 die() {

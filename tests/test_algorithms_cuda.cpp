@@ -757,6 +757,14 @@ TEST(CudaFftWorkspace, AtHalfCompressionIsAtMostSixTenthsOnTheBandLimitedLayers)
   }
 }
 
+// A tile extent for s from its largest dilated kernel to its largest padded input, so that
+// most shapes are cut into several tiles.
+int64_t random_tile_extent(std::mt19937_64& rng, const Shape& s) {
+  int64_t lo = 1, hi = 1;
+  for (int d = kMaxDims - s.dims; d < kMaxDims; ++d) lo = std::max(lo, s.dilated_kernel(d)), hi = std::max(hi, s.padded(d));
+  return testing::uniform_int(rng, lo, hi);
+}
+
 // The tiled variants with tiles forced to a random extent, so that most shapes are cut: every
 // pass, the step, and fprop + run_backward, against the float64 reference.
 class CudaFftTiled : public ::testing::TestWithParam<std::string> {};
@@ -770,11 +778,8 @@ TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
     for (int i = 0; i < 15; ++i) {
       const Case c = make_case(rng, random_shape(rng, dims));
       const Shape& s = c.shape;
-      int64_t lo = 1, hi = 1;
-      for (int d = kMaxDims - s.dims; d < kMaxDims; ++d)
-        lo = std::max(lo, s.dilated_kernel(d)), hi = std::max(hi, s.padded(d));
       AlgoOptions opt;
-      opt.fft_tile = testing::uniform_int(rng, lo, hi);
+      opt.fft_tile = random_tile_extent(rng, s);
       const auto algo = make_algorithm(GetParam(), opt);
       SCOPED_TRACE(s.to_string() + " tile extent " + std::to_string(opt.fft_tile) +
                    " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")");
@@ -799,6 +804,34 @@ TEST_P(CudaFftTiled, MatchesReferenceWithForcedTiles) {
             << "fprop + run_backward " << to_string(q);
       if (HasFailure()) return;
     }
+}
+
+// The kernels' 64-bit index paths, which real tensors take only from 2^30 elements (4 GiB of
+// floats), on small shapes: with cuda_wide_index_from() at 0 every launch takes them. Every pass
+// and the step against the reference; the filter's spectra by transforms and by DFT, tiles
+// forced for the tiled variants. (cuda.direct always indexes in 64 bits.)
+TEST(CudaWideIndices, EveryKernelMatchesTheReference) {
+  REQUIRE_CUDA_DEVICE();
+  struct Restore {
+    int64_t was = cuda_wide_index_from().exchange(0);
+    ~Restore() { cuda_wide_index_from() = was; }
+  } restore;
+  auto dev = make_cuda_device();
+  std::mt19937_64 rng(test_seed() + 11);
+  for (const std::string name : {"cuda.im2col", "cuda.fft", "cuda.fbfft", "cuda.fft_tiled", "cuda.fbfft_tiled"})
+    for (int dims = 1; dims <= (own_transforms(name) ? 2 : 3); ++dims)
+      for (int draw = 0; draw < 4; ++draw) {
+        const Case c = make_case(rng, random_shape(rng, dims));
+        AlgoOptions opt;
+        opt.filter_spectra = draw % 2 ? "dft" : "fft";
+        if (name.find("tiled") != std::string::npos) opt.fft_tile = random_tile_extent(rng, c.shape);
+        const auto algo = make_algorithm(name, opt);
+        const std::string what = name + " " + c.shape.to_string() + " filter " + opt.filter_spectra + " tile " +
+                                 std::to_string(opt.fft_tile) + " (CONVBENCH_TEST_SEED=" + std::to_string(test_seed()) + ")";
+        ASSERT_EQ(algo->supports(c.shape, Pass::step), "") << what;
+        for (Pass p : kAllPasses) expect_matches_reference(run_on_device(*dev, *algo, c, p), c, p, what);
+        if (HasFailure()) return;
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiles, CudaFftTiled, ::testing::Values("cuda.fft_tiled", "cuda.fbfft_tiled"),

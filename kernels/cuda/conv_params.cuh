@@ -4,10 +4,12 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
+#include "convbench/cuda_algorithms.hpp"
 #include "convbench/cuda_check.hpp"
 #include "convbench/shape.hpp"
 
@@ -56,8 +58,10 @@ inline unsigned grid_for(int64_t n, int block) {
 
 // Whether element indices up to `largest` (with room for a grid-stride loop's last step) fit
 // int32: kernels that divide per element then index in 32 bits, as 64-bit integer division
-// costs several times more on a GPU.
-inline bool index_fits_int32(int64_t largest) { return largest < (int64_t(1) << 30); }
+// costs several times more on a GPU. Tests lower the bound (cuda_wide_index_from).
+inline bool index_fits_int32(int64_t largest) {
+  return largest < std::min<int64_t>(cuda_wide_index_from().load(std::memory_order_relaxed), int64_t(1) << 30);
+}
 
 // Output index along a dim that input i meets through tap r, or -1 (gather form of dgrad).
 __device__ __forceinline__ int out_index(int i, int r, int pad, int stride, int dil, int out) {

@@ -2,6 +2,7 @@
 // Their ConvBuffers hold device pointers; run() enqueues on the stream given by set_stream().
 #pragma once
 
+#include <atomic>
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -18,6 +19,14 @@ std::unique_ptr<Algorithm> make_cuda_fft(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fbfft(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fft_tiled(const AlgoOptions& opt);
 std::unique_ptr<Algorithm> make_cuda_fbfft_tiled(const AlgoOptions& opt);
+
+// Element counts from which the CUDA kernels index in 64 bits (cuda::index_fits_int32; their
+// 32-bit path divides faster): 2^30, or lower where set. Real tensors reach the 64-bit path only
+// from 4 GiB, so tests set 0 to run it on small shapes.
+inline std::atomic<int64_t>& cuda_wide_index_from() {
+  static std::atomic<int64_t> elements{int64_t(1) << 30};
+  return elements;
+}
 
 // Transform-only benchmark (own small FFT vs cuFFT): a batched R2C of `batch` random real
 // planes of n (dims 1) or n x n (dims 2), the same data for the same seed, into plane-major
