@@ -65,5 +65,5 @@ cmake --build --preset asan -j"$jobs"
 echo "== ctest (asan + ubsan)"
 ctest --preset asan -j"$jobs"
 
-echo "== fuzz (sweep and shape parsers, 60 s)"
+echo "== fuzz (sweep, shape and .npy parsers, 60 s)"
 bash ci/fuzz.sh 60
