@@ -1,5 +1,6 @@
 // Every CPU algorithm x pass x dims against the float64 reference on random shapes.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -225,6 +226,48 @@ TEST(CpuFft, GaussComplexGemmsMatchTheReference) {
   bad.complex_gemm = "2m";
   EXPECT_NE(make_algorithm("cpu.fft", bad)->supports(shapes[0], Pass::fprop).find("complex_gemm '2m'"),
             std::string::npos);
+}
+
+// OpenBLAS 0.3.21's threaded cgemm3m never returns, so cpu.fft keeps OpenBLAS single-threaded
+// wherever 3m may run: the bins run across its threads even when fewer bins are kept than there
+// are threads (a layer band-limited to one bin), and with threads = 1 under a larger OpenMP
+// default it runs 4m and says so. (A regression hangs here: ctest's TIMEOUT ends it.)
+TEST(CpuFft, GaussOnlyWhereOpenBlasRunsSingleThreaded) {
+  std::mt19937_64 rng(test_seed() + 23);
+  const Case one_bin = make_case(rng, parse_shape_spec("N=16,C=64,K=64,in=4x4,k=3x3,pad=1"));
+  const Case exact = make_case(rng, parse_shape_spec("N=16,C=32,K=24,in=12x12,k=3x3,pad=1"));
+  for (const char* choice : {"3m", "planner"}) {
+    AlgoOptions opt, usual;
+    opt.complex_gemm = choice, usual.complex_gemm = "4m";
+    opt.threads = usual.threads = 2;
+    opt.compression = usual.compression = 0.95;  // 6 x 6 transforms keep 1 of 24 bins
+    const auto a = make_algorithm("cpu.fft", opt), b = make_algorithm("cpu.fft", usual);
+    for (Pass p : kAllPasses) {
+      const Outputs o = run_pass(*a, one_bin, p), u = run_pass(*b, one_bin, p);
+      if (std::string(choice) == "3m") {
+        EXPECT_NE(a->detail().find("complex GEMMs 3m (Gauss)"), std::string::npos) << a->detail();
+      }
+      for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+        if (pass_covered(p, q)) {
+          EXPECT_LT(rel_diff(o.of(q), u.of(q)), 1e-5) << choice << " " << to_string(p) << "/" << to_string(q);
+        }
+    }
+  }
+  AlgoOptions single;
+  single.complex_gemm = "3m", single.threads = 1;
+  const auto a = make_algorithm("cpu.fft", single);
+  for (Pass p : kAllPasses) {
+    const Outputs o = run_pass(*a, exact, p);
+    const bool blas_threads = omp_get_max_threads() > 1;
+    EXPECT_EQ(a->detail().find("complex GEMMs 4m: 3m needs OpenBLAS single-threaded") != std::string::npos, blas_threads)
+        << a->detail();
+    EXPECT_EQ(a->detail().find("complex GEMMs 3m (Gauss)") != std::string::npos, !blas_threads) << a->detail();
+    for (Pass q : {Pass::fprop, Pass::dgrad, Pass::wgrad})
+      if (pass_covered(p, q)) {
+        EXPECT_LE(rel_error(o.of(q).data(), exact.ref[int(q)].values), tolerance(exact.shape, q, exact.ref[int(q)]))
+            << to_string(p) << "/" << to_string(q);
+      }
+  }
 }
 
 // FFTW_MEASURE and FFTW_PATIENT plan by running transforms on the chunk buffers (overwriting

@@ -542,6 +542,8 @@ class CpuFft final : public Algorithm {
     for (int q = 0; q < 3; ++q)
       if (gauss_[q]) gauss_list += std::string(gauss_list.empty() ? "" : ", ") + kGemmName[q];
     if (!gauss_list.empty()) detail_ += (detail_.empty() ? "" : "; ") + ("complex GEMMs 3m (Gauss): " + gauss_list);
+    if (opt_.complex_gemm == "3m" && !gauss_allowed())
+      detail_ += (detail_.empty() ? "" : "; ") + std::string("complex GEMMs 4m: 3m needs OpenBLAS single-threaded");
     if (opt_.fft_planning != "estimate") detail_ += (detail_.empty() ? "" : "; ") + ("FFTW " + opt_.fft_planning + " plans");
   }
 
@@ -694,13 +696,15 @@ class CpuFft final : public Algorithm {
     mark_stage(kInverseStage[f]);
   }
 
-  // Runs body(j) for every kept bin j. Few bins: one at a time, so OpenBLAS may thread each
-  // GEMM itself; otherwise across bins, where OpenBLAS (OpenMP build) stays single-threaded.
-  // body(b) for the first `count` kept bins (-1: all).
+  // body(b) for the first `count` kept bins (-1: all), across threads_ threads, where OpenBLAS
+  // (OpenMP build) runs each GEMM on one thread. Even with fewer bins than threads: OpenBLAS
+  // threading a GEMM from outside a parallel region took 4 ms for a 16 x 64 x 64 cgemm that a
+  // thread does in 0.01 (the other core in libgomp's spin-wait), and its threaded cgemm3m hangs
+  // (gauss_allowed).
   template <class Body>
   void for_each_bin(const Body& body, int64_t count = -1) const {
     const int64_t bins = count < 0 ? layout_.kept_bins() : std::min(count, layout_.kept_bins());
-#pragma omp parallel for schedule(dynamic) num_threads(threads_) if (bins >= threads_)
+#pragma omp parallel for schedule(dynamic) num_threads(threads_)
     for (int64_t b = 0; b < bins; ++b) body(b);
   }
 
@@ -749,6 +753,11 @@ class CpuFft final : public Algorithm {
   // spectra in memory does. A loop over 8e9 flops is timed over its first bins (a few dozen ms a
   // run). Kept per (product, shape, kept bins, threads) for the process. Candidates of the size
   // planner (sizes_ given) are timed with cgemm.
+  // 3m only where OpenBLAS runs each GEMM on one thread: inside an active OpenMP region (the bins
+  // across two or more threads) or when OpenMP allows one thread. Otherwise (threads = 1 under
+  // OMP_NUM_THREADS=2) it threads the GEMM, and its threaded cgemm3m (0.3.21, Debian 12's) never
+  // returns, whatever the shape or transposition.
+  bool gauss_allowed() const { return threads_ > 1 || omp_get_max_threads() == 1; }
   void choose_products(Pass p) {
     using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
     static std::mutex mutex;
@@ -760,6 +769,7 @@ class CpuFft final : public Algorithm {
       gauss_[q] = false;
       const Pass pass = std::array<Pass, 3>{Pass::fprop, Pass::dgrad, Pass::wgrad}[size_t(q)];
       if (!pass_covered(p, pass) || macs[q] <= 64) continue;  // the smallest run inline, not by the BLAS
+      if (!gauss_allowed()) continue;
       if (opt_.complex_gemm != "planner" || sizes_) {
         gauss_[q] = opt_.complex_gemm == "3m";
         continue;
