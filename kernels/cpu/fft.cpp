@@ -756,7 +756,7 @@ class CpuFft final : public Algorithm {
   // 3m only where OpenBLAS runs each GEMM on one thread: inside an active OpenMP region (the bins
   // across two or more threads) or when OpenMP allows one thread. Otherwise (threads = 1 under
   // OMP_NUM_THREADS=2) it threads the GEMM, and its threaded cgemm3m (0.3.21, Debian 12's) never
-  // returns, whatever the shape or transposition.
+  // returns on any product it splits across threads (64^3, 100^3, 900 x 8 x 8; every transposition).
   bool gauss_allowed() const { return threads_ > 1 || omp_get_max_threads() == 1; }
   void choose_products(Pass p) {
     using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
