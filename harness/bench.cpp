@@ -25,6 +25,7 @@
 #include "convbench/reference.hpp"
 #include "device.hpp"
 #include "env_info.hpp"
+#include "host_load.hpp"
 #include "results_csv.hpp"
 #include "shape_spec.hpp"
 #include "sweep.hpp"
@@ -435,6 +436,15 @@ std::vector<std::string> select_algorithms(const std::vector<std::string>& patte
   return names;
 }
 
+// The CSV row key of a case (the columns --resume and merge tell rows apart by).
+std::string case_key(const BenchCase& c) {
+  ResultRow probe;
+  probe.sweep = c.sweep, probe.shape = c.shape, probe.algo = c.algo, probe.pass = std::string(to_string(c.pass));
+  probe.precision = c.precision, probe.compression = c.compression;
+  probe.fft_policy = std::string(to_string(c.policy));
+  return row_key(probe);
+}
+
 }  // namespace
 
 std::string machine_name() {
@@ -503,10 +513,21 @@ int run_bench(const BenchOptions& o) {
             for (double cv : compression)
               for (FftSizePolicy policy : policies) {
                 if (!sized && policy != policies.front()) continue;
-                cases.push_back({sw.name, s, a, p, prec, cv, policy, o.reps > 0 ? o.reps : sw.reps});
+                // + 0.0: -0 is written and keyed as 0.
+                cases.push_back({sw.name, s, a, p, prec, cv + 0.0, policy, o.reps > 0 ? o.reps : sw.reps});
               }
       }
   }
+  // A case given twice (a repeated list value or --shape, or sweeps of one name sharing a shape) would
+  // write two rows of one key, which --resume and merge count as one: run it once.
+  std::set<std::string> keys;
+  const size_t listed = cases.size();
+  cases.erase(std::remove_if(cases.begin(), cases.end(), [&](const BenchCase& c) { return !keys.insert(case_key(c)).second; }),
+              cases.end());
+  if (const size_t repeats = listed - cases.size(); repeats > 0)
+    fmt::print(stderr, "convbench: note: {} an earlier one (same sweep, shape, algorithm, pass, precision, compression "
+                       "and FFT size policy) and {} once\n",
+               repeats == 1 ? "1 case repeats" : fmt::format("{} cases repeat", repeats), repeats == 1 ? "runs" : "run");
   if (cases.empty())
     throw std::invalid_argument(g_cuda_left_out
                                     ? "bench: nothing to run (CUDA algorithms left out: " + cuda_summary() + ")"
@@ -524,11 +545,7 @@ int run_bench(const BenchOptions& o) {
     const auto done = completed_row_keys(out);
     std::vector<BenchCase> left;
     for (auto& c : todo) {
-      ResultRow probe;
-      probe.sweep = c.sweep, probe.shape = c.shape, probe.algo = c.algo, probe.pass = std::string(to_string(c.pass));
-      probe.precision = c.precision, probe.compression = c.compression;
-      probe.fft_policy = std::string(to_string(c.policy));
-      if (done.count(row_key(probe))) ++already;
+      if (done.count(case_key(c))) ++already;
       else left.push_back(c);
     }
     todo.swap(left);
@@ -546,7 +563,9 @@ int run_bench(const BenchOptions& o) {
   }
 
   CsvWriter csv(out);
-  append_env_sidecar(out + ".env.json", environment(o.command_line));
+  const nlohmann::json env = environment(o.command_line);
+  append_env_sidecar(out + ".env.json", env);
+  const HostLoadWatch host_load;
   const int rounds = std::max(1, o.rounds);
   Progress progress(o.progress || isatty(STDERR_FILENO), todo.size() * size_t(rounds));
   AlgoOptions base;
@@ -579,6 +598,7 @@ int run_bench(const BenchOptions& o) {
   benchmark::Shutdown();
   runner.flush();
   progress.finish();
+  report_host_load(host_load, {out + ".env.json"}, env);
 
   const auto& n = runner.counts();
   auto count = [&](const char* k) { return n.count(k) ? n.at(k) : 0; };

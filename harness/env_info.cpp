@@ -120,7 +120,9 @@ nlohmann::json environment(const std::string& command_line) {
   return env;
 }
 
-void append_env_sidecar(const std::string& path, const nlohmann::json& env) {
+namespace {
+
+nlohmann::json read_env_sidecar(const std::string& path) {
   nlohmann::json doc = {{"runs", nlohmann::json::array()}};
   if (std::filesystem::exists(path)) {
     std::ifstream in(path);
@@ -132,7 +134,10 @@ void append_env_sidecar(const std::string& path, const nlohmann::json& env) {
     if (!doc.contains("runs") || !doc["runs"].is_array())
       throw std::runtime_error(fmt::format("{}: existing env sidecar has no 'runs' list", path));
   }
-  doc["runs"].push_back(env);
+  return doc;
+}
+
+void write_env_sidecar(const std::string& path, const nlohmann::json& doc) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
@@ -140,6 +145,27 @@ void append_env_sidecar(const std::string& path, const nlohmann::json& env) {
     if (!out) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
   }
   std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+void append_env_sidecar(const std::string& path, const nlohmann::json& env) {
+  nlohmann::json doc = read_env_sidecar(path);
+  doc["runs"].push_back(env);
+  write_env_sidecar(path, doc);
+}
+
+void amend_env_sidecar(const std::string& path, const nlohmann::json& env, const std::string& key,
+                       const nlohmann::json& value) {
+  nlohmann::json doc = read_env_sidecar(path);
+  auto& runs = doc["runs"];
+  for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+    if (*it == env) {
+      (*it)[key] = value;
+      write_env_sidecar(path, doc);
+      return;
+    }
+  throw std::runtime_error(fmt::format("{}: this run's entry is gone, cannot add '{}'", path, key));
 }
 
 }  // namespace convbench

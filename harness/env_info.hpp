@@ -11,6 +11,9 @@ namespace convbench {
 nlohmann::json environment(const std::string& command_line);
 // Appends this run's environment to path's "runs" list (creating the file when absent).
 void append_env_sidecar(const std::string& path, const nlohmann::json& env);
+// Sets key = value in the last of path's runs that equals env (the entry this run appended).
+void amend_env_sidecar(const std::string& path, const nlohmann::json& env, const std::string& key,
+                       const nlohmann::json& value);
 // The CPU model name from /proc/cpuinfo ("unknown CPU" when unreadable). A name without a model
 // number (a VM's "AMD EPYC") gets the family and model numbers, "AMD EPYC (family 26 model 2)":
 // hosts of different generations behind one generic name must not share a results folder.

@@ -16,6 +16,7 @@
 #include "convbench/cuda_algorithms.hpp"
 #include "device.hpp"
 #include "env_info.hpp"
+#include "host_load.hpp"
 
 namespace convbench {
 namespace {
@@ -57,7 +58,9 @@ int run_fft_bench(const FftOptions& o) {
   std::ofstream csv(out, std::ios::trunc);
   if (!csv) throw std::runtime_error("cannot write " + out);
   csv << kHeader << '\n' << std::flush;
-  append_env_sidecar(out + ".env.json", environment(o.command_line));
+  const nlohmann::json env = environment(o.command_line);
+  append_env_sidecar(out + ".env.json", env);
+  const HostLoadWatch host_load;
 
   int failed = 0;
   for (int dims : o.dims)
@@ -109,6 +112,7 @@ int run_fft_bench(const FftOptions& o) {
                    status);
       }
     }
+  report_host_load(host_load, {out + ".env.json"}, env);
   fmt::print(stderr, "wrote {}\n", out);
   return failed ? 3 : 0;
 }

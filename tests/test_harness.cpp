@@ -4,13 +4,17 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <fmt/format.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "convbench/band_limit.hpp"
 #include "convbench/cuda_info.hpp"
 #include "convbench/model.hpp"
 #include "device.hpp"
 #include "env_info.hpp"
+#include "host_load.hpp"
 #include "host_memory.hpp"
 #include "openblas_core.hpp"
 #include "results_csv.hpp"
@@ -401,6 +405,87 @@ TEST_F(HostMemory, UseAboveTheLimitLeavesNothingAndMissingFilesLeaveMemAvailable
   EXPECT_EQ(budget().bound, "MemAvailable");
   std::filesystem::remove(root_ / "proc/self/cgroup");
   EXPECT_EQ(budget().bound, "MemAvailable");
+}
+
+// /proc/stat: "cpuN user nice system idle iowait irq softirq steal guest guest_nice", in ticks.
+TEST(HostLoad, ProcStatSumsTheBusyAndStealTicksOfTheWatchedCpusOnly) {
+  const std::string stat =
+      "cpu  9000 9000 9000 9000 9000 9000 9000 9000 9000 9000\n"  // the total line: not a CPU
+      "cpu0 100 20 30 5000 70 4 6 8 50 1\n"
+      "cpu1 1 1 1 1 1 1 1 1 1 1\n"
+      "cpu2 200 0 100 0 0 0 0 40\n"  // no guest fields (an older kernel)
+      "cpu10 7 0 0\n"                 // too short: missing fields count as 0
+      "intr 12345 0 1\nctxt 99\ncpufreq 1 2\n";
+  const CpuTicks t = parse_proc_stat(stat, {0, 2, 10, 3}, 100.0);
+  EXPECT_EQ(t.cpus, 3);  // cpu3 is not listed, cpu1 not wanted
+  // user + nice + system + irq + softirq; idle, iowait and guest (inside user) are not added.
+  EXPECT_DOUBLE_EQ(t.busy_s, (100 + 20 + 30 + 4 + 6 + 200 + 100 + 7) / 100.0);
+  EXPECT_DOUBLE_EQ(t.steal_s, (8 + 40) / 100.0);
+  EXPECT_EQ(parse_proc_stat(stat, {1}, 100.0).busy_s, 0.05);
+  EXPECT_EQ(parse_proc_stat(stat, {5}, 100.0).cpus, 0);
+}
+
+TEST(HostLoad, OthersAreTheBusyTimeLessThisProcesssAndWarnAboveATenth) {
+  const CpuTicks before{10.0, 1.0, 4}, after{16.0, 1.2, 4};
+  HostLoad l = host_load_between(before, after, /*self_s=*/2.0, /*wall_s=*/5.0);
+  EXPECT_EQ(l.cpus, 4);
+  EXPECT_DOUBLE_EQ(l.others_cpu_s, 4.0);
+  EXPECT_DOUBLE_EQ(l.others_share(), 4.0 / 20.0);
+  EXPECT_NEAR(l.steal_cpu_s, 0.2, 1e-12);
+  EXPECT_NE(host_load_warning(l).find("other processes kept 20% of its 4 CPUs busy"), std::string::npos)
+      << host_load_warning(l);
+  // This process's own time is not others'; tick rounding cannot make it negative.
+  l = host_load_between(before, after, 6.5, 5.0);
+  EXPECT_EQ(l.others_cpu_s, 0.0);
+  EXPECT_EQ(host_load_warning(l), "");
+  l = host_load_between(before, after, 5.8, 5.0);  // 0.2 of 20 CPU-seconds: 1%
+  EXPECT_EQ(host_load_warning(l), "");
+  // Stolen time alone warns too.
+  l = host_load_between(before, CpuTicks{10.0, 4.0, 4}, 0.0, 5.0);
+  EXPECT_NE(host_load_warning(l).find("hypervisor took 15%"), std::string::npos) << host_load_warning(l);
+  // A share of a few ticks is not evidence: 0.04 CPU-seconds of a 0.1 s run on 1 CPU.
+  EXPECT_EQ(host_load_warning(host_load_between(CpuTicks{0, 0, 1}, CpuTicks{0.04, 0, 1}, 0, 0.1)), "");
+  EXPECT_EQ(to_json(host_load_between(before, after, 2.0, 5.0))["others_share"], 0.2);
+}
+
+TEST(HostLoad, WatchReadsProcStatAtStartAndAtLoadAndTheSidecarRecordsIt) {
+  const auto root = std::filesystem::temp_directory_path() / ("convbench_load_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(root);
+  auto write_stat = [&](int busy_ticks) {
+    std::string text = "cpu  1 1 1 1\n";
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) text += fmt::format("cpu{} {} 0 0 100 0 0 0 0\n", cpu, busy_ticks);
+    std::ofstream(root / "stat") << text;
+  };
+  write_stat(1000);
+  const HostLoadWatch watch(root.string());
+  const long hz = sysconf(_SC_CLK_TCK);
+  write_stat(1000 + 50 * int(hz));  // 50 s of others' work on every CPU
+  const auto load = watch.load();
+  ASSERT_TRUE(load.has_value());
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mask), &mask), 0);
+  EXPECT_EQ(load->cpus, CPU_COUNT(&mask));
+  EXPECT_LE(load->others_cpu_s, 50.0 * load->cpus);
+  EXPECT_GT(load->others_cpu_s, 50.0 * load->cpus - 10.0);  // less what this process ran meanwhile
+  EXPECT_NE(host_load_warning(*load), "");
+
+  // The sidecar: the entry of this run (not an older one that looks alike) gets host_load.
+  const std::string sidecar = (root / "r.csv.env.json").string();
+  const nlohmann::json older = {{"command", "convbench bench"}, {"date", "2026-01-01"}};
+  const nlohmann::json run = {{"command", "convbench bench"}, {"date", "2026-01-02"}};
+  append_env_sidecar(sidecar, older);
+  append_env_sidecar(sidecar, run);
+  report_host_load(watch, {sidecar}, run);
+  nlohmann::json doc = nlohmann::json::parse(std::ifstream(sidecar));
+  EXPECT_FALSE(doc["runs"][0].contains("host_load"));
+  EXPECT_EQ(doc["runs"][1]["host_load"]["cpus"], load->cpus);
+  EXPECT_GT(doc["runs"][1]["host_load"]["others_share"].get<double>(), 0.5);
+  EXPECT_THROW(amend_env_sidecar(sidecar, {{"date", "never"}}, "host_load", 1), std::runtime_error);
+
+  std::filesystem::remove(root / "stat");  // unreadable: no load rather than a made-up one
+  EXPECT_FALSE(watch.load().has_value());
+  EXPECT_FALSE(HostLoadWatch(root.string()).load().has_value());
+  std::filesystem::remove_all(root);
 }
 
 // Mathieu et al.'s RAM table, 4 n (n+1) (S f + S f' + f f') bytes, MB = 1e6 bytes.

@@ -22,6 +22,7 @@
 #include "device.hpp"
 #include "bench.hpp"
 #include "env_info.hpp"
+#include "host_load.hpp"
 #include "results_csv.hpp"
 #include "train/cifar.hpp"
 #include "train/network.hpp"
@@ -200,6 +201,7 @@ void run_train(const TrainOptions& o) {
   const nlohmann::json env = environment(o.command_line);
   append_env_sidecar(out + ".env.json", env);
   append_env_sidecar(train_stats_path(out) + ".env.json", env);
+  const HostLoadWatch host_load;
 
   // The row's device: the GPU for CUDA algorithms (make_cuda_device names it, or says why none).
   const std::string device =
@@ -243,6 +245,7 @@ void run_train(const TrainOptions& o) {
                             csv_field(device)));
   }
   progress.finish();
+  report_host_load(host_load, {out + ".env.json", train_stats_path(out) + ".env.json"}, env);
   fmt::print(stderr, "convbench: train {} {}: {} epoch(s) x {} minibatch(es), final loss {:.4f}; rows in {}, stats in {}\n",
              o.net, o.algo, o.epochs, steps, last_loss, out, train_stats_path(out));
 }

@@ -263,6 +263,28 @@ def read_csv(path: Path) -> CsvFile:
     return CsvFile(path, kind, df)
 
 
+BUSY_HOST_SHARE = 0.10  # convbench's kBusyHostShare: from here it warned that times may read slow
+BUSY_HOST_MIN_CPU_S = 0.05
+
+
+def busy_host_note(runs: list) -> str | None:
+    """'2 of 3 runs timed while other processes took up to 48% of the CPUs ...', or None, from
+    the runs' host_load (others' CPU time on convbench's CPUs, or time the hypervisor stole)."""
+    shares = []
+    for r in runs:
+        load = r.get("host_load") if isinstance(r, dict) else None
+        if not isinstance(load, dict):
+            continue
+        worst = max((float(load.get(f"{k}_share") or 0) for k in ("others", "steal")
+                     if float(load.get(f"{k}_cpu_s") or 0) >= BUSY_HOST_MIN_CPU_S), default=0.0)
+        if worst >= BUSY_HOST_SHARE:
+            shares.append(worst)
+    if not shares:
+        return None
+    return (f"{len(shares)} of {len(runs)} runs timed while other processes (or the hypervisor) took up to "
+            f"{max(shares):.0%} of the CPUs (host_load): their times may read slow")
+
+
 def _read_env(csv: Path, notes: list[str]) -> dict | None:
     side = csv.with_name(csv.name + ".env.json")
     if not side.is_file():
@@ -271,6 +293,8 @@ def _read_env(csv: Path, notes: list[str]) -> dict | None:
         doc = json.loads(side.read_text())
         runs = doc.get("runs") if isinstance(doc, dict) else None
         if isinstance(runs, list) and runs and isinstance(runs[-1], dict):
+            if busy := busy_host_note(runs):
+                notes.append(f"{side}: {busy}")
             env = dict(runs[-1])
             env["date"] = max(str(r.get("date", "")) for r in runs if isinstance(r, dict)) or env.get("date")
             return env

@@ -1,5 +1,6 @@
 """The one command, its outputs and summary, and the bad-CSV errors."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -119,3 +120,18 @@ def test_duplicate_rows_across_files_keep_the_last(folder_with):
     ds = data.load(d)
     assert len(ds.results) == len(data.read_csv(d / "quick.csv").df)
     assert any("duplicate" in n for n in ds.notes)
+
+
+def test_runs_on_a_busy_host_are_a_note(folder_with):
+    d = folder_with("quick.csv")
+    side = d / "quick.csv.env.json"
+    quiet = {"seconds": 9.0, "cpus": 2, "others_cpu_s": 0.9, "steal_cpu_s": 0.0, "others_share": 0.05,
+             "steal_share": 0.0}
+    side.write_text(json.dumps({"runs": [{"cpu": "x", "date": "2026-12-07", "host_load": quiet}]}))
+    assert not any("busy" in n or "host_load" in n for n in data.load(d).notes)
+    busy = dict(quiet, others_cpu_s=8.6, others_share=0.48)
+    stolen = dict(quiet, steal_cpu_s=2.7, steal_share=0.15)
+    tiny = dict(quiet, seconds=0.1, others_cpu_s=0.04, others_share=0.2)  # a few ticks: not evidence
+    side.write_text(json.dumps({"runs": [{"host_load": busy}, {"host_load": stolen}, {"host_load": tiny}, {}]}))
+    notes = [n for n in data.load(d).notes if "host_load" in n]
+    assert len(notes) == 1 and "2 of 4 runs" in notes[0] and "up to 48%" in notes[0], notes

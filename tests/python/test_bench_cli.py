@@ -200,6 +200,43 @@ def test_sigkill_loses_no_row_and_resume_adds_no_duplicate(convbench_bin, tmp_pa
     assert len(json.loads((tmp_path / "r.csv.env.json").read_text())["runs"]) == 3
 
 
+def test_a_case_given_twice_runs_once(convbench_bin, tmp_path):
+    out = tmp_path / "r.csv"
+    spec = "N=1,C=2,K=2,in=9x9,k=3x3"
+    proc = bench(convbench_bin, "--shape", spec, "--shape", spec + ",pad=0", "--algo", "cpu.fft,cpu.f*",
+                 "--pass", "fprop,wgrad,fprop", "--compression", "-0,0,0.5,0.50", "--reps", "1", "--out", str(out))
+    rows = read_rows(out)
+    # Both specs name one shape; cpu.f* names cpu.fft (again) and cpu.fft_tiled.
+    keys = [key(r) for r in rows]
+    assert len(keys) == len(set(keys)) == 1 * 2 * 2 * 2, keys
+    assert {r["algo"] for r in rows} == {"cpu.fft", "cpu.fft_tiled"}
+    assert {r["pass"] for r in rows} == {"fprop", "wgrad"}
+    assert {r["compression"] for r in rows} == {"0", "0.5"}
+    assert f"note: {2 * 2 * 3 * 4 - 8} cases repeat an earlier one" in proc.stderr
+
+
+def test_a_busy_host_is_recorded_and_warned_about(convbench_bin, tmp_path):
+    cpus = len(os.sched_getaffinity(0))
+    spinners = [subprocess.Popen(["python3", "-c", "while True: pass"]) for _ in range(cpus)]
+    try:
+        time.sleep(0.2)
+        out = tmp_path / "r.csv"
+        proc = bench(convbench_bin, "--shape", "N=4,C=16,K=16,in=24x24,k=3x3,pad=1", "--algo", "cpu.direct",
+                     "--reps", "20", "--out", str(out))
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    load = json.loads((tmp_path / "r.csv.env.json").read_text())["runs"][-1]["host_load"]
+    assert load["cpus"] == cpus
+    assert load["seconds"] > 0.2
+    # Each spinner holds a CPU at least half the time that convbench's threads compete for it.
+    assert load["others_share"] >= 0.3, load
+    assert abs(load["others_cpu_s"] - load["others_share"] * load["seconds"] * cpus) <= 0.01 * load["seconds"] * cpus + 0.002
+    assert "warning: while this ran, other processes kept" in proc.stderr
+    assert f"of its {cpus} CPU" in proc.stderr
+
+
 def test_shards_partition_the_sweep_and_merge_back(convbench_bin, tmp_path):
     full = tmp_path / "full.csv"
     common = [*shape_args(), "--algo", "cpu.im2col,cpu.fft", "--reps", "1"]
