@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "algorithms.hpp"
@@ -109,9 +111,19 @@ void add_model_command(CLI::App& app, const std::string& command_line) {
   cmd->callback([sweeps, shapes, fft_size, out, command_line] {
     if (sweeps->empty() && shapes->empty()) throw std::invalid_argument("model: give --sweep FILE and/or --shape SPEC");
     std::vector<std::pair<std::string, Shape>> list;
-    for (const auto& f : *sweeps)
-      for (const auto& s : load_sweep(f).shapes) list.emplace_back(load_sweep(f).name, s);
-    for (const auto& spec : *shapes) list.emplace_back("cli", parse_shape_spec(spec));
+    std::set<std::string> listed;  // a shape given twice in one sweep gets its rows once
+    auto add = [&](const std::string& sweep, const Shape& s) {
+      if (listed.insert(sweep + '|' + s.to_string()).second) list.emplace_back(sweep, s);
+    };
+    for (const auto& f : *sweeps) {
+      const Sweep sw = load_sweep(f);
+      for (const auto& s : sw.shapes) add(sw.name, s);
+    }
+    for (const auto& spec : *shapes) try {
+        add("cli", parse_shape_spec(spec));
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("--shape '{}': {}", spec, e.what()));
+      }
     const FftSizePolicy policy = *parse_fft_size_policy(*fft_size);
     std::FILE* f = stdout;
     if (!out->empty()) {
@@ -152,16 +164,42 @@ void add_merge_command(CLI::App& app) {
     std::set<std::string> seen;
     std::vector<std::string> lines;
     std::string header;
+    size_t repeated = 0, torn = 0;
     nlohmann::json env = {{"runs", nlohmann::json::array()}};
     for (const auto& f : *inputs) {
-      std::ifstream in(f);
+      std::ifstream in(f, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      // A run killed mid-row leaves its last line without a newline: that row never finished.
+      if (!text.empty() && text.back() != '\n') {
+        const size_t cut = text.rfind('\n');
+        text.resize(cut == std::string::npos ? 0 : cut + 1);
+        ++torn;
+      }
+      std::istringstream rows(text);
       std::string h;
-      std::getline(in, h);
+      std::getline(rows, h);
+      if (!h.empty() && h.back() == '\r') h.pop_back();
+      if (h.empty()) throw std::invalid_argument(fmt::format("merge: {} has no header line", f));
       if (header.empty()) header = h;
       if (h != header) throw std::invalid_argument(fmt::format("merge: {} has a different header than {}", f, inputs->front()));
       const auto cols = split_csv_line(h);
-      for (std::string line; std::getline(in, line);)
-        if (!line.empty() && seen.insert(row_key(cols, split_csv_line(line))).second) lines.push_back(line);
+      size_t line_no = 1;
+      for (std::string line; std::getline(rows, line);) {
+        ++line_no;
+        if (line.empty()) continue;
+        const auto fields = split_csv_line(line);
+        if (fields.size() != cols.size())
+          throw std::invalid_argument(fmt::format("merge: {} line {}: {} fields, the header has {}", f, line_no,
+                                                  fields.size(), cols.size()));
+        std::string key;
+        try {
+          key = row_key(cols, fields);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(fmt::format("merge: {}: {}", f, e.what()));
+        }
+        if (seen.insert(key).second) lines.push_back(line);
+        else ++repeated;
+      }
       if (std::ifstream e(f + ".env.json"); e) {
         const auto doc = nlohmann::json::parse(e, nullptr, false);
         if (doc.is_object() && doc.contains("runs"))
@@ -172,7 +210,11 @@ void add_merge_command(CLI::App& app) {
     o << header << '\n';
     for (const auto& l : lines) o << l << '\n';
     std::ofstream(*out + ".env.json") << env.dump(2) << '\n';
-    fmt::print(stderr, "convbench: merged {} rows from {} files into {}\n", lines.size(), inputs->size(), *out);
+    fmt::print(stderr, "convbench: merged {} rows from {} files into {}{}{}\n", lines.size(), inputs->size(), *out,
+               repeated ? fmt::format("; {} repeated row{} dropped (the first of each key kept)", repeated,
+                                      repeated == 1 ? "" : "s")
+                        : "",
+               torn ? fmt::format("; {} unfinished last line{} dropped", torn, torn == 1 ? "" : "s") : "");
   });
 }
 

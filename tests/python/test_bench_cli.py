@@ -256,6 +256,36 @@ def test_shards_partition_the_sweep_and_merge_back(convbench_bin, tmp_path):
     assert len(json.loads((tmp_path / "full.csv.env.json").read_text())["runs"]) == 3
 
 
+def merge(binary, out, *inputs):
+    return subprocess.run([str(binary), "merge", "--out", str(out), *map(str, inputs)], capture_output=True, text=True)
+
+
+def test_merge_drops_a_killed_runs_torn_row_and_names_a_bad_file(convbench_bin, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    bench(convbench_bin, "--shape", SHAPES[0], "--algo", "cpu.direct", "--reps", "1", "--out", str(a))
+    bench(convbench_bin, "--shape", SHAPES[0], "--shape", SHAPES[1], "--algo", "cpu.direct", "--reps", "1",
+          "--out", str(b))
+    text = b.read_text()
+    b.write_text(text + text.splitlines()[-1][:25])  # SIGKILL mid-row: a last line without its newline
+    proc = merge(convbench_bin, tmp_path / "m.csv", a, b)
+    assert proc.returncode == 0, proc.stderr
+    rows = read_rows(tmp_path / "m.csv")
+    assert len(rows) == 8 and len({key(r) for r in rows}) == 8
+    assert all(r["status"] == "ok" and r["time_ms"] for r in rows)
+    assert "4 repeated rows dropped" in proc.stderr and "1 unfinished last line dropped" in proc.stderr
+
+    cut = tmp_path / "cut.csv"
+    lines = a.read_text().splitlines()
+    cut.write_text("\n".join(lines[:2] + [lines[2][:40]] + lines[3:]) + "\n")  # a damaged middle row
+    proc = merge(convbench_bin, tmp_path / "m2.csv", a, cut)
+    assert proc.returncode != 0 and "cut.csv line 3:" in proc.stderr and "fields, the header has" in proc.stderr
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    proc = merge(convbench_bin, tmp_path / "m3.csv", other)
+    assert proc.returncode != 0 and "other.csv: results CSV lacks column 'sweep'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_sweep_file_runs_and_counts_dropped_points(convbench_bin, tmp_path):
     sweep = tmp_path / "s.json"
     sweep.write_text(json.dumps({"name": "mini", "source": "test", "algorithms": ["cpu.fft", "cuda.*"],
@@ -319,6 +349,12 @@ def test_model_csv(convbench_bin):
     assert any("mem" in c for c in rows[0])
     fp = [r for r in rows if r["pass"] == "fprop" and r["method"] == "direct"][0]
     assert float(fp["model_flops"]) == 2 * 128 * 96 * 256 * 10 * 10 * 49
+    # The same shape spelled twice is counted once; a bad spec names itself.
+    twice = subprocess.run([str(convbench_bin), "model", "--shape", "N=2,in=8,k=3", "--shape", "N=2,in=8,k=3,pad=0",
+                            "--shape", "N=3,in=8,k=3"], capture_output=True, text=True, check=True)
+    assert len(list(csv.DictReader(twice.stdout.splitlines()))) == 2 * 4 * 2
+    bad = subprocess.run([str(convbench_bin), "model", "--shape", "N=2,in=8,k=9"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--shape 'N=2,in=8,k=9': kernel 9 > padded input 8" in bad.stderr
 
 
 def test_model_out_file_has_the_same_rows_and_a_fresh_sidecar(convbench_bin, tmp_path):
