@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -81,6 +82,12 @@ void run_conv(const ConvArgs& a) {
   if (pass == Pass::fprop && !a.dy.empty()) throw std::invalid_argument("conv: --dy is not used by fprop");
   if (pass != Pass::fprop && a.dy.empty())
     throw std::invalid_argument(fmt::format("conv: --dy is required for {}", a.pass));
+  // The output is written over whatever --out names: never over an input of this run.
+  for (const auto& [flag, path] : {std::pair{"--x", a.x}, {"--w", a.w}, {"--dy", a.dy}}) {
+    std::error_code ec;
+    if (!path.empty() && std::filesystem::equivalent(a.out, path, ec))
+      throw std::invalid_argument(fmt::format("conv: --out {} is the {} input; write the result elsewhere", a.out, flag));
+  }
 
   AlgoOptions opt;
   if (const auto policy = parse_fft_size_policy(a.fft_size)) opt.fft_size = *policy;

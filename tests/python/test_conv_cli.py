@@ -462,3 +462,12 @@ def test_bad_pass_and_options(convbench_bin, good_files):
 def test_unwritable_output(convbench_bin, good_files):
     args = with_args(BASE, out="no_such_dir/out.npy")
     expect_error(convbench_bin, good_files, args, "no_such_dir/out.npy", "cannot open for writing")
+
+
+def test_out_never_overwrites_an_input(convbench_bin, good_files):
+    before = {n: (good_files / n).read_bytes() for n in ("x.npy", "w.npy", "dy.npy")}
+    expect_error(convbench_bin, good_files, with_args(BASE, out="x.npy"), "--out x.npy is the --x input")
+    expect_error(convbench_bin, good_files, with_args(BASE, out=str(good_files / "." / "w.npy")), "is the --w input")
+    expect_error(convbench_bin, good_files, with_args(BASE, pass_="wgrad", w="w.npy", dy="dy.npy", pad="1",
+                                                      out="dy.npy"), "--out dy.npy is the --dy input")
+    assert before == {n: (good_files / n).read_bytes() for n in before}
