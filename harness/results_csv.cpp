@@ -154,9 +154,14 @@ std::set<std::string> completed_row_keys(const std::string& path) {
   if (header != header_line())
     throw std::invalid_argument(fmt::format("{}: not a convbench results file of this version (header differs)", path));
   const auto cols = split_csv_line(header);
-  while (++pos < content.size()) {
+  for (size_t line = 2; ++pos < content.size(); ++line) {
     const size_t end = content.find('\n', pos);
-    keys.insert(row_key(cols, split_csv_line(content.substr(pos, end - pos))));
+    const auto fields = split_csv_line(content.substr(pos, end - pos));
+    if (fields.size() != cols.size())
+      throw std::invalid_argument(
+          fmt::format("{} line {}: {} fields, the header has {}; mend or remove that row to resume", path, line,
+                      fields.size(), cols.size()));
+    keys.insert(row_key(cols, fields));
     pos = end;
   }
   return keys;

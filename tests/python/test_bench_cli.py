@@ -337,6 +337,13 @@ def test_refuses_to_overwrite_without_resume(convbench_bin, tmp_path):
     bench(convbench_bin, "--shape", "in=8", "--algo", "cpu.direct", "--pass", "fprop", "--reps", "1", "--out", str(out))
     proc = bench(convbench_bin, "--shape", "in=8", "--algo", "cpu.direct", "--reps", "1", "--out", str(out), check=False)
     assert proc.returncode != 0 and "--resume" in proc.stderr
+    # A damaged row (not the torn last line, which resume drops) is named, and nothing is appended.
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join([lines[0], lines[1][:30]]) + "\n")
+    proc = bench(convbench_bin, "--shape", "in=8", "--algo", "cpu.direct", "--reps", "1", "--out", str(out), "--resume",
+                 check=False)
+    assert proc.returncode != 0 and f"{out} line 2: " in proc.stderr and "fields, the header has" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and len(out.read_text().splitlines()) == 2
 
 
 def test_model_csv(convbench_bin):
