@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -445,6 +446,36 @@ std::string case_key(const BenchCase& c) {
   return row_key(probe);
 }
 
+// A tuning option given that none of the algorithms run reads changes nothing: say so, and
+// which algorithms of the build it tunes.
+void note_unread_options(const BenchOptions& o, const std::vector<BenchCase>& cases) {
+  std::set<std::string> run;
+  for (const auto& c : cases) run.insert(c.algo);
+  struct Given {
+    const char *flag, *field;
+    bool given;
+    std::string value;
+  };
+  const Given options[] = {
+      {"--fft-planning", "fft_planning", o.fft_planning != "estimate", o.fft_planning},
+      {"--fft-tile", "fft_tile", o.fft_tile != 0, std::to_string(o.fft_tile)},
+      {"--filter-spectra", "filter_spectra", o.filter_spectra != "planner", o.filter_spectra},
+      {"--fft-grid-mib", "fft_grid_bytes", o.fft_grid_mib != 0, std::to_string(o.fft_grid_mib)},
+      {"--complex-gemm", "complex_gemm", o.complex_gemm != "planner", o.complex_gemm},
+      {"--small-fft-split", "small_fft_split", o.small_fft_split != "planner", o.small_fft_split}};
+  for (const Given& g : options) {
+    if (!g.given) continue;
+    bool read = false;
+    for (const auto& a : run) read = read || make_algorithm(a)->uses_option(g.field);
+    if (read) continue;
+    std::vector<std::string> readers;
+    for (const auto& e : algorithm_list())
+      if (e.make({})->uses_option(g.field)) readers.emplace_back(e.name);
+    fmt::print(stderr, "convbench: note: {} {}: no algorithm run reads it (it tunes {})\n", g.flag, g.value,
+               readers.empty() ? std::string("none of this build") : fmt::format("{}", fmt::join(readers, ", ")));
+  }
+}
+
 }  // namespace
 
 std::string machine_name() {
@@ -528,6 +559,7 @@ int run_bench(const BenchOptions& o) {
     fmt::print(stderr, "convbench: note: {} an earlier one (same sweep, shape, algorithm, pass, precision, compression "
                        "and FFT size policy) and {} once\n",
                repeats == 1 ? "1 case repeats" : fmt::format("{} cases repeat", repeats), repeats == 1 ? "runs" : "run");
+  note_unread_options(o, cases);
   if (cases.empty())
     throw std::invalid_argument(g_cuda_left_out
                                     ? "bench: nothing to run (CUDA algorithms left out: " + cuda_summary() + ")"

@@ -504,6 +504,37 @@ TEST(AlgorithmList, NamesAreUniqueAndMatchTheObjects) {
   }
 }
 
+// The bench notes a tuning option that no algorithm run reads; that note is only as right as
+// uses_option(). Only FFT algorithms are tuned, a tiled one reads what its inner one reads plus
+// the tile, and each field has its readers.
+TEST(AlgorithmList, TuningOptionsAreReadByTheFftAlgorithmsThatTakeThem) {
+  const char* fields[] = {"fft_planning", "fft_tile", "filter_spectra", "small_fft_split", "fft_grid_bytes",
+                          "complex_gemm"};
+  std::map<std::string, std::set<std::string>> read;  // algorithm -> fields
+  for (const auto& e : algorithm_list()) {
+    const auto a = e.make({});
+    for (const char* f : fields)
+      if (a->uses_option(f)) read[std::string(e.name)].insert(f);
+    EXPECT_FALSE(a->uses_option("threads")) << e.name;
+    if (!a->plans_fft_sizes()) EXPECT_TRUE(read[std::string(e.name)].empty()) << e.name;
+    const std::string name(e.name);
+    const bool tiled = name.size() > 6 && name.compare(name.size() - 6, 6, "_tiled") == 0;
+    EXPECT_EQ(a->uses_option("fft_tile"), tiled) << e.name;
+  }
+  EXPECT_EQ(read["cpu.fft"], (std::set<std::string>{"fft_planning", "complex_gemm"}));
+  for (auto& [name, f] : read) {
+    if (name.size() <= 6 || name.compare(name.size() - 6, 6, "_tiled") != 0) continue;
+    std::set<std::string> inner = read[name.substr(0, name.size() - 6)];
+    inner.insert("fft_tile");
+    EXPECT_EQ(f, inner) << name;
+  }
+  if (read.count("cuda.fbfft")) {
+    EXPECT_TRUE(read["cuda.fbfft"].count("small_fft_split"));
+    EXPECT_FALSE(read["cuda.fft"].count("small_fft_split"));  // cuFFT's transforms are not split
+    EXPECT_TRUE(read["cuda.fft"].count("filter_spectra") && read["cuda.fft"].count("fft_grid_bytes"));
+  }
+}
+
 // The bench asks these, not the names: a size planner reports sizes for every shape, and only
 // FFT algorithms plan sizes.
 TEST(AlgorithmList, SizePlannersAreFftAlgorithmsThatReportTheirSizes) {

@@ -477,6 +477,7 @@ class CpuFft final : public Algorithm {
   // How the cheapest policy chose the sizes: the finalists' step times, or why the model's pick.
   std::string detail() const override { return detail_; }
   bool supports_compression() const override { return true; }
+  bool uses_option(std::string_view field) const override { return field == "fft_planning" || field == "complex_gemm"; }
   bool fft_method() const override { return true; }
   bool plans_fft_sizes() const override { return true; }
   Extent transform_sizes(const Shape& s, Pass) const override { return sizes_ ? *sizes_ : planned_sizes(s, opt_); }

@@ -400,6 +400,10 @@ class CudaFft final : public Algorithm {
            "1D/2D/3D, pad, stride, dilation, groups; step reuses FFT(x), FFT(w), FFT(dy); band-limited (compression)";
   }
   bool supports_compression() const override { return true; }
+  bool uses_option(std::string_view field) const override {
+    return field == "filter_spectra" || field == "fft_grid_bytes" || field == "complex_gemm" ||
+           (own_ && field == "small_fft_split");
+  }
   bool fft_method() const override { return true; }
   bool plans_fft_sizes() const override { return true; }
   Device device() const override { return Device::cuda; }

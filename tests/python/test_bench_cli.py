@@ -215,6 +215,16 @@ def test_a_case_given_twice_runs_once(convbench_bin, tmp_path):
     assert f"note: {2 * 2 * 3 * 4 - 8} cases repeat an earlier one" in proc.stderr
 
 
+def test_a_tuning_option_no_algorithm_run_reads_is_a_note(convbench_bin, tmp_path):
+    args = ["--shape", "N=1,C=2,K=2,in=9x9,k=3x3", "--reps", "1", "--dry-run", "--out", str(tmp_path / "r.csv")]
+    proc = bench(convbench_bin, *args, "--algo", "cpu.direct,cpu.fft", "--fft-tile", "5", "--complex-gemm", "4m")
+    notes = [line for line in proc.stderr.splitlines() if "no algorithm run reads it" in line]
+    assert len(notes) == 1 and notes[0].startswith("convbench: note: --fft-tile 5:") and "cpu.fft_tiled" in notes[0]
+    proc = bench(convbench_bin, *args, "--algo", "cpu.fft_tiled", "--fft-tile", "5", "--complex-gemm", "4m",
+                 "--fft-planning", "measure")
+    assert "no algorithm run reads it" not in proc.stderr
+
+
 def test_a_busy_host_is_recorded_and_warned_about(convbench_bin, tmp_path):
     cpus = len(os.sched_getaffinity(0))
     spinners = [subprocess.Popen(["python3", "-c", "while True: pass"]) for _ in range(cpus)]

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "convbench/band_limit.hpp"
 #include "convbench/shape.hpp"
@@ -142,6 +143,10 @@ class Algorithm {
   // FFT algorithms: their planner's modelled cost of (shape, pass) at those sizes, in their own
   // unit (a tile planner compares it across tile sizes); NaN for other algorithms.
   virtual double modelled_cost(const Shape& /*s*/, Pass /*p*/) const { return std::numeric_limits<double>::quiet_NaN(); }
+  // Whether the algorithm reads this tuning field of AlgoOptions ("fft_planning", "fft_tile",
+  // "filter_spectra", "small_fft_split", "fft_grid_bytes", "complex_gemm"), so that the bench can
+  // say when an option given changes none of the algorithms it runs.
+  virtual bool uses_option(std::string_view /*field*/) const { return false; }
   // What prepare() chose, for the row's `detail` column (cuDNN algorithm, math type,
   // determinism); empty when there is nothing to say.
   virtual std::string detail() const { return {}; }

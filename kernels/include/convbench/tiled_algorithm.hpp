@@ -43,6 +43,7 @@ class TiledAlgorithm : public Algorithm {
   Shape modelled_shape(const Shape& s, Pass p) const override;
   Extent transform_sizes(const Shape& s, Pass p) const override;
   bool filter_spectra_by_dft(const Shape& s, Pass p) const override;
+  bool uses_option(std::string_view field) const override { return field == "fft_tile" || inner_->uses_option(field); }
   double modelled_cost(const Shape& s, Pass p) const override;
 
  protected:
