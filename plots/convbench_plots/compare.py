@@ -67,6 +67,11 @@ def report(base_dir: Path, other_dir: Path) -> str:
     if hw_base != hw_other:
         lines.append("The hardware differs: these ratios compare the machines (and whatever else changed), "
                      "not the code alone.\n")
+    busy = [f"- {label}: {n}" for label, ds in (("BASE", base), ("OTHER", other)) for n in ds.notes
+            if "(host_load)" in n]
+    if busy:
+        lines += ["Runs timed on a busy host: their rows may read slow, and ratios against them measure the "
+                  "load as much as the code.\n", *busy, ""]
     lines.append(f"{len(ok)} case(s) compared; " + ", ".join(f"{v} row(s) {k}" for k, v in counts.items())
                  + ".\n")
     lines += ["## By algorithm, over every sweep\n", md_table(summary(ok, ["algo"])),

@@ -54,6 +54,19 @@ def test_other_hardware_is_said_and_out_writes_a_file(tmp_path):
     assert table_rows(text, "## By algorithm, over every sweep") == {("cpu.fft",): ["1", "0.5", "0.5", "0.5"]}
 
 
+def test_runs_on_a_busy_host_are_said(tmp_path):
+    quiet = {"seconds": 60.0, "cpus": 2, "others_cpu_s": 1.2, "steal_cpu_s": 0.0, "others_share": 0.01,
+             "steal_share": 0.0}
+    base = write_folder(tmp_path, "a", [row("s", L2, "cpu.fft", "fprop", 4)], dict(CPU_A, host_load=quiet))
+    other = write_folder(tmp_path, "b", [row("s", L2, "cpu.fft", "fprop", 8)], dict(CPU_A, host_load=quiet))
+    assert "busy host" not in compare.report(base, other)
+    busy = write_folder(tmp_path, "c", [row("s", L2, "cpu.fft", "fprop", 8)],
+                        dict(CPU_A, host_load=dict(quiet, others_cpu_s=48.0, others_share=0.4)))
+    text = compare.report(base, busy)
+    assert "Runs timed on a busy host" in text
+    assert "- OTHER: " in text and "1 of 1 runs" in text and "up to 40%" in text and "- BASE: " not in text
+
+
 def test_nothing_to_compare_or_bad_input_is_one_line(tmp_path, capsys):
     a = write_folder(tmp_path, "a", [row("s", L2, "cpu.fft", "fprop", 4)])
     b = write_folder(tmp_path, "b", [row("s", L5, "cpu.fft", "fprop", 4)])
