@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -132,7 +134,7 @@ void CsvWriter::write(const ResultRow& r) {
   line += '\n';
   // One write per row, then flush: a killed process leaves whole rows (or one torn last line).
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0)
-    throw std::runtime_error(fmt::format("{}: write failed", path_));
+    throw std::runtime_error(fmt::format("{}: write failed ({})", path_, std::strerror(errno)));
 }
 
 std::set<std::string> completed_row_keys(const std::string& path) {
