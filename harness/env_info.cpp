@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -142,7 +144,13 @@ void write_env_sidecar(const std::string& path, const nlohmann::json& doc) {
   {
     std::ofstream out(tmp);
     out << doc.dump(2) << '\n';
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
+    out.flush();
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw std::runtime_error(fmt::format("{}: cannot write ({})", tmp, why));
+    }
   }
   std::filesystem::rename(tmp, path);
 }

@@ -119,7 +119,12 @@ std::optional<HostLoad> HostLoadWatch::load() const {
 void report_host_load(const HostLoadWatch& watch, const std::vector<std::string>& sidecars, const nlohmann::json& run) {
   const auto load = watch.load();
   if (!load || sidecars.empty()) return;
-  for (const auto& s : sidecars) amend_env_sidecar(s, run, "host_load", to_json(*load));
+  // The rows are written by now: a sidecar that cannot take the load costs a warning, not the run.
+  for (const auto& s : sidecars) try {
+      amend_env_sidecar(s, run, "host_load", to_json(*load));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "convbench: warning: host_load not recorded: {}\n", e.what());
+    }
   if (const std::string w = host_load_warning(*load); !w.empty())
     fmt::print(stderr, "convbench: warning: {} (host_load in {})\n", w, sidecars.front());
 }

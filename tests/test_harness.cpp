@@ -481,6 +481,10 @@ TEST(HostLoad, WatchReadsProcStatAtStartAndAtLoadAndTheSidecarRecordsIt) {
   EXPECT_EQ(doc["runs"][1]["host_load"]["cpus"], load->cpus);
   EXPECT_GT(doc["runs"][1]["host_load"]["others_share"].get<double>(), 0.5);
   EXPECT_THROW(amend_env_sidecar(sidecar, {{"date", "never"}}, "host_load", 1), std::runtime_error);
+  // At the end of a run whose rows are written, a sidecar that cannot take it is a warning.
+  ::testing::internal::CaptureStderr();
+  EXPECT_NO_THROW(report_host_load(watch, {sidecar}, {{"date", "never"}}));
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("warning: host_load not recorded"), std::string::npos);
 
   std::filesystem::remove(root / "stat");  // unreadable: no load rather than a made-up one
   EXPECT_FALSE(watch.load().has_value());
