@@ -74,7 +74,7 @@ void add_bench_command(CLI::App& app, int& exit_code, const std::string& command
   cmd->add_flag("--stages", o->stages,
                 "After the timed runs, three more (untimed) whose stages the FFT algorithms mark (transforms, "
                 "GEMMs, layout kernels): each stage's median time goes to the row's detail column");
-  cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it");
+  cmd->add_option("--out", o->out, "Results CSV (default results/<machine>/<sweep>.csv); FILE.env.json beside it")->check(kOutputFile);
   cmd->add_flag("--resume", o->resume, "Skip rows already in --out and append the rest");
   cmd->add_option("--shard", *shard, "i/n: run every n-th case starting at i (0 <= i < n), e.g. $SLURM_ARRAY_TASK_ID/8");
   cmd->add_flag("--progress", o->progress, "Show the progress line even when stderr is not a terminal");
@@ -104,7 +104,7 @@ void add_model_command(CLI::App& app, const std::string& command_line) {
   auto fft_size = std::make_shared<std::string>("cheapest");
   auto out = std::make_shared<std::string>();
   cmd->add_option("--sweep", *sweeps, "Sweep file(s)")->check(CLI::ExistingFile);
-  cmd->add_option("--out", *out, "CSV file with FILE.env.json beside it (default: stdout, no sidecar)");
+  cmd->add_option("--out", *out, "CSV file with FILE.env.json beside it (default: stdout, no sidecar)")->check(kOutputFile);
   cmd->add_option("--shape", *shapes, "Shape spec, repeatable");
   cmd->add_option("--fft-size", *fft_size, "FFT transform sizes: cheapest (default; counted: the smallest 7-smooth), smooth or pow2")
       ->check(kFftSizePolicy);
@@ -157,7 +157,7 @@ void add_merge_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("merge", "Merge results CSVs (e.g. shards) into one, dropping duplicate rows");
   auto out = std::make_shared<std::string>();
   auto inputs = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("--out", *out, "Merged CSV (must not exist)")->required();
+  cmd->add_option("--out", *out, "Merged CSV (must not exist)")->required()->check(kOutputFile);
   cmd->add_option("inputs", *inputs, "Results CSVs to merge")->required()->check(CLI::ExistingFile);
   cmd->callback([out, inputs] {
     if (std::filesystem::exists(*out)) throw std::invalid_argument(fmt::format("merge: {} exists", *out));

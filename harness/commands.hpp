@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <string>
+
 namespace convbench {
 
 // A positive whole number, with a one-line reason otherwise ("must be a positive integer, got '0'").
@@ -19,6 +22,17 @@ inline const CLI::Validator kPositiveInteger(
       return {};
     },
     "POSITIVE");
+
+// --out of every command: a file to write, never an existing folder (which would fail later, in
+// the middle of a run, with the file system's words).
+inline const CLI::Validator kOutputFile(
+    [](std::string& v) -> std::string {
+      if (v.empty()) return "must name a file";
+      std::error_code ec;
+      if (std::filesystem::is_directory(v, ec)) return "'" + v + "' is a folder; name a file in it";
+      return {};
+    },
+    "FILE");
 
 // --fft-size, the same in every command.
 inline constexpr const char* kFftSizeHelp =

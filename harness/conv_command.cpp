@@ -201,7 +201,7 @@ void add_conv_command(CLI::App& app) {
   conv->add_option("--fft-size", args->fft_size, kFftSizeHelp)->capture_default_str();
   conv->add_option("--fft-tile", args->fft_tile, "Tiled FFT algorithms: tile input extent per dim (0: the planner's)")
       ->capture_default_str();
-  conv->add_option("--out", args->out, "Output .npy: y (fprop), dx (dgrad) or dw (wgrad)");
+  conv->add_option("--out", args->out, "Output .npy: y (fprop), dx (dgrad) or dw (wgrad)")->check(kOutputFile);
   conv->callback([args] { run_conv(*args); });
 }
 

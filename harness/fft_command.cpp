@@ -132,7 +132,8 @@ void add_fft_command(CLI::App& app, const std::string& command_line) {
       ->delimiter(',');
   cmd->add_option("--batch", o->batch, "Planes per batched transform (default 16384)")->check(kPositiveInteger);
   cmd->add_option("--reps", o->reps, "Timed repetitions (default 20), L2 flushed before each")->check(kPositiveInteger);
-  cmd->add_option("--out", o->out, "CSV (default results/<machine>/fft_transform_r2c.csv); FILE.env.json beside it");
+  cmd->add_option("--out", o->out, "CSV (default results/<machine>/fft_transform_r2c.csv); FILE.env.json beside it")
+      ->check(kOutputFile);
   cmd->callback([o] {
     const int rc = run_fft_bench(*o);
     if (rc) throw std::runtime_error("own transforms differ from cuFFT (rows with status failed)");

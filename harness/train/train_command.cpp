@@ -277,7 +277,8 @@ void add_train_command(CLI::App& app, const std::string& command_line) {
   cmd->add_option("--seed", o->seed, "Seed of the weights, the synthetic data and the shuffling (default 1)");
   cmd->add_option("--cifar", o->cifar, "Directory with CIFAR-10 binary batches data_batch_*.bin (default: synthetic data)");
   cmd->add_option("--fft-size", o->fft_size, kFftSizeHelp);
-  cmd->add_option("--out", o->out, "Per-minibatch CSV (default results/<machine>/train_<net>.csv); FILE.stats.csv and FILE.csv.env.json beside it; appended to");
+  cmd->add_option("--out", o->out, "Per-minibatch CSV (default results/<machine>/train_<net>.csv); FILE.stats.csv and FILE.csv.env.json beside it; appended to")
+      ->check(kOutputFile);
   cmd->add_flag("--progress", o->progress, "Show the progress line even when stderr is not a terminal");
   cmd->callback([o] { run_train(*o); });
 }

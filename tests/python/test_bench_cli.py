@@ -529,3 +529,16 @@ def test_fft_planning_reaches_cpu_fft_and_its_rows_say_so(convbench_bin, tmp_pat
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), rows
     for r in rows:
         assert ("FFTW " in r["detail"]) == (note is not None) and (note is None or note in r["detail"]), r["detail"]
+
+
+@pytest.mark.parametrize("command", [
+    ["bench", "--shape", "in=8", "--algo", "cpu.direct"], ["model", "--shape", "in=8"], ["merge", "x.csv"],
+    ["train", "--net", "lenet", "--algo", "cpu.fft"], ["fft"],
+    ["conv", "--algo", "cpu.fft", "--pass", "fprop", "--x", "x.npy", "--w", "w.npy"]])
+def test_an_out_folder_is_refused_before_anything_runs(convbench_bin, tmp_path, command):
+    (tmp_path / "x.csv").write_text("")
+    proc = subprocess.run([str(convbench_bin), *command, "--out", str(tmp_path)], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == f"convbench: error: --out: '{tmp_path}' is a folder; name a file in it (see --help)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
