@@ -516,7 +516,9 @@ TEST(AlgorithmList, TuningOptionsAreReadByTheFftAlgorithmsThatTakeThem) {
     for (const char* f : fields)
       if (a->uses_option(f)) read[std::string(e.name)].insert(f);
     EXPECT_FALSE(a->uses_option("threads")) << e.name;
-    if (!a->plans_fft_sizes()) EXPECT_TRUE(read[std::string(e.name)].empty()) << e.name;
+    if (!a->plans_fft_sizes()) {
+      EXPECT_TRUE(read[std::string(e.name)].empty()) << e.name;
+    }
     const std::string name(e.name);
     const bool tiled = name.size() > 6 && name.compare(name.size() - 6, 6, "_tiled") == 0;
     EXPECT_EQ(a->uses_option("fft_tile"), tiled) << e.name;
