@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "algorithms.hpp"
@@ -167,43 +166,25 @@ void add_merge_command(CLI::App& app) {
     size_t repeated = 0, torn = 0;
     nlohmann::json env = {{"runs", nlohmann::json::array()}};
     for (const auto& f : *inputs) {
-      std::ifstream in(f, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      // A run killed mid-row leaves its last line without a newline: that row never finished.
-      if (!text.empty() && text.back() != '\n') {
-        const size_t cut = text.rfind('\n');
-        text.resize(cut == std::string::npos ? 0 : cut + 1);
-        ++torn;
-      }
-      std::istringstream rows(text);
-      std::string h;
-      std::getline(rows, h);
-      if (!h.empty() && h.back() == '\r') h.pop_back();
-      if (h.empty()) throw std::invalid_argument(fmt::format("merge: {} has no header line", f));
-      if (header.empty()) header = h;
-      if (h != header) throw std::invalid_argument(fmt::format("merge: {} has a different header than {}", f, inputs->front()));
-      const auto cols = split_csv_line(h);
-      size_t line_no = 1;
-      for (std::string line; std::getline(rows, line);) {
-        ++line_no;
-        if (line.empty()) continue;
-        const auto fields = split_csv_line(line);
-        if (fields.size() != cols.size())
-          throw std::invalid_argument(fmt::format("merge: {} line {}: {} fields, the header has {}", f, line_no,
-                                                  fields.size(), cols.size()));
+      const ResultsText r = read_results_text(f);
+      torn += r.torn;
+      if (r.header.empty()) throw std::invalid_argument(fmt::format("merge: {} has no header line", f));
+      if (header.empty()) header = r.header;
+      if (r.header != header) throw std::invalid_argument(fmt::format("merge: {} has a different header than {}", f, inputs->front()));
+      for (size_t i = 0; i < r.lines.size(); ++i) {
         std::string key;
         try {
-          key = row_key(cols, fields);
+          key = row_key(r.columns, r.fields[i]);
         } catch (const std::invalid_argument& e) {
           throw std::invalid_argument(fmt::format("merge: {}: {}", f, e.what()));
         }
-        if (seen.insert(key).second) lines.push_back(line);
+        if (seen.insert(key).second) lines.push_back(r.lines[i]);
         else ++repeated;
       }
       if (std::ifstream e(f + ".env.json"); e) {
         const auto doc = nlohmann::json::parse(e, nullptr, false);
         if (doc.is_object() && doc.contains("runs"))
-          for (const auto& r : doc["runs"]) env["runs"].push_back(r);
+          for (const auto& run : doc["runs"]) env["runs"].push_back(run);
       }
     }
     std::ofstream o(*out);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace convbench {
@@ -137,35 +138,43 @@ void CsvWriter::write(const ResultRow& r) {
     throw std::runtime_error(fmt::format("{}: write failed ({})", path_, std::strerror(errno)));
 }
 
+ResultsText read_results_text(const std::string& path) {
+  ResultsText r;
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!content.empty() && content.back() != '\n') {
+    const size_t cut = content.rfind('\n');
+    content.resize(cut == std::string::npos ? 0 : cut + 1);
+    r.torn = true;
+  }
+  r.complete_bytes = content.size();
+  std::istringstream rows(content);
+  std::string line;
+  if (!std::getline(rows, line)) return r;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  r.header = line;
+  r.columns = split_csv_line(line);
+  for (size_t line_no = 2; std::getline(rows, line); ++line_no) {
+    if (line.empty()) continue;
+    auto fields = split_csv_line(line);
+    if (fields.size() != r.columns.size())
+      throw std::invalid_argument(fmt::format("{} line {}: {} fields, the header has {} (a damaged row: mend or remove it)",
+                                              path, line_no, fields.size(), r.columns.size()));
+    r.lines.push_back(std::move(line));
+    r.fields.push_back(std::move(fields));
+  }
+  return r;
+}
+
 std::set<std::string> completed_row_keys(const std::string& path) {
   std::set<std::string> keys;
   if (!std::filesystem::exists(path)) return keys;
-  std::ifstream in(path, std::ios::binary);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  if (content.empty()) return keys;
-  // Drop a torn last line (no trailing newline): the row was not finished.
-  if (content.back() != '\n') {
-    const size_t cut = content.rfind('\n');
-    content.resize(cut == std::string::npos ? 0 : cut + 1);
-    std::filesystem::resize_file(path, content.size());
-  }
-  size_t pos = content.find('\n');
-  if (pos == std::string::npos) return keys;
-  const std::string header = content.substr(0, pos);
-  if (header != header_line())
+  const ResultsText r = read_results_text(path);
+  if (r.torn) std::filesystem::resize_file(path, r.complete_bytes);  // so that appending stays valid
+  if (r.header.empty()) return keys;
+  if (r.header != header_line())
     throw std::invalid_argument(fmt::format("{}: not a convbench results file of this version (header differs)", path));
-  const auto cols = split_csv_line(header);
-  for (size_t line = 2; ++pos < content.size(); ++line) {
-    const size_t end = content.find('\n', pos);
-    const auto fields = split_csv_line(content.substr(pos, end - pos));
-    if (fields.size() != cols.size())
-      throw std::invalid_argument(
-          fmt::format("{} line {}: {} fields, the header has {}; mend or remove that row to resume", path, line,
-                      fields.size(), cols.size()));
-    keys.insert(row_key(cols, fields));
-    pos = end;
-  }
+  for (const auto& f : r.fields) keys.insert(row_key(r.columns, f));
   return keys;
 }
 

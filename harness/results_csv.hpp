@@ -56,6 +56,20 @@ class CsvWriter {
   std::FILE* f_ = nullptr;
 };
 
+// The complete rows of a results CSV, as --resume and merge read it: a torn last line (no
+// newline: a run killed mid-write) is left out, and `complete_bytes` is where it began; a row
+// whose field count differs from the header's throws, naming file and line. Empty header: the
+// file is empty (or absent).
+struct ResultsText {
+  std::string header;                            // without its line end
+  std::vector<std::string> columns;              // the header's fields
+  std::vector<std::string> lines;                // the complete rows, as written
+  std::vector<std::vector<std::string>> fields;  // and split
+  bool torn = false;
+  std::size_t complete_bytes = 0;
+};
+ResultsText read_results_text(const std::string& path);
+
 // Keys of the complete rows already in a results CSV (empty when the file does not exist).
 // A torn last line (killed mid-write) is ignored and cut off so appending stays valid.
 std::set<std::string> completed_row_keys(const std::string& path);
