@@ -68,7 +68,7 @@ def report(base_dir: Path, other_dir: Path) -> str:
         lines.append("The hardware differs: these ratios compare the machines (and whatever else changed), "
                      "not the code alone.\n")
     busy = [f"- {label}: {n}" for label, ds in (("BASE", base), ("OTHER", other)) for n in ds.notes
-            if "(host_load)" in n]
+            if data.BUSY_HOST_MARK in n]
     if busy:
         lines += ["Runs timed on a busy host: their rows may read slow, and ratios against them measure the "
                   "load as much as the code.\n", *busy, ""]

@@ -265,6 +265,7 @@ def read_csv(path: Path) -> CsvFile:
 
 BUSY_HOST_SHARE = 0.10  # convbench's kBusyHostShare: from here it warned that times may read slow
 BUSY_HOST_MIN_CPU_S = 0.05
+BUSY_HOST_MARK = "(host_load)"  # in the note's text: how compare finds these notes
 
 
 def busy_host_note(runs: list) -> str | None:
@@ -282,7 +283,7 @@ def busy_host_note(runs: list) -> str | None:
     if not shares:
         return None
     return (f"{len(shares)} of {len(runs)} runs timed while other processes (or the hypervisor) took up to "
-            f"{max(shares):.0%} of the CPUs (host_load): their times may read slow")
+            f"{max(shares):.0%} of the CPUs {BUSY_HOST_MARK}: their times may read slow")
 
 
 def _read_env(csv: Path, notes: list[str]) -> dict | None:
