@@ -48,7 +48,8 @@ TilePlan TiledAlgorithm::plan(const Shape& s, Pass p, std::string* how) const {
   }
   const std::vector<TileCandidate> finalists = tile_extent_finalists(
       s, opt_.fft_size, [&](const Shape& run) { return inner_->modelled_cost(run, Pass::step); },
-      [&](const Shape& run) { return inner_reason(run).empty(); }, kFinalistSpread, tile_finalists());
+      [&](const Shape& run) { return inner_reason(run).empty(); }, kFinalistSpread, tile_finalists(),
+      tile_finalists() > 1);
   if (finalists.empty())
     throw std::invalid_argument("no tile size that " + inner_->name() + " runs (whole shape: " + inner_reason(s) + ")");
   TileChoice choice = choose_tiles(s, finalists);

@@ -60,7 +60,7 @@ TileCopy TilePlan::output(const Shape& s) const {
 std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
                                                  const std::function<double(const Shape&)>& cost,
                                                  const std::function<bool(const Shape&)>& accepts, double spread,
-                                                 size_t most) {
+                                                 size_t most, bool with_whole) {
   // Tile extents are transform sizes: powers of two under pow2, else 7-smooth sizes (the inner
   // planner may still pad a tile to a cheaper size).
   const FftSizePolicy sizes = policy == FftSizePolicy::pow2 ? policy : FftSizePolicy::smooth;
@@ -83,10 +83,12 @@ std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy p
     return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;
   });
   std::vector<TileCandidate> finalists;
+  bool whole_in = false;
   for (const TileCandidate& c : candidates) {
-    if (finalists.size() >= most || (!finalists.empty() && !(c.cost <= finalists.front().cost * spread))) break;
-    const TilePlan plan = plan_tiles(s, c.extent);
-    if (accepts(plan.tiles == 1 ? s : plan.sub)) finalists.push_back(c);
+    const bool whole = plan_tiles(s, c.extent).tiles == 1;
+    if (!finalists.empty() && !(c.cost <= finalists.front().cost * spread)) break;
+    if (finalists.size() >= most && !(with_whole && whole && !whole_in)) continue;
+    if (accepts(whole ? s : plan_tiles(s, c.extent).sub)) finalists.push_back(c), whole_in |= whole;
   }
   return finalists;
 }

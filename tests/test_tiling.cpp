@@ -283,10 +283,13 @@ TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
   const auto all = [](const Shape&) { return true; };
   // Least at tiles of 30 inputs (cost 1), then 28 and 32 (3 each), 27 (4), 25 and 35 (6).
   const auto dip = [](const Shape& run) { return 1 + std::abs(double(run.in[2]) - 30); };
-  auto extents = [&](double spread, size_t most, const std::function<bool(const Shape&)>& accepts) {
+  auto extents = [&](double spread, size_t most, const std::function<bool(const Shape&)>& accepts,
+                     bool with_whole = false, const std::function<double(const Shape&)>& cost = {}) {
+    const auto& by = cost ? cost : std::function<double(const Shape&)>(dip);
     std::vector<int64_t> e;
-    for (const TileCandidate& c : tile_extent_finalists(s, FftSizePolicy::smooth, dip, accepts, spread, most)) {
-      EXPECT_EQ(c.cost, dip(plan_tiles(s, c.extent).sub)) << c.extent;
+    for (const TileCandidate& c : tile_extent_finalists(s, FftSizePolicy::smooth, by, accepts, spread, most, with_whole)) {
+      const TilePlan plan = plan_tiles(s, c.extent);
+      EXPECT_EQ(c.cost, by(plan.tiles == 1 ? s : plan.sub)) << c.extent;
       e.push_back(c.extent);
     }
     return e;
@@ -299,6 +302,14 @@ TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
   const auto not30 = [](const Shape& run) { return run.in[2] != 30; };
   EXPECT_EQ(extents(1.5, 3, not30), (std::vector<int64_t>{32, 28, 27}));
   EXPECT_TRUE(extents(4, 3, [](const Shape&) { return false; }).empty());
+  // The whole input (102 padded points, cost 71) joins a timing planner's finalists beyond `most`
+  // when within the spread, never twice, and only when accepted.
+  EXPECT_EQ(extents(100, 2, all, true), (std::vector<int64_t>{30, 32, 102}));
+  EXPECT_EQ(extents(100, 2, all, false), (std::vector<int64_t>{30, 32}));
+  EXPECT_EQ(extents(4, 3, all, true), (std::vector<int64_t>{30, 32, 28})) << "the whole input is outside the spread";
+  EXPECT_EQ(extents(100, 2, [](const Shape& run) { return run.N > 1; }, true), (std::vector<int64_t>{30, 32}));
+  const auto whole_cheapest = [&](const Shape& run) { return run.N == 1 ? 0.5 : dip(run); };  // tiles: N > 1
+  EXPECT_EQ(extents(100, 2, all, true, whole_cheapest), (std::vector<int64_t>{102, 30}));
 }
 
 // "tile planner timed steps: 15x15 2.1 ms, whole 3 ms" -> (label, ms) pairs.
@@ -347,7 +358,7 @@ TEST(CpuFftTiled, TimesTheModelsTileFinalistsAsTheLayersStep) {
       EXPECT_NE(detail.find("tile planner: the model's pick, its only finalist"), std::string::npos) << detail;
     } else {
       ASSERT_GE(steps.size(), 2u) << detail;
-      ASSERT_LE(steps.size(), 3u) << detail;
+      ASSERT_LE(steps.size(), 4u) << detail;  // 3 tile sizes, and the whole input
       double fastest = std::numeric_limits<double>::infinity(), mine = -1;
       for (const auto& [label, ms] : steps) {
         EXPECT_GT(ms, 0) << detail;

@@ -58,7 +58,8 @@ class TiledAlgorithm : public Algorithm {
   // run by the inner algorithm) s runs, and how that was decided (the row's detail). By default
   // the model's pick; a backend that can time them on the layer overrides it (cpu.fft_tiled).
   virtual TileChoice choose_tiles(const Shape& s, const std::vector<TileCandidate>& finalists) const;
-  // How many finalists the planner hands choose_tiles: 1 unless a backend times them.
+  // How many finalists the planner hands choose_tiles: 1 unless a backend times them (then the
+  // whole input joins them when the model puts it within kFinalistSpread).
   virtual size_t tile_finalists() const { return 1; }
 
  private:

@@ -135,11 +135,13 @@ struct TileCandidate {
   double cost;
 };
 // The planner's accepted extents in its order (choose_tile_extent's pick first), those of cost
-// within `spread` times the least, at most `most`: the finalists a timing planner runs. Empty
-// when none is accepted.
+// within `spread` times the least, at most `most`: the finalists a timing planner runs. With
+// `with_whole`, the whole input (one tile) joins them whenever it is within the spread, beyond
+// `most`: it is what tiles must beat, and the model's ranking of close candidates drifts with
+// its measured costs. Empty when none is accepted.
 std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
                                                  const std::function<double(const Shape&)>& cost,
                                                  const std::function<bool(const Shape&)>& accepts, double spread,
-                                                 size_t most);
+                                                 size_t most, bool with_whole = false);
 
 }  // namespace convbench
