@@ -6,7 +6,9 @@
 # sweeps, convnet-benchmarks L1-L5 (S = 128; figure 3) and a CPU-sized slice of the fbfft space
 # (S = 32, f = f' = 32 and 64, every n and k; figure 6). Each sweep resumes, so an interrupted
 # run picks up where it stopped; then the figures are regenerated. ~50 min on the AMD hosts'
-# 2-core VMs (channels 12, batch 5, convnet-benchmarks 11, fbfft slice 4), 26 on the Intel one.
+# 2-core VMs (channels 12, batch 5, convnet-benchmarks 11, fbfft slice 4), 26 on the Intel one;
+# since channels, batch and convnet-benchmarks list cpu.fft_tiled too, its rows add about 9 min
+# there (the three sweeps in full: 24 min; channels 11, batch 4, convnet-benchmarks 8).
 # Run on a quiet machine: these are timings.
 #
 # Usage: bash ci/cpu_sweeps.sh [SWEEP...]   (default: all below)
