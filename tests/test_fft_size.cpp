@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "algorithms.hpp"
 #include "convbench/fft_size.hpp"
@@ -336,9 +338,25 @@ TEST(ChooseFftSizes, CpuFftTimesTheModelsFinalistsAsTheLayersStep) {
   EXPECT_GT(timed, 0) << "no layer had two finalists";
 }
 
-// The planners' timing loop: each finalist built once and timed; not timed, with the reason,
-// when the model's estimate or the warm-up round is over the limit (building no more), or a
-// finalist cannot be built.
+// A finalist whose every run takes `each` (sleeping): the timing loop's budget without load.
+class SleepingAlgorithm final : public Algorithm {
+ public:
+  explicit SleepingAlgorithm(std::chrono::milliseconds each) : each_(each) {}
+  std::string name() const override { return "test.sleep"; }
+  std::string description() const override { return "sleeps"; }
+  std::string supports(const Shape&, Pass) const override { return {}; }
+  std::size_t workspace_bytes(const Shape&, Pass) const override { return 0; }
+  void prepare(const Shape&, Pass) override {}
+  void run(Pass, const ConvBuffers&) override { std::this_thread::sleep_for(each_); }
+
+ private:
+  std::chrono::milliseconds each_;
+};
+
+// The planners' timing loop: each finalist built once and timed; only the first ones when the
+// model's estimate for all is over the limit and two or more fit; not timed, with the reason,
+// when fewer fit or the warm-up round is over the limit (building no more), or a finalist
+// cannot be built.
 TEST(TimeFinalistSteps, TimesEachFinalistOnceBuiltOrSaysWhyNot) {
   const Shape s = Shape::make({2, 3, 4, 1, {9, 11}, {3, 3}, {1}, {1}, {1}});
   int built = 0;
@@ -358,9 +376,33 @@ TEST(TimeFinalistSteps, TimesEachFinalistOnceBuiltOrSaysWhyNot) {
   EXPECT_TRUE(t.best_ns.empty());
   EXPECT_EQ(t.not_timed, "timing 2 finalists would take over 10 s");
   EXPECT_EQ(built, 0);
+  built = 0;
+  t = time_finalist_steps(s, {1e3, 2e3, 7e9}, 2, direct, 10e9);  // the third's rounds alone take 10.5 s
+  ASSERT_EQ(t.best_ns.size(), 2u) << "the first two fit the limit";
+  EXPECT_GT(t.best_ns[0], 0);
+  EXPECT_GT(t.best_ns[1], 0);
+  EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 10 s: the first 2 timed");
+  EXPECT_EQ(built, 2);
+  t = time_finalist_steps(s, {1e3, 7e9, 1e3}, 2, direct, 10e9);  // the second does not fit: a prefix only
+  EXPECT_TRUE(t.best_ns.empty());
+  EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 10 s");
+  built = 0;
   t = time_finalist_steps(s, {0, 0, 0}, 1, direct, 1);  // the warm-up's first run is over 1 ns
   EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 1e-09 s");
   EXPECT_EQ(built, 1);
+
+  // The model says all fit; the warm-up's runs of 50 ms say two (2 x 3 runs <= 0.44 s < 3 x 3).
+  built = 0;
+  auto sleeper = [&](size_t) {
+    ++built;
+    return std::make_unique<SleepingAlgorithm>(std::chrono::milliseconds(50));
+  };
+  t = time_finalist_steps(s, {0, 0, 0}, 1, sleeper, 0.44e9);
+  ASSERT_EQ(t.best_ns.size(), 2u) << t.not_timed;
+  EXPECT_GE(t.best_ns[0], 50e6);
+  EXPECT_GE(t.best_ns[1], 50e6);
+  EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 0.44 s: the first 2 timed");
+  EXPECT_EQ(built, 2) << "the third is not built once the first's warm-up says two fit";
 
   t = time_finalist_steps(s, {0}, 1, [](size_t) -> std::unique_ptr<Algorithm> { throw std::bad_alloc(); }, 10e9);
   EXPECT_EQ(t.not_timed, "no memory to time its finalists");

@@ -845,9 +845,10 @@ constexpr double kPlanLimitNs = 10e9;
 constexpr size_t kFinalists = 3;
 
 // Runs each finalist's exact training step on the layer, once to warm up and then in two rounds,
-// round-robin (time_finalist_steps); pick_cheapest of the best times within kTimedTolerance.
-// nullopt, with the reason in `how`, when that would exceed kPlanLimitNs or a finalist cannot
-// run (no memory: prepare() then says why for the row).
+// round-robin (time_finalist_steps); pick_cheapest of the best times within kTimedTolerance
+// (of the first finalists only where timing all would exceed kPlanLimitNs). nullopt, with the
+// reason in `how`, when not even two fit or a finalist cannot run (no memory: prepare() then
+// says why for the row).
 std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, const std::vector<Extent>& finalists,
                                      std::string& how) {
   AlgoOptions exact = opt;
@@ -859,9 +860,11 @@ std::optional<Extent> time_finalists(const Shape& s, const AlgoOptions& opt, con
       kPlanLimitNs);
   if (timed.best_ns.empty()) return how = "planner: the model's pick (" + timed.not_timed + ")", std::nullopt;
   how = "planner timed steps:";
-  for (size_t i = 0; i < finalists.size(); ++i)
-    how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, finalists[i]), timed.best_ns[i] / 1e6);
-  return pick_cheapest(finalists, timed.best_ns, kTimedTolerance);
+  const std::vector<Extent> ran(finalists.begin(), finalists.begin() + timed.best_ns.size());
+  for (size_t i = 0; i < ran.size(); ++i)
+    how += fmt::format("{} {} {:.3g} ms", i ? "," : "", size_label(s, ran[i]), timed.best_ns[i] / 1e6);
+  if (!timed.not_timed.empty()) how += " (" + timed.not_timed + ")";
+  return pick_cheapest(ran, timed.best_ns, kTimedTolerance);
 }
 
 // The cheapest policy on cpu.fft: the model's finalists (fft_size_finalists) timed as the

@@ -42,11 +42,17 @@ FinalistTimes time_finalist_steps(const Shape& s, const std::vector<double>& mod
                                   const std::function<std::unique_ptr<Algorithm>(size_t)>& make, double limit_ns) {
   using Clock = std::chrono::steady_clock;
   constexpr int kRuns = 3;  // a warm-up and two timed rounds
-  const size_t count = modelled_ns.size();
-  const std::string over = fmt::format("timing {} finalists would take over {:g} s", count, limit_ns / 1e9);
+  const std::string over =
+      fmt::format("timing {} finalists would take over {:g} s", modelled_ns.size(), limit_ns / 1e9);
+  // The first finalists whose modelled rounds fit the limit; two at least (one decides nothing).
+  size_t count = 0;
   double estimate = 0;
-  for (double ns : modelled_ns) estimate += kRuns * ns / std::max(1, threads);
-  if (!(estimate <= limit_ns)) return {{}, over};
+  for (double ns : modelled_ns) {
+    estimate += kRuns * ns / std::max(1, threads);
+    if (!(estimate <= limit_ns)) break;
+    ++count;
+  }
+  if (count < modelled_ns.size() && count < 2) return {{}, over};
   try {
     auto random = [](int64_t n) {
       std::vector<float> v(static_cast<size_t>(n));
@@ -71,9 +77,16 @@ FinalistTimes time_finalist_steps(const Shape& s, const std::vector<double>& mod
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
         spent += ns;
         if (round > 0) best[i] = std::min(best[i], ns);
-        if (round == 0 && spent / double(i + 1) * double(kRuns * count) > limit_ns) return {{}, over};
+        // The warm-up says what the model could not (a first run's page faults among it): as
+        // many finalists as its mean run time lets fit, if two or more.
+        const double fit = limit_ns / (spent / double(i + 1) * kRuns);
+        if (round == 0 && fit < double(count)) {
+          if (fit < 2) return {{}, over};
+          count = static_cast<size_t>(fit);
+          algos.resize(std::min(algos.size(), count)), best.resize(count);
+        }
       }
-    return {best, ""};
+    return {best, count < modelled_ns.size() ? fmt::format("{}: the first {} timed", over, count) : ""};
   } catch (const std::bad_alloc&) {
     return {{}, "no memory to time its finalists"};
   } catch (const std::exception& e) {

@@ -56,13 +56,14 @@ int thread_count(const AlgoOptions& opt);
 // A planner's timing of its finalists, each as the training step of layer s on fresh random
 // tensors: make(i) builds finalist i, prepared for the step here (not timed); then a warm-up
 // round and two timed rounds, round-robin (a slow spell of the machine falls on all alike).
-// Not timed, with the reason in `not_timed` ("timing 3 finalists would take over 10 s", "no
-// memory to time its finalists", "a finalist cannot run: ..."), when the model's one-thread ns
-// (modelled_ns, one per finalist) spread over `threads` or the warm-up round says the rounds
-// would take over limit_ns, or a finalist throws.
+// Finalists come most promising first: when the model's one-thread ns (modelled_ns, one per
+// finalist) spread over `threads`, or then the warm-up round's mean run time, says timing all
+// would take over limit_ns, only the first ones that fit are timed, if two or more. Not timed,
+// with the reason in `not_timed` ("timing 3 finalists would take over 10 s", "no memory to time
+// its finalists", "a finalist cannot run: ..."), when fewer fit or a finalist throws.
 struct FinalistTimes {
-  std::vector<double> best_ns;  // each finalist's best round; empty when not timed
-  std::string not_timed;
+  std::vector<double> best_ns;  // the first best_ns.size() finalists' best rounds; empty when not timed
+  std::string not_timed;        // why the others were not ("...: the first 2 timed"); "" when all were
 };
 FinalistTimes time_finalist_steps(const Shape& s, const std::vector<double>& modelled_ns, int threads,
                                   const std::function<std::unique_ptr<Algorithm>(size_t)>& make, double limit_ns);

@@ -123,8 +123,9 @@ std::string tile_label(const Shape& s, int64_t extent) {
 
 // Times each finalist's tiled training step on the layer (copies, inner plans and all;
 // time_finalist_steps); the fastest wins unless another is within kTimedTolerance, and then the
-// largest extent (fewer tiles). The model's pick, with the reason, when timing would exceed
-// kTilePlanLimitNs or a finalist cannot run.
+// largest extent (fewer tiles). Where timing all would exceed kTilePlanLimitNs, the first
+// (cheapest modelled) finalists that fit; the model's pick, with the reason, when not even two
+// fit or a finalist cannot run.
 TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions& opt,
                                                const std::vector<TileCandidate>& finalists) {
   std::vector<double> modelled;
@@ -137,10 +138,11 @@ TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions
   if (timed.best_ns.empty()) return {finalists.front().extent, "tile planner: the model's pick (" + timed.not_timed + ")"};
   const double least = *std::min_element(timed.best_ns.begin(), timed.best_ns.end());
   TiledAlgorithm::TileChoice choice{0, "tile planner timed steps:"};
-  for (size_t i = 0; i < finalists.size(); ++i) {
+  for (size_t i = 0; i < timed.best_ns.size(); ++i) {
     choice.how += fmt::format("{} {} {:.3g} ms", i ? "," : "", tile_label(s, finalists[i].extent), timed.best_ns[i] / 1e6);
     if (timed.best_ns[i] <= least * (1 + kTimedTolerance)) choice.extent = std::max(choice.extent, finalists[i].extent);
   }
+  if (!timed.not_timed.empty()) choice.how += " (" + timed.not_timed + ")";
   return choice;
 }
 
