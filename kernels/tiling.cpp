@@ -83,12 +83,21 @@ std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy p
     return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;
   });
   std::vector<TileCandidate> finalists;
+  std::vector<int64_t> tile_extents;  // the finalists' that run more than one tile
   bool whole_in = false;
+  auto neighbour = [&](int64_t extent) {
+    return std::any_of(tile_extents.begin(), tile_extents.end(), [&](int64_t e) {
+      return double(std::max(e, extent)) < kTileNeighbour * double(std::min(e, extent));
+    });
+  };
   for (const TileCandidate& c : candidates) {
     const bool whole = plan_tiles(s, c.extent).tiles == 1;
     if (!finalists.empty() && !(c.cost <= finalists.front().cost * spread)) break;
     if (finalists.size() >= most && !(with_whole && whole && !whole_in)) continue;
-    if (accepts(whole ? s : plan_tiles(s, c.extent).sub)) finalists.push_back(c), whole_in |= whole;
+    if (!whole && neighbour(c.extent)) continue;
+    if (!accepts(whole ? s : plan_tiles(s, c.extent).sub)) continue;
+    finalists.push_back(c), whole_in |= whole;
+    if (!whole) tile_extents.push_back(c.extent);
   }
   return finalists;
 }

@@ -277,7 +277,8 @@ TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
 }
 
 // The finalists a timing planner runs: the planner's order (its pick first), within the spread
-// of the least cost, at most `most`, only extents the inner algorithm accepts.
+// of the least cost, at most `most`, only extents the inner algorithm accepts, no two tile
+// extents within kTileNeighbour of each other.
 TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
   const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
   const auto all = [](const Shape&) { return true; };
@@ -294,22 +295,29 @@ TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
     }
     return e;
   };
-  EXPECT_EQ(extents(4, 3, all), (std::vector<int64_t>{30, 32, 28})) << "a tie goes to the larger extent";
-  EXPECT_EQ(extents(4, 5, all), (std::vector<int64_t>{30, 32, 28, 27}));
+  // Tile extents within kTileNeighbour (1.25x) of a finalist's are left out: 32, 28, 27, 35, 25
+  // and 36 around 30; 24 (30 / 1.25) and 40 are not.
+  EXPECT_EQ(extents(4, 3, all), (std::vector<int64_t>{30}));
+  EXPECT_EQ(extents(100, 3, all), (std::vector<int64_t>{30, 24, 40}));
+  EXPECT_EQ(extents(100, 5, all), (std::vector<int64_t>{30, 24, 40, 18, 14}));
   EXPECT_EQ(extents(2.9, 3, all), (std::vector<int64_t>{30}));
   EXPECT_EQ(extents(100, 1, all), (std::vector<int64_t>{choose_tile_extent(s, FftSizePolicy::smooth, dip, all)}));
-  // Rejected extents are skipped, and the spread counts from the least accepted cost.
+  // Rejected extents are skipped (and are nobody's neighbour), and the spread counts from the
+  // least accepted cost; a tie (32 and 28) goes to the larger extent.
   const auto not30 = [](const Shape& run) { return run.in[2] != 30; };
-  EXPECT_EQ(extents(1.5, 3, not30), (std::vector<int64_t>{32, 28, 27}));
+  EXPECT_EQ(extents(3, 3, not30), (std::vector<int64_t>{32, 25}));
   EXPECT_TRUE(extents(4, 3, [](const Shape&) { return false; }).empty());
   // The whole input (102 padded points, cost 71) joins a timing planner's finalists beyond `most`
   // when within the spread, never twice, and only when accepted.
-  EXPECT_EQ(extents(100, 2, all, true), (std::vector<int64_t>{30, 32, 102}));
-  EXPECT_EQ(extents(100, 2, all, false), (std::vector<int64_t>{30, 32}));
-  EXPECT_EQ(extents(4, 3, all, true), (std::vector<int64_t>{30, 32, 28})) << "the whole input is outside the spread";
-  EXPECT_EQ(extents(100, 2, [](const Shape& run) { return run.N > 1; }, true), (std::vector<int64_t>{30, 32}));
+  EXPECT_EQ(extents(100, 2, all, true), (std::vector<int64_t>{30, 24, 102}));
+  EXPECT_EQ(extents(100, 2, all, false), (std::vector<int64_t>{30, 24}));
+  EXPECT_EQ(extents(4, 3, all, true), (std::vector<int64_t>{30})) << "the whole input is outside the spread";
+  EXPECT_EQ(extents(100, 2, [](const Shape& run) { return run.N > 1; }, true), (std::vector<int64_t>{30, 24}));
   const auto whole_cheapest = [&](const Shape& run) { return run.N == 1 ? 0.5 : dip(run); };  // tiles: N > 1
   EXPECT_EQ(extents(100, 2, all, true, whole_cheapest), (std::vector<int64_t>{102, 30}));
+  // The whole input is nobody's neighbour: tiles of 100 (two) beside it, then 80, not 98.
+  const auto near_whole = [](const Shape& run) { return 1 + std::abs(double(run.in[2]) - 100); };
+  EXPECT_EQ(extents(100, 3, all, false, near_whole), (std::vector<int64_t>{102, 100, 80}));
 }
 
 // "tile planner timed steps: 15x15 2.1 ms, whole 3 ms" -> (label, ms) pairs.

@@ -135,10 +135,14 @@ struct TileCandidate {
   double cost;
 };
 // The planner's accepted extents in its order (choose_tile_extent's pick first), those of cost
-// within `spread` times the least, at most `most`: the finalists a timing planner runs. With
-// `with_whole`, the whole input (one tile) joins them whenever it is within the spread, beyond
-// `most`: it is what tiles must beat, and the model's ranking of close candidates drifts with
-// its measured costs. Empty when none is accepted.
+// within `spread` times the least, at most `most`: the finalists a timing planner runs. A tile
+// extent within kTileNeighbour of a finalist's is left out: the model often ranks a dozen
+// extents within 10% in an order that drifts from run to run, and neighbours (14, 15, 16) then
+// fill the finalists while a distinct one runs faster (256^2, k = 3, S = 8: tiles of 32 took
+// 0.79x the step time of 16, which with 14 and 15 filled the three). With `with_whole`, the
+// whole input (one tile) joins them whenever it is within the spread, beyond `most`: it is what
+// tiles must beat. Empty when none is accepted.
+constexpr double kTileNeighbour = 1.25;
 std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
                                                  const std::function<double(const Shape&)>& cost,
                                                  const std::function<bool(const Shape&)>& accepts, double spread,
