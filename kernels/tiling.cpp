@@ -85,20 +85,45 @@ std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy p
   std::vector<TileCandidate> finalists;
   std::vector<int64_t> tile_extents;  // the finalists' that run more than one tile
   bool whole_in = false;
+  auto is_whole = [&](const TileCandidate& c) { return plan_tiles(s, c.extent).tiles == 1; };
   auto neighbour = [&](int64_t extent) {
     return std::any_of(tile_extents.begin(), tile_extents.end(), [&](int64_t e) {
       return double(std::max(e, extent)) < kTileNeighbour * double(std::min(e, extent));
     });
   };
-  for (const TileCandidate& c : candidates) {
-    const bool whole = plan_tiles(s, c.extent).tiles == 1;
-    if (!finalists.empty() && !(c.cost <= finalists.front().cost * spread)) break;
-    if (finalists.size() >= most && !(with_whole && whole && !whole_in)) continue;
-    if (!whole && neighbour(c.extent)) continue;
-    if (!accepts(whole ? s : plan_tiles(s, c.extent).sub)) continue;
+  // Adds c when it may be a finalist: not yet in nor a neighbour, within the spread of the
+  // pick (the first taken), accepted.
+  auto take = [&](const TileCandidate& c) {
+    const bool whole = is_whole(c);
+    if (whole ? whole_in : neighbour(c.extent)) return false;
+    if (!finalists.empty() && !(c.cost <= finalists.front().cost * spread)) return false;
+    if (!accepts(whole ? s : plan_tiles(s, c.extent).sub)) return false;
     finalists.push_back(c), whole_in |= whole;
     if (!whole) tile_extents.push_back(c.extent);
+    return true;
+  };
+  for (const TileCandidate& c : candidates)
+    if (take(c)) break;
+  if (finalists.empty()) return finalists;
+  // With three or more, the pick's cheapest larger and smaller tiles come next (the whole input
+  // is no larger tile): what the model misses (the tile copies, the batch's cache traffic)
+  // grows with the distance in extent, and its errors lean one way (tiles of 32 at 1.1x the
+  // modelled cost of 16 took 0.79x its time), so the timing brackets its pick.
+  const int64_t pick = finalists.front().extent;
+  if (most >= 3) {
+    for (const TileCandidate& c : candidates)
+      if (c.extent > pick && !is_whole(c) && take(c)) break;
+    for (const TileCandidate& c : candidates)
+      if (c.extent < pick && take(c)) break;
   }
+  for (const TileCandidate& c : candidates)
+    if (finalists.size() < most) take(c);
+  std::stable_sort(finalists.begin() + 1, finalists.end(), [](const TileCandidate& a, const TileCandidate& b) {
+    return a.cost != b.cost ? a.cost < b.cost : a.extent > b.extent;
+  });
+  if (with_whole && !whole_in)
+    for (const TileCandidate& c : candidates)
+      if (is_whole(c)) take(c);
   return finalists;
 }
 

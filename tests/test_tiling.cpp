@@ -276,9 +276,9 @@ TEST(TilePlanner, RespectsWhatTheInnerAlgorithmAccepts) {
   EXPECT_TRUE((p2 & (p2 - 1)) == 0 || p2 == 102) << p2;
 }
 
-// The finalists a timing planner runs: the planner's order (its pick first), within the spread
-// of the least cost, at most `most`, only extents the inner algorithm accepts, no two tile
-// extents within kTileNeighbour of each other.
+// The finalists a timing planner runs: the planner's pick first, the extents bracketing it,
+// then the model's order, within the spread of the least cost, at most `most`, only extents
+// the inner algorithm accepts, no two tile extents within kTileNeighbour of each other.
 TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
   const Shape s = Shape::make({1, 4, 4, 1, {100, 100}, {3, 3}, {1}, {1}, {1}});
   const auto all = [](const Shape&) { return true; };
@@ -315,6 +315,17 @@ TEST(TilePlanner, FinalistsAreTheCheapestWithinTheSpread) {
   EXPECT_EQ(extents(100, 2, [](const Shape& run) { return run.N > 1; }, true), (std::vector<int64_t>{30, 24}));
   const auto whole_cheapest = [&](const Shape& run) { return run.N == 1 ? 0.5 : dip(run); };  // tiles: N > 1
   EXPECT_EQ(extents(100, 2, all, true, whole_cheapest), (std::vector<int64_t>{102, 30}));
+  // With three or more, the pick's cheapest larger and smaller extents join before the cheapest
+  // others: costs rising 4x as fast above 30 put 40 (41) behind 18 (13) and 14 (17), yet it joins
+  // as the larger one; only within the spread.
+  const auto steep = [](const Shape& run) {
+    const double e = double(run.in[2]);
+    return e > 30 ? 1 + 4 * (e - 30) : 1 + (30 - e);
+  };
+  EXPECT_EQ(extents(100, 3, all, false, steep), (std::vector<int64_t>{30, 24, 40}));
+  EXPECT_EQ(extents(100, 4, all, false, steep), (std::vector<int64_t>{30, 24, 18, 40}));
+  EXPECT_EQ(extents(100, 2, all, false, steep), (std::vector<int64_t>{30, 24})) << "no brackets below three";
+  EXPECT_EQ(extents(20, 3, all, false, steep), (std::vector<int64_t>{30, 24, 18})) << "40 is outside the spread";
   // The whole input is nobody's neighbour: tiles of 100 (two) beside it, then 80, not 98.
   const auto near_whole = [](const Shape& run) { return 1 + std::abs(double(run.in[2]) - 100); };
   EXPECT_EQ(extents(100, 3, all, false, near_whole), (std::vector<int64_t>{102, 100, 80}));

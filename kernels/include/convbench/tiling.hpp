@@ -134,13 +134,14 @@ struct TileCandidate {
   int64_t extent;
   double cost;
 };
-// The planner's accepted extents in its order (choose_tile_extent's pick first), those of cost
-// within `spread` times the least, at most `most`: the finalists a timing planner runs. A tile
-// extent within kTileNeighbour of a finalist's is left out: the model often ranks a dozen
-// extents within 10% in an order that drifts from run to run, and neighbours (14, 15, 16) then
-// fill the finalists while a distinct one runs faster (256^2, k = 3, S = 8: tiles of 32 took
-// 0.79x the step time of 16, which with 14 and 15 filled the three). With `with_whole`, the
-// whole input (one tile) joins them whenever it is within the spread, beyond `most`: it is what
+// The finalists a timing planner runs, at most `most` accepted extents of cost within `spread`
+// times the least: choose_tile_extent's pick first, then (with three or more) the cheapest
+// larger and the cheapest smaller tile extent, then the cheapest others; after the pick in the
+// model's order. A tile extent within kTileNeighbour of a finalist's is left out: the model
+// often ranks a dozen extents within 10% in an order that drifts from run to run, and
+// neighbours (14, 15, 16) then filled the finalists while a distinct one ran faster (256^2,
+// k = 3, S = 8: tiles of 32 took 0.79x the step time of 16). With `with_whole`, the whole input
+// (one tile) joins them whenever it is within the spread, last when beyond `most`: it is what
 // tiles must beat. Empty when none is accepted.
 constexpr double kTileNeighbour = 1.25;
 std::vector<TileCandidate> tile_extent_finalists(const Shape& s, FftSizePolicy policy,
