@@ -391,7 +391,8 @@ TEST(TimeFinalistSteps, TimesEachFinalistOnceBuiltOrSaysWhyNot) {
   EXPECT_EQ(t.not_timed, "timing 3 finalists would take over 1e-09 s");
   EXPECT_EQ(built, 1);
 
-  // The model says all fit; the warm-up's runs of 50 ms say two (2 x 3 runs <= 0.44 s < 3 x 3).
+  // The model says all fit; the warm-up's runs of 50 ms say two: 2 finalists x 3 runs (0.3 s)
+  // fit 0.44 s, 3 x 3 (0.45 s) do not.
   built = 0;
   auto sleeper = [&](size_t) {
     ++built;

@@ -124,8 +124,8 @@ std::string tile_label(const Shape& s, int64_t extent) {
 // Times each finalist's tiled training step on the layer (copies, inner plans and all;
 // time_finalist_steps); the fastest wins unless another is within kTimedTolerance, and then the
 // largest extent (fewer tiles). Where timing all would exceed kTilePlanLimitNs, the first
-// (cheapest modelled) finalists that fit; the model's pick, with the reason, when not even two
-// fit or a finalist cannot run.
+// finalists that fit (the model's pick first); the model's pick, with the reason, when not even
+// two fit or a finalist cannot run.
 TiledAlgorithm::TileChoice time_tile_finalists(const Shape& s, const AlgoOptions& opt,
                                                const std::vector<TileCandidate>& finalists) {
   std::vector<double> modelled;
